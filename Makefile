@@ -1,0 +1,79 @@
+# Tribune: `make run` serves the platform, `make test` runs every test. Both set up what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+CATALOGUE := tribune/translations/fr/LC_MESSAGES/messages
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstalled whenever the lock file changes; the stamp makes repeated runs instant.
+$(VENV)/.installed: requirements-dev.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
+	touch $@
+
+$(CATALOGUE).mo: $(CATALOGUE).po $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy=false -d tribune/translations -D messages 2>&1 | grep -v '^compiling' || true
+	@test -f $@
+
+.PHONY: install
+install: $(VENV)/.installed $(CATALOGUE).mo ## create .venv with the locked dependencies and build the French catalogue
+
+.PHONY: migrate
+migrate: install ## apply the database migrations
+	$(BIN)/python -m tribune migrate
+
+.PHONY: demo
+demo: migrate ## load the demo tribunals and staff (once; development only)
+	$(BIN)/python -m tribune demo-data
+
+.PHONY: run
+run: demo ## set everything up and serve on HOST:PORT (default 127.0.0.1:8000)
+	@echo "Tribune is starting on http://$(HOST):$(PORT)/  (stop with Ctrl-C)"
+	$(BIN)/python -m tribune serve --host $(HOST) --port $(PORT)
+
+.PHONY: worker
+worker: install ## run a job worker (make run already starts one in development)
+	$(BIN)/python -m tribune worker
+
+.PHONY: test
+test: install ## run the whole suite on SQLite, then on PostgreSQL if TRIBUNE_TEST_DATABASE_URL is set
+	env -u TRIBUNE_TEST_DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
+	@if [ -n "$$TRIBUNE_TEST_DATABASE_URL" ]; then \
+	  echo "== the same suite on PostgreSQL"; \
+	  $(BIN)/pytest $(PYTEST_ARGS); \
+	fi
+
+.PHONY: check
+check: install ## formatting, lint and types
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+.PHONY: messages
+messages: install ## extract the messages and update the French catalogue
+	$(BIN)/pybabel extract -F babel.cfg --ignore-dirs='.venv var static tests infra' -k lazy_gettext \
+	  --no-location --sort-output --omit-header -o tribune/translations/messages.pot . >/dev/null
+	$(BIN)/pybabel update -i tribune/translations/messages.pot -d tribune/translations \
+	  --no-fuzzy-matching --omit-header --ignore-obsolete
+
+.PHONY: lock
+lock: install ## re-resolve the dependencies of pyproject.toml into the lock files
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes --no-header -q -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes --no-header -q -o requirements-dev.lock
+
+.PHONY: clean
+clean: ## remove the virtual environment and local data (var/)
+	rm -rf $(VENV) var

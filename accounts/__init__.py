@@ -1,0 +1,1 @@
+"""People: registration, email confirmation, sign-in, sessions, password reset, profile."""

@@ -1,0 +1,368 @@
+"""Account pages: register, confirm, sign in and out, reset, and the person's own details."""
+
+from __future__ import annotations
+
+from jinja2 import Environment
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from accounts import services
+from accounts.forms import (
+    email_form,
+    language_field,
+    name_field,
+    new_password_field,
+    registration_form,
+    sign_in_form,
+)
+from accounts.middleware import (
+    clear_session_cookie,
+    current_user,
+    require_user,
+    set_session_cookie,
+    signed_in_user,
+)
+from accounts.models import TokenPurpose, User
+from accounts.passwords import verify_password
+from tribune import i18n
+from tribune.forms import Form
+from tribune.i18n import gettext as _
+from tribune.web import db_of, page, redirect, render, safe_next, settings_of
+
+
+def _mail_environment(request: Request) -> Environment:
+    return request.app.state.templates.env
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def register(request: Request) -> Response:
+    if current_user(request) is not None:
+        return redirect("/account")
+    if request.method == "GET":
+        return render(
+            request, "accounts/register.html", {"form": Form({"language": i18n.get_language()})}
+        )
+    form = registration_form(await request.form())
+    if not form.is_valid:
+        return render(request, "accounts/register.html", {"form": form}, status_code=422)
+    await services.register(
+        db_of(request),
+        _mail_environment(request),
+        settings_of(request),
+        name=form.cleaned["name"],
+        email=form.cleaned["email"],
+        password=form.cleaned["password"],
+        language=form.cleaned["language"],
+    )
+    return redirect("/register/check-email")
+
+
+async def register_check_email(request: Request) -> Response:
+    return render(request, "accounts/check_email.html", {"reason": "register"})
+
+
+async def confirm_email(request: Request) -> Response:
+    db = db_of(request)
+    if request.method == "GET":
+        token = request.query_params.get("token", "")
+        record = await services.valid_token(db, token, TokenPurpose.CONFIRM_EMAIL)
+        if record is None:
+            return render(
+                request, "accounts/link_invalid.html", {"purpose": "confirm"}, status_code=400
+            )
+        return render(request, "accounts/confirm_email.html", {"token": token, "change": False})
+    form = await request.form()
+    token = str(form.get("token", ""))
+    user = await services.confirm_email(db, token)
+    if user is None:
+        return render(
+            request, "accounts/link_invalid.html", {"purpose": "confirm"}, status_code=400
+        )
+    return render(request, "accounts/email_confirmed.html", {"confirmed_user": user})
+
+
+def _sign_in_page(
+    request: Request, form: Form, status_code: int = 200, **extra: object
+) -> Response:
+    context = {
+        "form": form,
+        "next": safe_next(request.query_params.get("next") or form.value("next"), ""),
+    }
+    context.update(extra)
+    return render(request, "accounts/sign_in.html", context, status_code=status_code)
+
+
+async def sign_in(request: Request) -> Response:
+    settings = settings_of(request)
+    if request.method == "GET":
+        if current_user(request) is not None:
+            return redirect(safe_next(request.query_params.get("next"), "/account"))
+        return _sign_in_page(request, Form())
+    form = sign_in_form(await request.form())
+    if not form.is_valid:
+        return _sign_in_page(request, form, 422)
+    db = db_of(request)
+    result = await services.sign_in(
+        db,
+        settings,
+        email=form.value("email"),
+        password=form.value("password"),
+        address=_client_address(request),
+    )
+    outcome = result.outcome
+    if outcome is services.SignInOutcome.THROTTLED:
+        form.add_error(
+            "email",
+            _(
+                "Too many attempts to sign in. "
+                "Wait 15 minutes and try again, or reset your password"
+            ),
+        )
+        form.values["password"] = ""
+        # The failed attempt itself is worth keeping: commit, then answer 429.
+        await db.commit()
+        return _sign_in_page(request, form, 429)
+    if outcome is services.SignInOutcome.WRONG_CREDENTIALS:
+        form.add_error("email", _("Enter the email address and password of your account"))
+        form.values["password"] = ""
+        await db.commit()
+        return _sign_in_page(request, form, 422)
+    assert result.user is not None
+    if outcome is services.SignInOutcome.UNCONFIRMED:
+        await services.send_confirmation(db, _mail_environment(request), settings, result.user)
+        return redirect("/register/check-email")
+    previous = request.state.user_session
+    if previous is not None:
+        services.end_session(db, previous)
+    token = services.start_session(db, settings, result.user)
+    response = redirect(safe_next(form.value("next"), "/account"))
+    set_session_cookie(response, settings, token)
+    return response
+
+
+async def sign_out(request: Request) -> Response:
+    session = request.state.user_session
+    if session is not None:
+        services.end_session(db_of(request), session)
+    response = redirect("/signed-out")
+    clear_session_cookie(response, settings_of(request))
+    return response
+
+
+@require_user
+async def sign_out_everywhere(request: Request) -> Response:
+    await services.end_all_sessions(db_of(request), signed_in_user(request).id)
+    response = redirect("/signed-out")
+    clear_session_cookie(response, settings_of(request))
+    return response
+
+
+async def signed_out(request: Request) -> Response:
+    return render(request, "accounts/signed_out.html")
+
+
+async def password_reset(request: Request) -> Response:
+    if request.method == "GET":
+        return render(request, "accounts/password_reset.html", {"form": Form()})
+    form = email_form(await request.form())
+    if not form.is_valid:
+        return render(request, "accounts/password_reset.html", {"form": form}, status_code=422)
+    await services.request_password_reset(
+        db_of(request), _mail_environment(request), settings_of(request), form.value("email")
+    )
+    return redirect("/password-reset/sent")
+
+
+async def password_reset_sent(request: Request) -> Response:
+    return render(request, "accounts/check_email.html", {"reason": "reset"})
+
+
+async def password_reset_new(request: Request) -> Response:
+    db = db_of(request)
+    if request.method == "GET":
+        token = request.query_params.get("token", "")
+        record = await services.valid_token(db, token, TokenPurpose.RESET_PASSWORD)
+        if record is None:
+            return render(
+                request, "accounts/link_invalid.html", {"purpose": "reset"}, status_code=400
+            )
+        return render(request, "accounts/password_new.html", {"form": Form(), "token": token})
+    data = await request.form()
+    token = str(data.get("token", ""))
+    record = await services.valid_token(db, token, TokenPurpose.RESET_PASSWORD)
+    if record is None:
+        return render(request, "accounts/link_invalid.html", {"purpose": "reset"}, status_code=400)
+    form = Form(data)
+    user = await db.get_one(User, record.user_id)
+    new_password_field(form, user.email)
+    if not form.is_valid:
+        return render(
+            request, "accounts/password_new.html", {"form": form, "token": token}, status_code=422
+        )
+    await services.reset_password(db, token, form.value("password"))
+    response = render(request, "accounts/password_changed.html", {"reset": True})
+    clear_session_cookie(response, settings_of(request))
+    return response
+
+
+@require_user
+async def account(request: Request) -> Response:
+    return render(request, "accounts/account.html")
+
+
+@require_user
+async def change_name(request: Request) -> Response:
+    user = signed_in_user(request)
+    if request.method == "GET":
+        return render(request, "accounts/change_name.html", {"form": Form({"name": user.name})})
+    form = Form(await request.form())
+    name = name_field(form)
+    if not form.is_valid:
+        return render(request, "accounts/change_name.html", {"form": form}, status_code=422)
+    services.change_name(db_of(request), user, name)
+    return redirect("/account?updated=name")
+
+
+@require_user
+async def change_language(request: Request) -> Response:
+    user = signed_in_user(request)
+    if request.method == "GET":
+        return render(
+            request, "accounts/change_language.html", {"form": Form({"language": user.language})}
+        )
+    form = Form(await request.form())
+    language = language_field(form)
+    if not form.is_valid:
+        return render(request, "accounts/change_language.html", {"form": form}, status_code=422)
+    services.change_language(db_of(request), user, language)
+    i18n.set_language(language)
+    return redirect("/account?updated=language")
+
+
+@require_user
+async def change_password(request: Request) -> Response:
+    user = signed_in_user(request)
+    if request.method == "GET":
+        return render(request, "accounts/change_password.html", {"form": Form()})
+    form = Form(await request.form())
+    current = form.password("current_password", required=_("Enter your current password"))
+    if current and not verify_password(user.password_hash, current):
+        form.add_error("current_password", _("Your current password is not correct"))
+    new_password_field(form, user.email)
+    if not form.is_valid:
+        return render(request, "accounts/change_password.html", {"form": form}, status_code=422)
+    await services.change_password(
+        db_of(request), user, request.state.user_session, form.value("password")
+    )
+    return redirect("/account?updated=password")
+
+
+@require_user
+async def change_email(request: Request) -> Response:
+    user = signed_in_user(request)
+    if request.method == "GET":
+        return render(request, "accounts/change_email.html", {"form": Form()})
+    form = Form(await request.form())
+    new_email = form.email("email", required=_("Enter your new email address"))
+    if new_email and new_email == user.email:
+        form.add_error("email", _("This is already your email address"))
+    current = form.password("current_password", required=_("Enter your current password"))
+    if current and not verify_password(user.password_hash, current):
+        form.add_error("current_password", _("Your current password is not correct"))
+    if not form.is_valid:
+        return render(request, "accounts/change_email.html", {"form": form}, status_code=422)
+    await services.request_email_change(
+        db_of(request), _mail_environment(request), settings_of(request), user, new_email
+    )
+    return render(request, "accounts/check_email.html", {"reason": "change_email"})
+
+
+async def confirm_email_change(request: Request) -> Response:
+    db = db_of(request)
+    if request.method == "GET":
+        token = request.query_params.get("token", "")
+        record = await services.valid_token(db, token, TokenPurpose.CHANGE_EMAIL)
+        if record is None:
+            return render(
+                request, "accounts/link_invalid.html", {"purpose": "change_email"}, status_code=400
+            )
+        return render(request, "accounts/confirm_email.html", {"token": token, "change": True})
+    token = str((await request.form()).get("token", ""))
+    user = await services.confirm_email_change(db, _mail_environment(request), token)
+    if user is None:
+        return render(
+            request, "accounts/link_invalid.html", {"purpose": "change_email"}, status_code=400
+        )
+    return redirect("/account?updated=email")
+
+
+async def switch_language(request: Request) -> Response:
+    """The header's language switch: remembered in a cookie, and saved for signed-in people."""
+    form = await request.form()
+    language = str(form.get("language", ""))
+    target = safe_next(str(form.get("next", "")), "/")
+    if language not in i18n.LANGUAGES:
+        return redirect(target)
+    user = current_user(request)
+    if user is not None:
+        services.change_language(db_of(request), user, language)
+    response = redirect(target)
+    response.set_cookie(
+        i18n.LANGUAGE_COOKIE,
+        language,
+        max_age=365 * 24 * 3600,
+        path="/",
+        secure=settings_of(request).is_production,
+        samesite="lax",
+    )
+    return response
+
+
+routes: list[BaseRoute] = [
+    page("/register", register, methods=["GET", "POST"], name="accounts:register"),
+    page("/register/check-email", register_check_email, name="accounts:check_email"),
+    page("/confirm-email", confirm_email, methods=["GET", "POST"], name="accounts:confirm_email"),
+    page("/sign-in", sign_in, methods=["GET", "POST"], name="accounts:sign_in"),
+    page("/sign-out", sign_out, methods=["POST"], name="accounts:sign_out"),
+    page(
+        "/sign-out-everywhere",
+        sign_out_everywhere,
+        methods=["POST"],
+        name="accounts:sign_out_everywhere",
+    ),
+    page("/signed-out", signed_out, name="accounts:signed_out"),
+    page("/password-reset", password_reset, methods=["GET", "POST"], name="accounts:reset"),
+    page("/password-reset/sent", password_reset_sent, name="accounts:reset_sent"),
+    page(
+        "/password-reset/new",
+        password_reset_new,
+        methods=["GET", "POST"],
+        name="accounts:reset_new",
+    ),
+    page("/account", account, name="accounts:account"),
+    page("/account/name", change_name, methods=["GET", "POST"], name="accounts:change_name"),
+    page("/account/email", change_email, methods=["GET", "POST"], name="accounts:change_email"),
+    page(
+        "/account/email/confirm",
+        confirm_email_change,
+        methods=["GET", "POST"],
+        name="accounts:confirm_email_change",
+    ),
+    page(
+        "/account/password",
+        change_password,
+        methods=["GET", "POST"],
+        name="accounts:change_password",
+    ),
+    page(
+        "/account/language",
+        change_language,
+        methods=["GET", "POST"],
+        name="accounts:change_language",
+    ),
+    page("/language", switch_language, methods=["POST"], name="accounts:switch_language"),
+]

@@ -1,0 +1,447 @@
+"""The rules of accounts: registration, confirmation, sign-in, sessions, resets, changes.
+
+Services take the database session and never commit; the endpoint does.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from jinja2 import Environment
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from accounts.models import AccountToken, SignInAttempt, TokenPurpose, User, UserSession
+from accounts.passwords import hash_password, needs_rehash, verify_password
+from tribune import audit, mail
+from tribune.db import utcnow
+from tribune.i18n import LANGUAGES
+from tribune.security import hash_token, keyed_hash, new_token
+from tribune.settings import Settings
+
+CONFIRM_EMAIL_TTL = timedelta(hours=24)
+RESET_PASSWORD_TTL = timedelta(hours=1)
+THROTTLE_WINDOW = timedelta(minutes=15)
+ACCOUNT_FAILURE_LIMIT = 5
+ADDRESS_FAILURE_LIMIT = 20
+# Write last_seen_at at most this often, not on every page.
+SESSION_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def user_by_email(db: AsyncSession, email: str) -> User | None:
+    """Return the account with this email address, or None if there is none."""
+    return (
+        await db.execute(select(User).where(User.email == normalise_email(email)))
+    ).scalar_one_or_none()
+
+
+def _link(settings: Settings, path: str, token: str) -> str:
+    return f"{settings.base_url}{path}?token={token}"
+
+
+def issue_token(
+    db: AsyncSession,
+    user: User,
+    purpose: TokenPurpose,
+    ttl: timedelta,
+    new_email: str | None = None,
+) -> str:
+    """Return a new single-use token for the user; only its hash is stored."""
+    token = new_token()
+    db.add(
+        AccountToken(
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=hash_token(token),
+            new_email=new_email,
+            expires_at=utcnow() + ttl,
+        )
+    )
+    return token
+
+
+async def valid_token(db: AsyncSession, token: str, purpose: TokenPurpose) -> AccountToken | None:
+    """Return the unused, unexpired token record, or None if the link is no good."""
+    if not token or len(token) > 100:
+        return None
+    record = (
+        await db.execute(
+            select(AccountToken).where(
+                AccountToken.token_hash == hash_token(token), AccountToken.purpose == purpose
+            )
+        )
+    ).scalar_one_or_none()
+    if record is None or record.used_at is not None or record.expires_at <= utcnow():
+        return None
+    return record
+
+
+async def use_token(db: AsyncSession, token: str, purpose: TokenPurpose) -> AccountToken | None:
+    """Mark a token used and return it, or None if it was invalid, expired or used.
+
+    The update is conditional, so two simultaneous uses cannot both succeed.
+    """
+    record = await valid_token(db, token, purpose)
+    if record is None:
+        return None
+    result = await db.execute(
+        update(AccountToken)
+        .where(AccountToken.id == record.id, AccountToken.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    record.used_at = utcnow()
+    return record
+
+
+async def register(
+    db: AsyncSession,
+    environment: Environment,
+    settings: Settings,
+    *,
+    name: str,
+    email: str,
+    password: str,
+    language: str,
+) -> None:
+    """Create an account and send the confirmation link.
+
+    If the address already has an account, its owner gets an email saying so
+    instead: the answer on screen is the same, so nobody learns who has one.
+    """
+    existing = await user_by_email(db, email)
+    if existing is not None:
+        if existing.is_confirmed:
+            mail.queue_message(
+                db,
+                environment,
+                to=existing.email,
+                language=existing.language,
+                template="account_exists",
+                context={
+                    "name": existing.name,
+                    "sign_in_url": f"{settings.base_url}/sign-in",
+                    "reset_url": f"{settings.base_url}/password-reset",
+                },
+            )
+        else:
+            await send_confirmation(db, environment, settings, existing)
+        return
+    user = User(
+        name=name,
+        email=normalise_email(email),
+        password_hash=hash_password(password),
+        language=language if language in LANGUAGES else "en",
+    )
+    db.add(user)
+    await db.flush()  # the user's row must exist before the rows that refer to it
+    audit.record(
+        db, "account.registered", actor_id=user.id, subject_type="user", subject_id=user.id
+    )
+    await send_confirmation(db, environment, settings, user)
+
+
+async def send_confirmation(
+    db: AsyncSession, environment: Environment, settings: Settings, user: User
+) -> None:
+    token = issue_token(db, user, TokenPurpose.CONFIRM_EMAIL, CONFIRM_EMAIL_TTL)
+    mail.queue_message(
+        db,
+        environment,
+        to=user.email,
+        language=user.language,
+        template="confirm_email",
+        context={"name": user.name, "url": _link(settings, "/confirm-email", token)},
+        sensitive=True,
+    )
+
+
+async def confirm_email(db: AsyncSession, token: str) -> User | None:
+    """Confirm the address a link was sent to; return the user, or None if the link is no good."""
+    record = await use_token(db, token, TokenPurpose.CONFIRM_EMAIL)
+    if record is None:
+        return None
+    user = await db.get_one(User, record.user_id)
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+        audit.record(
+            db, "account.email_confirmed", actor_id=user.id, subject_type="user", subject_id=user.id
+        )
+    return user
+
+
+class SignInOutcome(enum.Enum):
+    SIGNED_IN = "signed_in"
+    WRONG_CREDENTIALS = "wrong_credentials"
+    THROTTLED = "throttled"
+    UNCONFIRMED = "unconfirmed"
+
+
+@dataclass
+class SignInResult:
+    outcome: SignInOutcome
+    user: User | None = None
+
+
+async def _recent_failures(db: AsyncSession, column: InstrumentedAttribute[str], key: str) -> int:
+    since = utcnow() - THROTTLE_WINDOW
+    last_success = (
+        await db.execute(
+            select(func.max(SignInAttempt.created_at)).where(
+                column == key, SignInAttempt.succeeded.is_(True), SignInAttempt.created_at >= since
+            )
+        )
+    ).scalar_one_or_none()
+    count = (
+        await db.execute(
+            select(func.count()).where(
+                column == key,
+                SignInAttempt.succeeded.is_(False),
+                SignInAttempt.created_at >= max(since, last_success or since),
+            )
+        )
+    ).scalar_one()
+    return int(count)
+
+
+async def sign_in(
+    db: AsyncSession, settings: Settings, *, email: str, password: str, address: str
+) -> SignInResult:
+    """Check a sign-in attempt against the throttle and the password."""
+    account_key = keyed_hash(settings.secret_key, "sign-in-account", normalise_email(email))
+    address_key = keyed_hash(settings.secret_key, "sign-in-address", address)
+    if (
+        await _recent_failures(db, SignInAttempt.account_key, account_key) >= ACCOUNT_FAILURE_LIMIT
+        or await _recent_failures(db, SignInAttempt.address_key, address_key)
+        >= ADDRESS_FAILURE_LIMIT
+    ):
+        return SignInResult(SignInOutcome.THROTTLED)
+    user = await user_by_email(db, email)
+    succeeded = verify_password(user.password_hash if user else None, password)
+    db.add(SignInAttempt(account_key=account_key, address_key=address_key, succeeded=succeeded))
+    if not succeeded or user is None:
+        audit.record(db, "account.sign_in_failed", actor_id=user.id if user else None)
+        return SignInResult(SignInOutcome.WRONG_CREDENTIALS)
+    if not user.is_confirmed:
+        return SignInResult(SignInOutcome.UNCONFIRMED, user)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return SignInResult(SignInOutcome.SIGNED_IN, user)
+
+
+def start_session(db: AsyncSession, settings: Settings, user: User) -> str:
+    """Open a new session for the user and return the token for the cookie."""
+    token = new_token()
+    now = utcnow()
+    db.add(
+        UserSession(
+            user_id=user.id,
+            token_hash=hash_token(token),
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=settings.session_max_hours),
+        )
+    )
+    audit.record(db, "account.signed_in", actor_id=user.id, subject_type="user", subject_id=user.id)
+    return token
+
+
+async def load_session(
+    db: AsyncSession, settings: Settings, token: str
+) -> tuple[UserSession, User] | None:
+    """Return the live session and its user for a cookie token, or None.
+
+    A session ends at its absolute expiry or after the idle timeout.
+    """
+    if not token or len(token) > 100:
+        return None
+    row = (
+        await db.execute(
+            select(UserSession, User)
+            .join(User, User.id == UserSession.user_id)
+            .where(UserSession.token_hash == hash_token(token), UserSession.revoked_at.is_(None))
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    session, user = row
+    now = utcnow()
+    idle_limit = timedelta(minutes=settings.session_idle_minutes)
+    if session.expires_at <= now or session.last_seen_at + idle_limit <= now:
+        return None
+    if now - session.last_seen_at >= SESSION_TOUCH_INTERVAL:
+        session.last_seen_at = now
+    return session, user
+
+
+def end_session(db: AsyncSession, session: UserSession) -> None:
+    session.revoked_at = utcnow()
+    audit.record(db, "account.signed_out", actor_id=session.user_id)
+
+
+async def end_all_sessions(db: AsyncSession, user_id: uuid.UUID) -> None:
+    """Sign a person out of every browser."""
+    await db.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    audit.record(db, "account.signed_out_everywhere", actor_id=user_id)
+
+
+async def request_password_reset(
+    db: AsyncSession, environment: Environment, settings: Settings, email: str
+) -> None:
+    """Send a reset link if the address has an account; say nothing either way."""
+    user = await user_by_email(db, email)
+    if user is None:
+        return
+    token = issue_token(db, user, TokenPurpose.RESET_PASSWORD, RESET_PASSWORD_TTL)
+    mail.queue_message(
+        db,
+        environment,
+        to=user.email,
+        language=user.language,
+        template="reset_password",
+        context={"name": user.name, "url": _link(settings, "/password-reset/new", token)},
+        sensitive=True,
+    )
+
+
+async def reset_password(db: AsyncSession, token: str, password: str) -> User | None:
+    """Set a new password from a reset link and end every session; None if the link is no good."""
+    record = await use_token(db, token, TokenPurpose.RESET_PASSWORD)
+    if record is None:
+        return None
+    user = await db.get_one(User, record.user_id)
+    user.password_hash = hash_password(password)
+    # Following the link proves the address, as a confirmation link would.
+    user.email_confirmed_at = user.email_confirmed_at or utcnow()
+    await end_all_sessions(db, user.id)
+    audit.record(
+        db, "account.password_reset", actor_id=user.id, subject_type="user", subject_id=user.id
+    )
+    return user
+
+
+def change_name(db: AsyncSession, user: User, name: str) -> None:
+    user.name = name
+    audit.record(
+        db, "account.name_changed", actor_id=user.id, subject_type="user", subject_id=user.id
+    )
+
+
+def change_language(db: AsyncSession, user: User, language: str) -> None:
+    if language in LANGUAGES:
+        user.language = language
+
+
+async def change_password(
+    db: AsyncSession, user: User, current_session: UserSession, new_password: str
+) -> None:
+    """Set a new password and sign out every other browser."""
+    user.password_hash = hash_password(new_password)
+    await db.execute(
+        update(UserSession)
+        .where(
+            UserSession.user_id == user.id,
+            UserSession.id != current_session.id,
+            UserSession.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    audit.record(
+        db, "account.password_changed", actor_id=user.id, subject_type="user", subject_id=user.id
+    )
+
+
+async def request_email_change(
+    db: AsyncSession, environment: Environment, settings: Settings, user: User, new_email: str
+) -> None:
+    """Send a link to the new address; the change happens when it is followed.
+
+    If the new address belongs to another account, nothing is sent there, and
+    the screen says the same, so addresses are not revealed.
+    """
+    new_email = normalise_email(new_email)
+    if await user_by_email(db, new_email) is not None:
+        return
+    token = issue_token(db, user, TokenPurpose.CHANGE_EMAIL, CONFIRM_EMAIL_TTL, new_email)
+    mail.queue_message(
+        db,
+        environment,
+        to=new_email,
+        language=user.language,
+        template="change_email",
+        context={"name": user.name, "url": _link(settings, "/account/email/confirm", token)},
+        sensitive=True,
+    )
+
+
+async def confirm_email_change(
+    db: AsyncSession, environment: Environment, token: str
+) -> User | None:
+    """Move the account to the new address; None if the link is no good or the address taken."""
+    record = await use_token(db, token, TokenPurpose.CHANGE_EMAIL)
+    if record is None or record.new_email is None:
+        return None
+    if await user_by_email(db, record.new_email) is not None:
+        return None
+    user = await db.get_one(User, record.user_id)
+    old_email = user.email
+    user.email = record.new_email
+    user.email_confirmed_at = utcnow()
+    mail.queue_message(
+        db,
+        environment,
+        to=old_email,
+        language=user.language,
+        template="email_changed",
+        context={"name": user.name},
+    )
+    audit.record(
+        db, "account.email_changed", actor_id=user.id, subject_type="user", subject_id=user.id
+    )
+    return user
+
+
+async def ensure_user(
+    db: AsyncSession,
+    *,
+    email: str,
+    name: str,
+    password: str | None,
+    language: str = "en",
+    platform_operator: bool = False,
+) -> User:
+    """Return the account for an address, creating it (already confirmed) if there is none.
+
+    For operators' commands and demo data: the operator vouches for the address.
+    Without a password the person sets one through the password reset page.
+    """
+    user = await user_by_email(db, email)
+    if user is None:
+        user = User(
+            email=normalise_email(email),
+            name=name,
+            password_hash=hash_password(password) if password else "!",
+            language=language if language in LANGUAGES else "en",
+            email_confirmed_at=utcnow(),
+        )
+        db.add(user)
+        await db.flush()
+        audit.record(db, "account.created_by_operator", subject_type="user", subject_id=user.id)
+    if platform_operator:
+        user.is_platform_operator = True
+    return user

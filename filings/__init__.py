@@ -1,0 +1,1 @@
+"""Filing wizard, drafts, submissions, parties, documents, the docket and case timeline."""

@@ -1,0 +1,1 @@
+"""Availability, scheduling, notices, video rooms (Jitsi), attendance, outcomes and decisions."""

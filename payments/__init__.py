@@ -1,0 +1,1 @@
+"""Fee schedules, payment providers, receipts, refunds, fee waivers and reconciliation."""

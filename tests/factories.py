@@ -1,0 +1,127 @@
+"""Small factories and helpers shared by the tests (loaded as a pytest plugin)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from html.parser import HTMLParser
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts.models import User
+from accounts.passwords import hash_password
+from tribunals.models import Membership, Role, Tribunal
+from tribune.db import utcnow
+from tribune.mail import OutboxMessage
+
+PASSWORD = "correct horse battery staple"
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+async def make_user(
+    db: AsyncSession,
+    *,
+    email: str | None = None,
+    name: str = "Jane Doe",
+    password: str = PASSWORD,
+    language: str = "en",
+    confirmed: bool = True,
+) -> User:
+    user = User(
+        email=email or f"{unique('person-')}@example.org",
+        name=name,
+        password_hash=hash_password(password),
+        language=language,
+        email_confirmed_at=utcnow() if confirmed else None,
+    )
+    db.add(user)
+    await db.commit()
+    return user
+
+
+async def make_tribunal(db: AsyncSession, **values: object) -> Tribunal:
+    slug = str(values.pop("slug", unique("t")))
+    defaults: dict[str, object] = {
+        "name_en": f"Tribunal {slug}",
+        "name_fr": f"Tribunal {slug} (fr)",
+        "description_en": "Hears appeals.",
+        "description_fr": "Entend les appels.",
+        "contact_email": f"registry@{slug}.example",
+    }
+    defaults.update(values)
+    tribunal = Tribunal(slug=slug, **defaults)
+    db.add(tribunal)
+    await db.commit()
+    return tribunal
+
+
+async def make_staff(
+    db: AsyncSession, tribunal: Tribunal, role: Role, **user_values: object
+) -> User:
+    user = await make_user(db, **user_values)  # type: ignore[arg-type]
+    db.add(Membership(tribunal_id=tribunal.id, user_id=user.id, role=role))
+    await db.commit()
+    return user
+
+
+class _FormParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "input" and values.get("type") == "hidden" and values.get("name"):
+            self.hidden[values["name"] or ""] = values.get("value") or ""
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    parser = _FormParser()
+    parser.feed(html)
+    return parser.hidden
+
+
+async def csrf_token(client: httpx.AsyncClient, page: str = "/sign-in") -> str:
+    """Return the CSRF token a form on the page carries, as a browser would send it."""
+    response = await client.get(page)
+    return hidden_fields(response.text)["csrf_token"]
+
+
+async def post_form(
+    client: httpx.AsyncClient, url: str, data: dict[str, str], *, page: str | None = None
+) -> httpx.Response:
+    """Submit a form the way a browser does: load the page for its token, then post."""
+    token = await csrf_token(client, page or "/sign-in")
+    return await client.post(url, data={**data, "csrf_token": token})
+
+
+async def sign_in(
+    client: httpx.AsyncClient, email: str, password: str = PASSWORD
+) -> httpx.Response:
+    response = await post_form(client, "/sign-in", {"email": email, "password": password})
+    assert response.status_code == 303, response.text
+    return response
+
+
+async def last_message(db: AsyncSession, to: str) -> OutboxMessage:
+    message = (
+        await db.execute(
+            select(OutboxMessage)
+            .where(OutboxMessage.to_address == to)
+            .order_by(OutboxMessage.created_at.desc())
+            .limit(1)
+        )
+    ).scalar_one()
+    return message
+
+
+def link_in(message: OutboxMessage) -> str:
+    """Return the path and query of the first link in a message."""
+    match = re.search(r"https?://[^/\s]+(/\S*)", message.body)
+    assert match, message.body
+    return match.group(1)

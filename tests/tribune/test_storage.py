@@ -1,0 +1,513 @@
+"""Behaviour of the document store, run alike against a local folder and moto's S3 server."""
+
+import hashlib
+import random
+import secrets
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.config
+import pytest
+import requests
+from moto.server import ThreadedMotoServer
+
+from tribune.storage import (
+    HEALTH_PREFIX,
+    S3_PART_SIZE,
+    Chunks,
+    LocalFolderStorage,
+    ObjectNotFound,
+    S3Storage,
+    Storage,
+    StorageError,
+    StoredObject,
+    new_object_key,
+    storage_from_url,
+    validate_key,
+)
+
+MiB = 1024 * 1024
+DUMMY_AWS_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+# Variables that would make boto3 look beyond the dummy credentials and the moto endpoint.
+AWS_VARIABLES_TO_CLEAR = (
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+)
+
+
+@dataclass
+class Backend:
+    name: str
+    storage: Storage
+    # Everything the backend holds, as raw names: files (temporary ones too), objects, and
+    # pending multipart uploads; lets tests check that nothing is left behind.
+    raw_entries: Callable[[], list[str]]
+    # Bytes the backend has received so far, finished or not.
+    bytes_received: Callable[[], int]
+    s3: Any = None  # the admin client, for S3-only assertions
+    bucket: str = ""
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    yield endpoint
+    # Reset disposes of the temporary files moto keeps per key; otherwise they warn when collected.
+    requests.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()
+    server.stop()
+    if server._server is not None:  # stop() leaves the listening socket open
+        server._server.server_close()
+
+
+@pytest.fixture
+def aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in AWS_VARIABLES_TO_CLEAR:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in DUMMY_AWS_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+
+
+@pytest.fixture(scope="session")
+def s3_admin(moto_endpoint: str) -> Iterator[Any]:
+    """A client of the tests' own, to prepare and inspect buckets behind the storage's back."""
+    client = boto3.session.Session().client(
+        "s3",
+        endpoint_url=moto_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=DUMMY_AWS_ENVIRONMENT["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=DUMMY_AWS_ENVIRONMENT["AWS_SECRET_ACCESS_KEY"],
+        config=botocore.config.Config(signature_version="s3v4"),
+    )
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def bucket(s3_admin: Any, aws_environment: None) -> Iterator[str]:
+    name = f"tribune-test-{secrets.token_hex(4)}"
+    s3_admin.create_bucket(Bucket=name)
+    yield name
+    for upload in s3_admin.list_multipart_uploads(Bucket=name).get("Uploads", []):
+        s3_admin.abort_multipart_upload(Bucket=name, Key=upload["Key"], UploadId=upload["UploadId"])
+    for item in s3_admin.list_objects_v2(Bucket=name).get("Contents", []):
+        s3_admin.delete_object(Bucket=name, Key=item["Key"])
+    s3_admin.delete_bucket(Bucket=name)
+
+
+def local_backend(root: Path) -> Backend:
+    def raw_entries() -> list[str]:
+        return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+
+    def bytes_received() -> int:
+        return sum(path.stat().st_size for path in root.rglob("*") if path.is_file())
+
+    return Backend("local", LocalFolderStorage(root), raw_entries, bytes_received)
+
+
+def s3_backend(endpoint: str, s3_admin: Any, bucket: str) -> Backend:
+    def pending_uploads() -> list[dict[str, Any]]:
+        return s3_admin.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+
+    def raw_entries() -> list[str]:
+        objects = s3_admin.list_objects_v2(Bucket=bucket).get("Contents", [])
+        uploads = [f"pending upload of {upload['Key']}" for upload in pending_uploads()]
+        return sorted([item["Key"] for item in objects] + uploads)
+
+    def bytes_received() -> int:
+        objects = s3_admin.list_objects_v2(Bucket=bucket).get("Contents", [])
+        total = sum(item["Size"] for item in objects)
+        for upload in pending_uploads():
+            parts = s3_admin.list_parts(
+                Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+            ).get("Parts", [])
+            total += sum(part["Size"] for part in parts)
+        return total
+
+    storage = S3Storage(bucket, endpoint_url=endpoint, region="us-east-1")
+    return Backend("s3", storage, raw_entries, bytes_received, s3=s3_admin, bucket=bucket)
+
+
+@pytest.fixture(params=["local", "s3"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    if request.param == "local":
+        yield local_backend(tmp_path / "objects")
+        return
+    endpoint = request.getfixturevalue("moto_endpoint")
+    s3_admin = request.getfixturevalue("s3_admin")
+    bucket_name = request.getfixturevalue("bucket")
+    created = s3_backend(endpoint, s3_admin, bucket_name)
+    yield created
+    created.storage.close()
+
+
+@pytest.fixture
+def storage(backend: Backend) -> Storage:
+    return backend.storage
+
+
+def random_chunks(seed: int, count: int, chunk_size: int) -> Iterator[bytes]:
+    generator = random.Random(seed)
+    for _ in range(count):
+        yield generator.randbytes(chunk_size)
+
+
+def sha256_of(chunks: Iterator[bytes]) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in chunks:
+        digest.update(chunk)
+        size += len(chunk)
+    return size, digest.hexdigest()
+
+
+async def read_object(storage: Storage, key: str) -> bytes:
+    async with await storage.open(key) as stream:
+        return await stream.read_all()
+
+
+async def sha256_of_object(storage: Storage, key: str) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    async with await storage.open(key, chunk_size=MiB) as stream:
+        async for chunk in stream:
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
+
+
+@pytest.mark.parametrize("size", [0, 1, 100_000, S3_PART_SIZE, S3_PART_SIZE + 1])
+async def test_round_trip_keeps_content_size_and_sha256(storage: Storage, size: int) -> None:
+    content = random.Random(size).randbytes(size)
+    key = new_object_key()
+
+    stored = await storage.put(key, [content[:7], content[7:]])
+
+    assert stored == StoredObject(key=key, size=size, sha256=hashlib.sha256(content).hexdigest())
+    assert await storage.exists(key)
+    async with await storage.open(key) as stream:
+        assert stream.size == size
+        assert await stream.read_all() == content
+
+
+async def test_put_accepts_bytes_sync_and_async_iterables(storage: Storage) -> None:
+    async def async_chunks() -> AsyncIterator[bytes]:
+        yield b"async "
+        yield b"chunks"
+
+    def sync_chunks() -> Iterator[bytes]:
+        yield b"sync "
+        yield b"chunks"
+
+    cases: list[tuple[str, Chunks, bytes]] = [
+        ("a/bytes", b"plain bytes", b"plain bytes"),
+        ("a/list", [b"list ", b"of ", b"chunks"], b"list of chunks"),
+        ("a/generator", sync_chunks(), b"sync chunks"),
+        ("a/async", async_chunks(), b"async chunks"),
+    ]
+    for key, chunks, expected in cases:
+        stored = await storage.put(key, chunks)
+        assert stored.size == len(expected)
+        assert await read_object(storage, key) == expected
+
+
+async def test_put_refuses_chunks_that_are_not_bytes(backend: Backend) -> None:
+    with pytest.raises(TypeError, match="must be bytes"):
+        await backend.storage.put("a/text", ["not bytes"])  # type: ignore[list-item]
+    assert backend.raw_entries() == []
+
+
+async def test_put_replaces_previous_object(storage: Storage) -> None:
+    await storage.put("doc/1", b"first version")
+    await storage.put("doc/1", b"second")
+    assert await read_object(storage, "doc/1") == b"second"
+
+
+async def test_large_object_round_trip_in_parts(backend: Backend) -> None:
+    key = new_object_key()
+    expected_size, expected_sha256 = sha256_of(random_chunks(20, 20, MiB))
+
+    stored = await backend.storage.put(key, random_chunks(20, 20, MiB))
+
+    assert (stored.size, stored.sha256) == (expected_size, expected_sha256)
+    assert await sha256_of_object(backend.storage, key) == (expected_size, expected_sha256)
+    if backend.name == "s3":
+        # A multipart object's ETag ends with the part count: 8 + 8 + 4 MiB.
+        etag = backend.s3.head_object(Bucket=backend.bucket, Key=key)["ETag"]
+        assert etag.strip('"').endswith("-3")
+
+
+async def test_s3_object_of_one_part_is_a_single_put(
+    moto_endpoint: str, s3_admin: Any, bucket: str
+) -> None:
+    storage = S3Storage(bucket, endpoint_url=moto_endpoint, region="us-east-1")
+    await storage.put("one/part", random_chunks(1, 8, MiB))
+    storage.close()
+    etag = s3_admin.head_object(Bucket=bucket, Key="one/part")["ETag"]
+    assert "-" not in etag
+
+
+async def test_put_streams_without_holding_the_whole_body(backend: Backend) -> None:
+    chunk_size = 256 * 1024
+    chunk_count = 40 * MiB // chunk_size
+    largest_lag = 0
+
+    def chunks() -> Iterator[bytes]:
+        nonlocal largest_lag
+        sent = 0
+        for chunk in random_chunks(40, chunk_count, chunk_size):
+            largest_lag = max(largest_lag, sent - backend.bytes_received())
+            yield chunk
+            sent += len(chunk)
+
+    stored = await backend.storage.put("big/stream", chunks())
+
+    assert stored.size == 40 * MiB
+    # At most one S3 part held back plus one being filled; had the body been gathered first,
+    # the lag would have reached the full 40 MiB.
+    assert largest_lag <= 2 * S3_PART_SIZE + chunk_size
+
+
+async def test_object_is_invisible_until_put_completes(storage: Storage) -> None:
+    seen_during_upload: list[bool] = []
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for chunk in random_chunks(3, 12, MiB):
+            yield chunk
+            seen_during_upload.append(await storage.exists("in/progress"))
+
+    await storage.put("in/progress", chunks())
+
+    assert seen_during_upload == [False] * 12
+    assert await storage.exists("in/progress")
+
+
+async def test_missing_object_raises_object_not_found(storage: Storage) -> None:
+    assert not await storage.exists("no/such-object")
+    with pytest.raises(ObjectNotFound):
+        await storage.open("no/such-object")
+    assert issubclass(ObjectNotFound, StorageError)
+
+
+async def test_folder_of_keys_is_not_an_object(storage: Storage) -> None:
+    await storage.put("folder/inside", b"x")
+    assert not await storage.exists("folder")
+    with pytest.raises(ObjectNotFound):
+        await storage.open("folder")
+    await storage.delete("folder")
+    assert await storage.exists("folder/inside")
+
+
+async def test_delete_is_idempotent(backend: Backend) -> None:
+    await backend.storage.put("to/delete", b"content")
+
+    await backend.storage.delete("to/delete")
+    await backend.storage.delete("to/delete")
+
+    assert not await backend.storage.exists("to/delete")
+    assert backend.raw_entries() == []
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "../x",
+        "a/../../x",
+        "/etc/passwd",
+        "A B",
+        "Upper",
+        "a/./b",
+        "a//b",
+        "trailing/",
+        "",
+        "dot.pdf",
+        "a\\b",
+        "x" * 513,
+    ],
+)
+async def test_bad_keys_are_refused(backend: Backend, key: str) -> None:
+    with pytest.raises(StorageError):
+        await backend.storage.put(key, b"content")
+    with pytest.raises(StorageError):
+        await backend.storage.open(key)
+    with pytest.raises(StorageError):
+        await backend.storage.exists(key)
+    with pytest.raises(StorageError):
+        await backend.storage.delete(key)
+    assert backend.raw_entries() == []
+
+
+async def test_check_writable_leaves_no_probe_behind(backend: Backend) -> None:
+    await backend.storage.check_writable()
+    assert backend.raw_entries() == []
+
+
+class ChunkSourceError(Exception):
+    pass
+
+
+@pytest.mark.parametrize("failing_after_mib", [0, 3, 20])
+async def test_failed_put_leaves_nothing_behind(backend: Backend, failing_after_mib: int) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield from random_chunks(5, failing_after_mib, MiB)
+        raise ChunkSourceError
+
+    with pytest.raises(ChunkSourceError):
+        await backend.storage.put("half/written", chunks())
+
+    assert not await backend.storage.exists("half/written")
+    assert backend.raw_entries() == []
+
+
+async def test_failed_put_keeps_the_previous_version(backend: Backend) -> None:
+    await backend.storage.put("kept/version", b"previous version")
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for chunk in random_chunks(6, 17, MiB):
+            yield chunk
+        raise ChunkSourceError
+
+    with pytest.raises(ChunkSourceError):
+        await backend.storage.put("kept/version", chunks())
+
+    assert await read_object(backend.storage, "kept/version") == b"previous version"
+    assert backend.raw_entries() == ["kept/version"]
+
+
+async def test_open_streams_in_requested_chunk_size(storage: Storage) -> None:
+    await storage.put("chunked/read", bytes(10_000))
+
+    async with await storage.open("chunked/read", chunk_size=4096) as stream:
+        sizes = [len(chunk) async for chunk in stream]
+
+    assert sizes == [4096, 4096, 1808]
+
+
+async def test_stream_closed_early_or_abandoned_releases_resources(storage: Storage) -> None:
+    await storage.put("early/close", bytes(1_000_000))
+
+    stream = await storage.open("early/close", chunk_size=1000)
+    assert len(await anext(stream)) == 1000
+    await stream.aclose()
+    assert [chunk async for chunk in stream] == []
+
+    abandoned = await storage.open("early/close", chunk_size=1000)
+    await anext(abandoned)
+    del abandoned  # filterwarnings=error turns an unclosed file or socket into a failure
+
+
+async def test_check_writable_fails_when_the_store_is_unusable(
+    tmp_path: Path, moto_endpoint: str, aws_environment: None
+) -> None:
+    root = tmp_path / "objects"
+    local = LocalFolderStorage(root)
+    root.rmdir()
+    root.write_bytes(b"a file where the folder should be")
+    with pytest.raises(StorageError, match="not writable"):
+        await local.check_writable()
+
+    missing_bucket = S3Storage("no-such-bucket", endpoint_url=moto_endpoint, region="us-east-1")
+    with pytest.raises(StorageError, match="not writable"):
+        await missing_bucket.check_writable()
+    missing_bucket.close()
+
+
+async def test_s3_storage_creates_missing_bucket_when_asked(
+    moto_endpoint: str, s3_admin: Any, aws_environment: None
+) -> None:
+    name = f"tribune-created-{secrets.token_hex(4)}"
+    storage = S3Storage(
+        name, endpoint_url=moto_endpoint, region="eu-west-3", create_bucket_if_missing=True
+    )
+    try:
+        await storage.check_writable()
+        await storage.put("x/y", b"content")
+        assert await read_object(storage, "x/y") == b"content"
+        assert s3_admin.get_bucket_location(Bucket=name)["LocationConstraint"] == "eu-west-3"
+    finally:
+        await storage.delete("x/y")
+        s3_admin.delete_bucket(Bucket=name)
+        storage.close()
+
+
+async def test_s3_prefix_scopes_keys(moto_endpoint: str, s3_admin: Any, bucket: str) -> None:
+    storage = storage_from_url(f"s3://{bucket}/tribune/docs", s3_endpoint_url=moto_endpoint)
+    assert isinstance(storage, S3Storage)
+    try:
+        await storage.put("ab/cd", b"content")
+        keys = [item["Key"] for item in s3_admin.list_objects_v2(Bucket=bucket)["Contents"]]
+        assert keys == ["tribune/docs/ab/cd"]
+        assert await read_object(storage, "ab/cd") == b"content"
+    finally:
+        storage.close()
+
+
+def test_new_object_key_is_random_and_valid() -> None:
+    keys = {new_object_key() for _ in range(1000)}
+    assert len(keys) == 1000
+    for key in keys:
+        assert validate_key(key) == key
+        prefix, rest = key.split("/")
+        assert len(prefix) == 2
+        assert len(rest) == 30
+    assert not any(key.startswith(HEALTH_PREFIX) for key in keys)
+
+
+def test_storage_from_url_local_forms(tmp_path: Path) -> None:
+    from_file_url = storage_from_url(f"file://{tmp_path}/a")
+    assert isinstance(from_file_url, LocalFolderStorage)
+    assert from_file_url.root == tmp_path / "a"
+
+    from_path = storage_from_url(str(tmp_path / "b"))
+    assert isinstance(from_path, LocalFolderStorage)
+    assert from_path.root == tmp_path / "b"
+    assert from_path.root.is_dir()
+
+
+def test_storage_from_url_s3_forms(aws_environment: None) -> None:
+    plain = storage_from_url("s3://documents", s3_region="eu-west-3")
+    assert isinstance(plain, S3Storage)
+    assert (plain.bucket, plain.prefix, plain.region) == ("documents", "", "eu-west-3")
+    plain.close()
+
+    prefixed = storage_from_url("s3://documents/tribune/prod/", s3_endpoint_url="http://minio:9000")
+    assert isinstance(prefixed, S3Storage)
+    assert (prefixed.bucket, prefixed.prefix) == ("documents", "tribune/prod/")
+    prefixed.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("", "empty storage URL"),
+        ("gs://bucket", "unsupported storage URL scheme 'gs'"),
+        ("http://example.org/docs", "unsupported storage URL scheme 'http'"),
+        ("s3://", "has no bucket"),
+        ("s3://Bad_Bucket", "invalid bucket name"),
+        ("s3://bucket/Bad Prefix", "invalid S3 key prefix"),
+        ("s3://bucket?versioned=1", "query or fragment"),
+        ("file://server/share", "must not name a host"),
+    ],
+)
+def test_storage_from_url_rejects_unusable_urls(url: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        storage_from_url(url)

@@ -1,0 +1,1 @@
+"""The tenants: tribunals, their staff and roles, tenant resolution, public tribunal pages."""

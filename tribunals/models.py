@@ -1,0 +1,68 @@
+"""Tribunals, the staff who work in them, and invitations to join."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tribune.db import Model, enum_by_value
+
+
+class Tribunal(Model):
+    __tablename__ = "tribunals"
+
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name_en: Mapped[str] = mapped_column(String(200))
+    name_fr: Mapped[str] = mapped_column(String(200))
+    short_name_en: Mapped[str] = mapped_column(String(30), default="")
+    short_name_fr: Mapped[str] = mapped_column(String(30), default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    description_fr: Mapped[str] = mapped_column(Text, default="")
+    contact_email: Mapped[str] = mapped_column(String(320), default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="")
+    contact_address: Mapped[str] = mapped_column(Text, default="")
+    time_zone: Mapped[str] = mapped_column(String(60), default="America/Toronto")
+    province: Mapped[str] = mapped_column(String(2), default="ON")
+    default_language: Mapped[str] = mapped_column(String(2), default="en")
+    accent_colour: Mapped[str] = mapped_column(String(7), default="#1d70b8")
+
+
+class Role(enum.Enum):
+    ADMIN = "admin"
+    CLERK = "clerk"
+    ADJUDICATOR = "adjudicator"
+
+
+class Membership(Model):
+    """One role a person holds in one tribunal (a person may hold several)."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("tribunal_id", "user_id", "role"),
+        Index("ix_memberships_user_id", "user_id"),
+    )
+
+    tribunal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tribunals.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    role: Mapped[Role] = mapped_column(enum_by_value(Role))
+
+
+class StaffInvitation(Model):
+    """An emailed invitation to take a role; only the token's hash is kept."""
+
+    __tablename__ = "staff_invitations"
+    __table_args__ = (Index("ix_staff_invitations_tribunal_id", "tribunal_id", "created_at"),)
+
+    tribunal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tribunals.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[Role] = mapped_column(enum_by_value(Role))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]

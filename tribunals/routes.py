@@ -1,0 +1,141 @@
+"""The platform's home page, each tribunal's public page, and the staff workspace."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount
+
+from accounts.middleware import current_user, signed_in_user
+from tribunals import services
+from tribunals.forms import invitation_form
+from tribunals.models import Role
+from tribunals.permissions import Permission
+from tribunals.tenancy import current_roles, current_tribunal, tenant_page
+from tribune.forms import Form
+from tribune.i18n import gettext as _
+from tribune.web import db_of, page, redirect, render, settings_of
+
+
+async def home(request: Request) -> Response:
+    query = request.query_params.get("q", "").strip()[:100]
+    db = db_of(request)
+    tribunals = await services.search_tribunals(db, query)
+    user = current_user(request)
+    workspaces = await services.workspaces_of(db, user.id) if user else []
+    return render(
+        request,
+        "tribunals/home.html",
+        {"tribunals": tribunals, "query": query, "workspaces": workspaces},
+        partial="tribunals/partials/results.html",
+    )
+
+
+async def tribunal_home(request: Request) -> Response:
+    return render(request, "tribunals/tribunal.html", {"roles": current_roles(request)})
+
+
+async def brand_stylesheet(request: Request) -> Response:
+    tribunal = current_tribunal(request)
+    css = f":root {{ --tribune-accent: {tribunal.accent_colour}; }}\n"
+    return Response(
+        css,
+        media_type="text/css",
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+async def workspace(request: Request) -> Response:
+    return render(request, "tribunals/workspace.html", {"roles": current_roles(request)})
+
+
+async def staff(request: Request) -> Response:
+    tribunal = current_tribunal(request)
+    db = db_of(request)
+    form = Form()
+    status_code = 200
+    if request.method == "POST":
+        form = invitation_form(await request.form())
+        if form.is_valid:
+            invited = await services.invite_staff(
+                db,
+                request.app.state.templates.env,
+                settings_of(request),
+                tribunal,
+                signed_in_user(request),
+                form.cleaned["email"],
+                Role(form.cleaned["role"]),
+            )
+            if invited:
+                return redirect(f"/{tribunal.slug}/staff/people?invited=1")
+            form.add_error("email", _("This person already holds that role"))
+        status_code = 422
+    return render(
+        request,
+        "tribunals/staff.html",
+        {
+            "form": form,
+            "members": await services.staff_of(db, tribunal.id),
+            "invitations": await services.pending_invitations(db, tribunal.id),
+            "roles": list(Role),
+            "invited": request.query_params.get("invited") == "1",
+        },
+        status_code=status_code,
+    )
+
+
+async def accept_invitation(request: Request) -> Response:
+    tribunal = current_tribunal(request)
+    db = db_of(request)
+    user = signed_in_user(request)
+    if request.method == "GET":
+        token = request.query_params.get("token", "")
+    else:
+        token = str((await request.form()).get("token", ""))
+    invitation = await services.invitation_for(db, tribunal, token)
+    if invitation is None:
+        return render(request, "tribunals/invitation_invalid.html", status_code=400)
+    wrong_person = invitation.email != user.email
+    if request.method == "GET" or wrong_person:
+        return render(
+            request,
+            "tribunals/invitation.html",
+            {"invitation": invitation, "token": token, "wrong_person": wrong_person},
+            status_code=403 if wrong_person else 200,
+        )
+    await services.accept_invitation(db, tribunal, invitation, user)
+    return redirect(f"/{tribunal.slug}/staff")
+
+
+tenant_routes: list[BaseRoute] = [
+    tenant_page("/", tribunal_home, permission=Permission.PUBLIC, name="tribunals:home"),
+    tenant_page(
+        "/brand.css", brand_stylesheet, permission=Permission.PUBLIC, name="tribunals:brand"
+    ),
+    tenant_page(
+        "/staff", workspace, permission=Permission.WORKSPACE_VIEW, name="tribunals:workspace"
+    ),
+    tenant_page(
+        "/staff/people",
+        staff,
+        permission=Permission.STAFF_MANAGE,
+        methods=["GET", "POST"],
+        name="tribunals:staff",
+    ),
+    tenant_page(
+        "/invitations/accept",
+        accept_invitation,
+        permission=Permission.SIGNED_IN,
+        methods=["GET", "POST"],
+        name="tribunals:accept_invitation",
+    ),
+]
+
+routes: list[BaseRoute] = [
+    page("/", home, name="tribunals:platform_home"),
+]
+
+
+def mount(tenant_routes: list[BaseRoute]) -> Mount:
+    """Return the mount that serves every tribunal's routes under ``/{tribunal}``."""
+    return Mount("/{tribunal}", routes=tenant_routes, name="tenant")

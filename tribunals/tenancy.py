@@ -1,0 +1,87 @@
+"""Tenant resolution: the tribunal named by the first part of the path, and tenant routes.
+
+Every tribunal route is made with ``tenant_page``, which declares the
+permission it needs; people without it get 404, as if the page did not exist.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from accounts.middleware import current_user, sign_in_url
+from tribunals.models import Role, Tribunal
+from tribunals.permissions import Permission, permissions_of
+from tribunals.services import RESERVED_SLUGS, SLUG_PATTERN, roles_of, tribunal_by_slug
+from tribune.web import Endpoint, db_of, page, redirect
+
+
+class TenantMiddleware:
+    """Put the tribunal named by the path (or None) on ``request.state.tribunal``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            state = scope.setdefault("state", {})
+            state["tribunal"] = None
+            segment = scope["path"].lstrip("/").split("/", 1)[0]
+            if segment not in RESERVED_SLUGS and SLUG_PATTERN.match(segment):
+                state["tribunal"] = await tribunal_by_slug(state["db"], segment)
+        await self.app(scope, receive, send)
+
+
+def current_tribunal(request: Request) -> Tribunal:
+    """Return the request's tribunal; tenant routes guarantee there is one."""
+    tribunal: Tribunal | None = request.state.tribunal
+    if tribunal is None:
+        raise HTTPException(status_code=404)
+    return tribunal
+
+
+def current_roles(request: Request) -> set[Role]:
+    roles: set[Role] = getattr(request.state, "roles", set())
+    return roles
+
+
+def _require(permission: Permission, endpoint: Endpoint) -> Endpoint:
+    @functools.wraps(endpoint)
+    async def guarded(request: Request) -> Response:
+        tribunal = current_tribunal(request)
+        user = current_user(request)
+        request.state.roles = set()
+        if user is not None:
+            request.state.roles = await roles_of(db_of(request), user.id, tribunal.id)
+        if permission is Permission.PUBLIC:
+            return await endpoint(request)
+        if user is None:
+            return redirect(sign_in_url(request))
+        if permission is not Permission.SIGNED_IN and permission not in permissions_of(
+            request.state.roles
+        ):
+            # 404, not 403: outsiders learn nothing about what is here.
+            raise HTTPException(status_code=404)
+        return await endpoint(request)
+
+    return guarded
+
+
+def tenant_page(
+    path: str,
+    endpoint: Endpoint,
+    *,
+    permission: Permission,
+    methods: Sequence[str] = ("GET",),
+    name: str | None = None,
+) -> Route:
+    """Return a tribunal route (under ``/{tribunal}``) guarded by a declared permission."""
+    route = page(path, _require(permission, endpoint), methods=methods, name=name)
+    route.permission = permission  # type: ignore[attr-defined]
+    return route

@@ -1,0 +1,1 @@
+"""Tribune: online filing, dockets, video hearings and fee payments for public tribunals."""

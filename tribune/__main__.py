@@ -1,0 +1,5 @@
+import sys
+
+from tribune.app import main
+
+sys.exit(main())

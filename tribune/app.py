@@ -1,0 +1,196 @@
+"""The composition root: the only module of ``tribune`` that imports the domain packages.
+
+It assembles the routes (one explicit, ordered list), the middleware beside
+them, the job handlers and the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+import accounts.models
+import tribunals.models
+from accounts import routes as account_routes
+from accounts.middleware import AuthenticationMiddleware
+from tribunals import commands as tribunal_commands
+from tribunals import routes as tribunal_routes
+from tribunals.tenancy import TenantMiddleware
+from tribune import audit, jobs, mail
+from tribune import routes as project_routes
+from tribune.db import Base, Database
+from tribune.errors import http_exception_handler, server_error_handler
+from tribune.logs import configure_logging
+from tribune.middleware import (
+    CSRFCookieMiddleware,
+    DatabaseSessionMiddleware,
+    LanguageMiddleware,
+    RequestContextMiddleware,
+)
+from tribune.settings import PROJECT_ROOT, Settings, load_settings
+from tribune.storage import storage_from_url
+from tribune.web import create_templates
+
+# Every table, for Alembic and the tests: importing the models registers them.
+MODEL_MODULES = (audit, jobs, mail, accounts.models, tribunals.models)
+metadata = Base.metadata
+
+
+def build_routes() -> list[BaseRoute]:
+    """Return every route, platform pages first, tribunal pages (``/{tribunal}/...``) last."""
+    return [
+        Mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static"),
+        *project_routes.routes,
+        *account_routes.routes,
+        *tribunal_routes.routes,
+        tribunal_routes.mount(tribunal_routes.tenant_routes),
+    ]
+
+
+def build_middleware(settings: Settings, database: Database) -> list[Middleware]:
+    """Return the middleware, outermost first; each relies on those before it."""
+    return [
+        Middleware(RequestContextMiddleware, settings=settings),
+        Middleware(CSRFCookieMiddleware, settings=settings),
+        Middleware(DatabaseSessionMiddleware, database=database),
+        Middleware(AuthenticationMiddleware, settings=settings),
+        Middleware(TenantMiddleware),
+        Middleware(LanguageMiddleware),
+    ]
+
+
+def create_app(
+    settings: Settings | None = None,
+    database: Database | None = None,
+    *,
+    inline_worker: bool | None = None,
+) -> Starlette:
+    settings = settings or load_settings()
+    database = database or Database.from_url(settings.database_url)
+    run_worker = settings.inline_worker if inline_worker is None else inline_worker
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = None
+        if run_worker:
+            task = asyncio.create_task(jobs.Worker(database, settings).run_forever(stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                await task
+            await database.dispose()
+
+    app = Starlette(
+        routes=build_routes(),
+        middleware=build_middleware(settings, database),
+        exception_handlers={
+            HTTPException: http_exception_handler,
+            Exception: server_error_handler,
+        },
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.templates = create_templates()
+    app.state.storage = storage_from_url(
+        settings.storage_url,
+        s3_endpoint_url=settings.s3_endpoint_url,
+        s3_region=settings.s3_region,
+    )
+    return app
+
+
+# -- command line ---------------------------------------------------------------------------
+
+
+def migrate(settings: Settings, revision: str = "head") -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", settings.database_url)
+    command.upgrade(config, revision)
+
+
+def _runner(settings: Settings) -> Callable[[Callable[[AsyncSession], Awaitable[Any]]], Any]:
+    async def run(work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+        database = Database.from_url(settings.database_url)
+        try:
+            async with database.session() as db:
+                result = await work(db)
+                await db.commit()
+                return result
+        finally:
+            await database.dispose()
+
+    return run
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tribune", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the platform (and, in development, a worker)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    commands.add_parser("worker", help="run queued jobs until stopped")
+    commands.add_parser("migrate", help="apply the database migrations")
+    tribunal_commands.add_arguments(commands)
+    arguments = parser.parse_args(argv)
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    if arguments.command == "serve":
+        import uvicorn
+
+        uvicorn.run(
+            "tribune.app:create_app",
+            factory=True,
+            host=arguments.host,
+            port=arguments.port,
+            workers=arguments.workers,
+            access_log=False,
+            proxy_headers=True,
+            log_config=None,
+        )
+        return 0
+    if arguments.command == "worker":
+        return asyncio.run(_run_worker(settings))
+    if arguments.command == "migrate":
+        migrate(settings)
+        return 0
+    result: int = asyncio.run(arguments.handler(arguments, _runner(settings)))
+    return result
+
+
+async def _run_worker(settings: Settings) -> int:
+    import signal
+
+    database = Database.from_url(settings.database_url)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await jobs.Worker(database, settings).run_forever(stop)
+    finally:
+        await database.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""Validation of submitted forms into typed values, with messages in the user's language.
+
+A ``Form`` keeps what the user typed (to show it again) and an ordered map of
+field name to message, which the error summary lists in page order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+
+from tribune.i18n import gettext as _
+
+
+class Form:
+    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
+        self.values: dict[str, str] = {}
+        self.lists: dict[str, list[str]] = {}
+        if data is not None:
+            getlist = getattr(data, "getlist", None)
+            for key in data:
+                if getlist is not None:
+                    items = [item for item in getlist(key) if isinstance(item, str)]
+                else:
+                    item = data[key]
+                    items = [item] if isinstance(item, str) else []
+                self.lists[key] = items
+                self.values[key] = items[-1] if items else ""
+        self.errors: dict[str, str] = {}
+        self.cleaned: dict[str, Any] = {}
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.errors
+
+    def value(self, name: str) -> str:
+        return self.values.get(name, "")
+
+    def add_error(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, message)
+
+    def text(
+        self,
+        name: str,
+        *,
+        required: str | None = None,
+        max_length: int = 500,
+        strip: bool = True,
+    ) -> str:
+        """Return a text answer; ``required`` is the message shown when it is empty."""
+        raw = self.values.get(name, "")
+        value = raw.strip() if strip else raw
+        if any(ord(char) < 32 and char not in "\r\n\t" for char in value):
+            self.add_error(name, _("Remove the control characters from this answer"))
+        elif not value and required:
+            self.add_error(name, required)
+        elif len(value) > max_length:
+            self.add_error(name, _("This answer must be %(n)s characters or fewer", n=max_length))
+        self.cleaned[name] = value
+        return value
+
+    def email(self, name: str, *, required: str) -> str:
+        """Return a normalised (lowercased) email address."""
+        value = self.text(name, required=required, max_length=320)
+        if value and name not in self.errors:
+            try:
+                checked = validate_email(value, check_deliverability=False)
+            except EmailNotValidError:
+                self.add_error(
+                    name, _("Enter an email address in the correct format, like name@example.com")
+                )
+                return value
+            self.cleaned[name] = checked.normalized.lower()
+        return self.cleaned.get(name, value)
+
+    def choice(self, name: str, choices: Iterable[str], *, required: str) -> str:
+        value = self.values.get(name, "").strip()
+        if value not in set(choices):
+            self.add_error(name, required)
+        self.cleaned[name] = value
+        return value
+
+    def password(self, name: str, *, required: str) -> str:
+        value = self.values.get(name, "")
+        if not value:
+            self.add_error(name, required)
+        self.cleaned[name] = value
+        return value

@@ -1,0 +1,140 @@
+"""English and French: the current language, message catalogues and formatting.
+
+The language of a request is picked once (see ``negotiate``) and kept in a
+context variable, so code and templates translate without passing it around.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale, dates, numbers
+from babel.support import LazyProxy, NullTranslations, Translations
+
+LANGUAGES = ("en", "fr")
+DEFAULT_LANGUAGE = "en"
+LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
+LANGUAGE_COOKIE = "tribune_lang"
+TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
+
+_current_language: ContextVar[str] = ContextVar("tribune_language", default=DEFAULT_LANGUAGE)
+
+
+@cache
+def translations_for(language: str) -> NullTranslations:
+    """Return the compiled catalogue for a language (English is the source language)."""
+    if language == DEFAULT_LANGUAGE:
+        return NullTranslations()
+    return Translations.load(str(TRANSLATIONS_DIR), [language], domain="messages")
+
+
+def get_language() -> str:
+    return _current_language.get()
+
+
+def set_language(language: str) -> None:
+    _current_language.set(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+
+
+@contextlib.contextmanager
+def use_language(language: str) -> Iterator[None]:
+    """Translate in another language for a while (an email in its recipient's language)."""
+    token = _current_language.set(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+    try:
+        yield
+    finally:
+        _current_language.reset(token)
+
+
+def gettext(message: str, **variables: Any) -> str:
+    translated = translations_for(get_language()).gettext(message)
+    return translated % variables if variables else translated
+
+
+def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
+    translated = translations_for(get_language()).ngettext(singular, plural, n)
+    variables.setdefault("num", n)
+    return translated % variables
+
+
+def lazy_gettext(message: str) -> LazyProxy:
+    """Return a message translated when it is shown, for module-level constants."""
+    return LazyProxy(gettext, message, enable_cache=False)
+
+
+_ = gettext
+
+
+def parse_accept_language(header: str | None) -> str | None:
+    """Return the first supported language in an Accept-Language header, or None."""
+    if not header:
+        return None
+    choices: list[tuple[float, int, str]] = []
+    for position, part in enumerate(header.split(",")):
+        pieces = part.strip().split(";")
+        tag = pieces[0].strip().lower()
+        quality = 1.0
+        for parameter in pieces[1:]:
+            name, _sep, value = parameter.strip().partition("=")
+            if name == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        primary = tag.split("-")[0]
+        if primary in LANGUAGES and quality > 0:
+            choices.append((-quality, position, primary))
+    return min(choices)[2] if choices else None
+
+
+def negotiate(
+    *,
+    saved: str | None,
+    cookie: str | None,
+    accept_language: str | None,
+    tribunal_default: str | None,
+) -> str:
+    """Return the request's language: saved preference, then the switch, then the browser."""
+    for candidate in (saved, cookie, parse_accept_language(accept_language), tribunal_default):
+        if candidate in LANGUAGES:
+            return candidate
+    return DEFAULT_LANGUAGE
+
+
+def other_language(language: str | None = None) -> str:
+    return "fr" if (language or get_language()) == "en" else "en"
+
+
+def _locale() -> Locale:
+    return Locale.parse("fr_CA" if get_language() == "fr" else "en_CA")
+
+
+def format_date(value: date | datetime, format: str = "long", zone: str | None = None) -> str:
+    if isinstance(value, datetime) and zone:
+        value = value.astimezone(ZoneInfo(zone))
+    return dates.format_date(value, format=format, locale=_locale())
+
+
+def format_datetime(value: datetime, zone: str = "America/Toronto", format: str = "long") -> str:
+    return dates.format_datetime(value, format=format, tzinfo=ZoneInfo(zone), locale=_locale())
+
+
+def format_number(value: int | float) -> str:
+    return numbers.format_decimal(value, locale=_locale())
+
+
+def format_money(cents: int, currency: str = "CAD") -> str:
+    return numbers.format_currency(cents / 100, currency, locale=_locale())
+
+
+def localised(obj: Any, field: str) -> str:
+    """Return ``obj.<field>_<language>``, falling back to English when it is empty."""
+    value = getattr(obj, f"{field}_{get_language()}", None)
+    return str(value or getattr(obj, f"{field}_{DEFAULT_LANGUAGE}", "") or "")

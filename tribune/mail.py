@@ -1,0 +1,147 @@
+"""The outbox: every message is written here first, then delivered by a job.
+
+Without ``TRIBUNE_SMTP_URL`` messages stay in the outbox, where a developer
+reads them in the browser. Messages are rendered in the recipient's language
+from ``templates/mail/<name>.txt``, whose first line is ``Subject: ...``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import enum
+import smtplib
+import ssl
+import uuid
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from jinja2 import Environment
+from sqlalchemy import Index, String, Text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tribune import i18n, jobs
+from tribune.db import Model, enum_by_value, utcnow
+
+DELIVER_JOB = "mail.deliver"
+REDACTED = "[removed after delivery: this message held a single-use link]"
+
+
+class MessageStatus(enum.Enum):
+    QUEUED = "queued"
+    SENT = "sent"
+    KEPT = "kept"  # no SMTP relay configured: the message stays in the outbox
+
+
+class OutboxMessage(Model):
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_created_at", "created_at"),)
+
+    to_address: Mapped[str] = mapped_column(String(320))
+    language: Mapped[str] = mapped_column(String(2))
+    template: Mapped[str] = mapped_column(String(100))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    sensitive: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[MessageStatus] = mapped_column(
+        enum_by_value(MessageStatus), default=MessageStatus.QUEUED
+    )
+    sent_at: Mapped[datetime | None]
+    tribunal_id: Mapped[uuid.UUID | None]
+
+
+def render_message(
+    environment: Environment, template: str, language: str, context: dict[str, Any]
+) -> tuple[str, str]:
+    """Return the subject and body of a message in a language."""
+    with i18n.use_language(language):
+        text = environment.get_template(f"mail/{template}.txt").render(**context)
+    first, _newline, body = text.lstrip().partition("\n")
+    if not first.startswith("Subject:"):
+        raise ValueError(f"mail/{template}.txt must start with a Subject: line")
+    return first.removeprefix("Subject:").strip(), body.strip() + "\n"
+
+
+def queue_message(
+    db: AsyncSession,
+    environment: Environment,
+    *,
+    to: str,
+    language: str,
+    template: str,
+    context: dict[str, Any],
+    sensitive: bool = False,
+    tribunal_id: uuid.UUID | None = None,
+) -> OutboxMessage:
+    """Write a message to the outbox and queue its delivery with the caller's transaction.
+
+    ``sensitive`` messages (single-use links) have their body removed once sent.
+    """
+    subject, body = render_message(environment, template, language, context)
+    message = OutboxMessage(
+        to_address=to,
+        language=language,
+        template=template,
+        subject=subject,
+        body=body,
+        sensitive=sensitive,
+        tribunal_id=tribunal_id,
+    )
+    db.add(message)
+    jobs.enqueue(db, DELIVER_JOB, {"message_id": str(message.id)}, max_attempts=8)
+    return message
+
+
+def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = message.to_address
+    mail["Subject"] = message.subject
+    mail["Date"] = email.utils.formatdate(localtime=False)
+    mail["Message-ID"] = email.utils.make_msgid(idstring=message.id.hex)
+    mail["Content-Language"] = "fr-CA" if message.language == "fr" else "en-CA"
+    mail["Auto-Submitted"] = "auto-generated"
+    mail.set_content(message.body)
+    return mail
+
+
+def send_smtp(smtp_url: str, mail: EmailMessage, timeout: float = 30) -> None:
+    """Send through an SMTP relay: ``smtp://``, ``smtp://...?starttls=true`` or ``smtps://``."""
+    parts = urlsplit(smtp_url)
+    options = parse_qs(parts.query)
+    host = parts.hostname or "localhost"
+    if parts.scheme == "smtps":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(
+            host, parts.port or 465, timeout=timeout, context=ssl.create_default_context()
+        )
+    elif parts.scheme == "smtp":
+        client = smtplib.SMTP(host, parts.port or 25, timeout=timeout)
+    else:
+        raise ValueError("TRIBUNE_SMTP_URL must start with smtp:// or smtps://")
+    with client:
+        if options.get("starttls", ["false"])[0].lower() in ("1", "true", "yes"):
+            client.starttls(context=ssl.create_default_context())
+        if parts.username:
+            client.login(unquote(parts.username), unquote(parts.password or ""))
+        client.send_message(mail)
+
+
+@jobs.handler(DELIVER_JOB)
+async def deliver(context: jobs.JobContext) -> None:
+    """Send one outbox message, or keep it in the outbox when no relay is configured."""
+    message = await context.db.get(OutboxMessage, uuid.UUID(context.job.payload["message_id"]))
+    if message is None or message.status is not MessageStatus.QUEUED:
+        return  # already delivered by an earlier try: never send twice
+    settings = context.settings
+    if settings.smtp_url:
+        mail = build_email(message, settings.mail_from)
+        await asyncio.to_thread(send_smtp, settings.smtp_url, mail)
+        message.status = MessageStatus.SENT
+        message.sent_at = utcnow()
+        if message.sensitive:
+            message.body = REDACTED
+    else:
+        message.status = MessageStatus.KEPT

@@ -1,0 +1,188 @@
+"""ASGI middleware of the project package: request context, headers, database, language.
+
+All are plain ASGI (not BaseHTTPMiddleware) so context variables reach endpoints.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import MutableMapping
+from http.cookies import SimpleCookie
+from typing import Any
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tribune import i18n
+from tribune.db import Database
+from tribune.settings import Settings
+
+log = logging.getLogger("tribune.request")
+
+
+def _state(scope: Scope) -> MutableMapping[str, Any]:
+    return scope.setdefault("state", {})
+
+
+def _cookies(scope: Scope) -> dict[str, str]:
+    for name, value in scope.get("headers", []):
+        if name == b"cookie":
+            parsed: SimpleCookie = SimpleCookie()
+            try:
+                parsed.load(value.decode("latin-1"))
+            except Exception:
+                return {}
+            return {key: morsel.value for key, morsel in parsed.items()}
+    return {}
+
+
+def content_security_policy() -> str:
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "object-src 'none'",
+        ]
+    )
+
+
+class RequestContextMiddleware:
+    """Give each request an id, security headers and one log line free of personal data."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+        self.csp = content_security_policy()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = secrets.token_hex(8)
+        _state(scope)["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-Id"] = request_id
+                headers.setdefault("Content-Security-Policy", self.csp)
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+                headers["X-Frame-Options"] = "DENY"
+                headers["Cross-Origin-Opener-Policy"] = "same-origin"
+                headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+                if self.settings.is_production:
+                    headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+                if "cache-control" not in headers and not scope["path"].startswith("/static/"):
+                    # Pages can hold personal data: no shared cache keeps them.
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            route = scope.get("route")
+            # The route's name, never its path: paths can carry tokens.
+            log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "route": getattr(route, "name", None) or "unmatched",
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+
+
+class DatabaseSessionMiddleware:
+    """Open one database session per request; the endpoint commits, this closes it."""
+
+    def __init__(self, app: ASGIApp, database: Database) -> None:
+        self.app = app
+        self.database = database
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        async with self.database.session() as session:
+            _state(scope)["db"] = session
+            await self.app(scope, receive, send)
+
+
+class CSRFCookieMiddleware:
+    """Give every visitor a random CSRF cookie; forms carry a token derived from it."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+        self.cookie_name = f"{settings.cookie_prefix}tribune_csrf"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        existing = _cookies(scope).get(self.cookie_name)
+        value = existing if existing and len(existing) >= 32 else secrets.token_urlsafe(32)
+        _state(scope)["csrf_cookie"] = value
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start" and value != existing:
+                headers = MutableHeaders(scope=message)
+                secure = "; Secure" if self.settings.is_production else ""
+                headers.append(
+                    "Set-Cookie",
+                    f"{self.cookie_name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}",
+                )
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+class LanguageMiddleware:
+    """Pick the request's language: saved preference, switch cookie, browser, tribunal."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = _state(scope)
+        accept = None
+        for name, value in scope.get("headers", []):
+            if name == b"accept-language":
+                accept = value.decode("latin-1")
+        language = i18n.negotiate(
+            saved=getattr(state.get("user"), "language", None),
+            cookie=_cookies(scope).get(i18n.LANGUAGE_COOKIE),
+            accept_language=accept,
+            tribunal_default=getattr(state.get("tribunal"), "default_language", None),
+        )
+        state["language"] = language
+        i18n.set_language(language)
+
+        async def send_with_language(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Content-Language"] = i18n.get_language()
+                headers.add_vary_header("Accept-Language")
+                headers.add_vary_header("Cookie")
+            await send(message)
+
+        await self.app(scope, receive, send_with_language)

@@ -1,0 +1,68 @@
+"""The project's own pages: health checks, the information pages and the development outbox."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, text
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute
+
+from tribune.mail import OutboxMessage
+from tribune.storage import Storage
+from tribune.web import Endpoint, db_of, page, render, settings_of
+
+
+async def healthz(request: Request) -> Response:
+    """The process is alive: no dependency is checked."""
+    return PlainTextResponse("ok")
+
+
+async def readyz(request: Request) -> Response:
+    """The process can serve: the database answers and the document store takes writes."""
+    checks: dict[str, str] = {}
+    try:
+        await db_of(request).execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception:
+        checks["database"] = "unavailable"
+    storage: Storage = request.app.state.storage
+    try:
+        await storage.check_writable()
+        checks["storage"] = "ok"
+    except Exception:
+        checks["storage"] = "unavailable"
+    ready = all(value == "ok" for value in checks.values())
+    return JSONResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks},
+        status_code=200 if ready else 503,
+    )
+
+
+async def outbox(request: Request) -> Response:
+    """Development only: the messages the platform sent, to follow their links."""
+    if not settings_of(request).is_development:
+        raise HTTPException(status_code=404)
+    messages = (
+        await db_of(request).execute(
+            select(OutboxMessage).order_by(OutboxMessage.created_at.desc()).limit(50)
+        )
+    ).scalars()
+    return render(request, "outbox.html", {"messages": list(messages)})
+
+
+def _info_page(template: str) -> Endpoint:
+    async def show(request: Request) -> Response:
+        return render(request, template)
+
+    return show
+
+
+routes: list[BaseRoute] = [
+    page("/healthz", healthz, name="healthz"),
+    page("/readyz", readyz, name="readyz"),
+    page("/outbox", outbox, name="outbox"),
+    page("/accessibility", _info_page("pages/accessibility.html"), name="accessibility"),
+    page("/privacy", _info_page("pages/privacy.html"), name="privacy"),
+    page("/contact", _info_page("pages/contact.html"), name="contact"),
+]

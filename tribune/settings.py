@@ -1,0 +1,131 @@
+"""The one place that reads the environment.
+
+Every setting is a ``TRIBUNE_*`` variable with a safe development default;
+production refuses to start without a real secret key.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = ("development", "production")
+
+
+class ConfigurationError(RuntimeError):
+    """The environment does not describe a deployment that can start."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str
+    data_dir: Path
+    database_url: str
+    storage_url: str
+    s3_endpoint_url: str | None
+    s3_region: str | None
+    secret_key: str
+    base_url: str
+    smtp_url: str | None
+    mail_from: str
+    session_idle_minutes: int
+    session_max_hours: int
+    inline_worker: bool
+    log_level: str
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"
+
+    @property
+    def cookie_prefix(self) -> str:
+        # The __Host- prefix makes the browser insist on Secure, Path=/ and no Domain.
+        return "__Host-" if self.is_production else ""
+
+
+def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ConfigurationError(f"{name} must be at least {minimum}")
+    return value
+
+
+def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{name} must be true or false, not {raw!r}")
+
+
+def _development_secret(data_dir: Path) -> str:
+    """Return the development secret key, generating it into the data folder once."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Return the settings described by the environment, or raise ConfigurationError."""
+    env = os.environ if environ is None else environ
+    environment = env.get("TRIBUNE_ENV", "development").strip() or "development"
+    if environment not in ENVIRONMENTS:
+        raise ConfigurationError(f"TRIBUNE_ENV must be one of {', '.join(ENVIRONMENTS)}")
+    production = environment == "production"
+
+    data_dir = Path(env.get("TRIBUNE_DATA_DIR") or PROJECT_ROOT / "var").resolve()
+
+    secret_key = env.get("TRIBUNE_SECRET_KEY", "")
+    if production:
+        if len(secret_key) < 32:
+            raise ConfigurationError(
+                "TRIBUNE_SECRET_KEY must be set to a random value of at least 32 characters "
+                "in production"
+            )
+    elif not secret_key:
+        secret_key = _development_secret(data_dir)
+
+    base_url = env.get("TRIBUNE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    if production and not base_url.startswith("https://"):
+        raise ConfigurationError("TRIBUNE_BASE_URL must be an https:// address in production")
+
+    return Settings(
+        environment=environment,
+        data_dir=data_dir,
+        database_url=env.get("TRIBUNE_DATABASE_URL")
+        or f"sqlite+aiosqlite:///{data_dir / 'tribune.sqlite3'}",
+        storage_url=env.get("TRIBUNE_STORAGE_URL") or str(data_dir / "documents"),
+        s3_endpoint_url=env.get("TRIBUNE_S3_ENDPOINT_URL") or None,
+        s3_region=env.get("TRIBUNE_S3_REGION") or env.get("AWS_DEFAULT_REGION") or None,
+        secret_key=secret_key,
+        base_url=base_url,
+        smtp_url=env.get("TRIBUNE_SMTP_URL") or None,
+        mail_from=env.get("TRIBUNE_MAIL_FROM", "Tribune <no-reply@tribune.localhost>"),
+        session_idle_minutes=_int(env, "TRIBUNE_SESSION_IDLE_MINUTES", 30),
+        session_max_hours=_int(env, "TRIBUNE_SESSION_MAX_HOURS", 12),
+        inline_worker=_bool(env, "TRIBUNE_INLINE_WORKER", not production),
+        log_level=env.get("TRIBUNE_LOG_LEVEL", "INFO").upper(),
+    )

@@ -1,0 +1,133 @@
+"""What every endpoint shares: rendering, routes with CSRF and commit, redirects."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+
+from tribune import i18n
+from tribune.security import CSRF_FIELD, csrf_token_for, verify_csrf
+from tribune.settings import PROJECT_ROOT, Settings
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def db_of(request: Request) -> AsyncSession:
+    session: AsyncSession = request.state.db
+    return session
+
+
+def csrf_token(request: Request) -> str:
+    return csrf_token_for(settings_of(request).secret_key, request.state.csrf_cookie)
+
+
+def _context(request: Request) -> dict[str, Any]:
+    language = i18n.get_language()
+    return {
+        "user": getattr(request.state, "user", None),
+        "tribunal": getattr(request.state, "tribunal", None),
+        "language": language,
+        "other_language": i18n.other_language(language),
+        "language_names": i18n.LANGUAGE_NAMES,
+        "csrf_token": csrf_token(request) if hasattr(request.state, "csrf_cookie") else "",
+        "development": settings_of(request).is_development,
+    }
+
+
+def _csrf_field(token: str) -> Markup:
+    return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token)
+
+
+def create_templates() -> Jinja2Templates:
+    environment = Environment(
+        loader=FileSystemLoader(PROJECT_ROOT / "templates"),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True
+    )
+    environment.globals["localised"] = i18n.localised
+    environment.globals["csrf_field"] = _csrf_field
+    environment.filters["date"] = i18n.format_date
+    environment.filters["datetime"] = i18n.format_datetime
+    environment.filters["number"] = i18n.format_number
+    environment.filters["money"] = i18n.format_money
+    return Jinja2Templates(env=environment, context_processors=[_context])
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    partial: str | None = None,
+) -> Response:
+    """Render a page, or its htmx fragment when htmx asked and there is one."""
+    templates: Jinja2Templates = request.app.state.templates
+    name = partial if partial and request.headers.get("hx-request") == "true" else template
+    return templates.TemplateResponse(request, name, context or {}, status_code=status_code)
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Return a local path to go on to, never another site (open redirects)."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    if "\\" in target or any(ord(char) < 32 for char in target):
+        return default
+    return target
+
+
+def redirect(url: str, status_code: int = 303) -> RedirectResponse:
+    """POST/redirect/GET: 303 makes the browser fetch the next page with GET."""
+    return RedirectResponse(url, status_code=status_code)
+
+
+def _with_csrf_and_commit(endpoint: Endpoint) -> Endpoint:
+    """Check CSRF on unsafe methods, then commit what the endpoint did if it succeeded."""
+
+    @functools.wraps(endpoint)
+    async def handle(request: Request) -> Response:
+        await verify_csrf(request, settings_of(request).secret_key)
+        response = await endpoint(request)
+        session = db_of(request)
+        if response.status_code < 400:
+            await session.commit()
+        else:
+            await session.rollback()
+        return response
+
+    return handle
+
+
+def page(
+    path: str,
+    endpoint: Endpoint,
+    *,
+    methods: Sequence[str] = ("GET",),
+    name: str | None = None,
+) -> Route:
+    """Return a route whose unsafe methods need a CSRF token and whose work is committed."""
+    return Route(path, _with_csrf_and_commit(endpoint), methods=list(methods), name=name)
