@@ -24,7 +24,7 @@ $(VENV)/.installed: requirements-dev.lock | $(BIN)/python
 	touch $@
 
 $(CATALOGUE).mo: $(CATALOGUE).po $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy=false -d tribune/translations -D messages 2>&1 | grep -v '^compiling' || true
+	$(BIN)/pybabel compile -d tribune/translations -D messages 2>&1 | grep -v '^compiling' || true
 	@test -f $@
 
 .PHONY: install
@@ -66,7 +66,7 @@ messages: install ## extract the messages and update the French catalogue
 	$(BIN)/pybabel extract -F babel.cfg --ignore-dirs='.venv var static tests infra' -k lazy_gettext \
 	  --no-location --sort-output --omit-header -o tribune/translations/messages.pot . >/dev/null
 	$(BIN)/pybabel update -i tribune/translations/messages.pot -d tribune/translations \
-	  --no-fuzzy-matching --omit-header --ignore-obsolete
+	  --no-fuzzy-matching --ignore-obsolete --no-wrap
 
 .PHONY: lock
 lock: install ## re-resolve the dependencies of pyproject.toml into the lock files

@@ -54,18 +54,41 @@ def on_postgresql() -> bool:
     return TEST_DATABASE_URL.startswith("postgresql")
 
 
+# On PostgreSQL each run gets a schema of its own, dropped at the end, so runs side by
+# side (or an interrupted run) never see each other's tables.
+TEST_SCHEMA = f"tribune_test_{os.getpid()}"
+
+
+def engine_options(schema: str = TEST_SCHEMA) -> dict[str, object]:
+    """Return create_engine() options that put a PostgreSQL engine in a schema."""
+    if not on_postgresql():
+        return {}
+    return {"connect_args": {"server_settings": {"search_path": schema}}}
+
+
+def new_test_engine(schema: str = TEST_SCHEMA) -> AsyncEngine:
+    """Return a new engine on the test database (and schema): for tests needing real commits."""
+    return create_engine(TEST_DATABASE_URL, **engine_options(schema))
+
+
 def run_migrations(connection: object, revision: str = "head") -> None:
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.attributes["connection"] = connection
     command.upgrade(config, revision)
 
 
-async def reset_schema(engine: AsyncEngine, schema: str = "public") -> None:
-    """Start from an empty database (PostgreSQL schema or SQLite file)."""
+async def reset_schema(engine: AsyncEngine, schema: str = TEST_SCHEMA) -> None:
+    """Start from an empty PostgreSQL schema (a SQLite file starts empty anyway)."""
     if engine.dialect.name == "postgresql":
         async with engine.begin() as connection:
             await connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
             await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+
+
+async def drop_schema(engine: AsyncEngine, schema: str = TEST_SCHEMA) -> None:
+    if engine.dialect.name == "postgresql":
+        async with engine.begin() as connection:
+            await connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
 
 
 def pytest_report_header() -> str:
@@ -79,11 +102,12 @@ def settings() -> Settings:
 
 @pytest.fixture(scope="session")
 async def engine() -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(TEST_DATABASE_URL)
+    engine = new_test_engine()
     await reset_schema(engine)
     async with engine.begin() as connection:
         await connection.run_sync(run_migrations)
     yield engine
+    await drop_schema(engine)
     await engine.dispose()
 
 

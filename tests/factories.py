@@ -86,7 +86,7 @@ def hidden_fields(html: str) -> dict[str, str]:
     return parser.hidden
 
 
-async def csrf_token(client: httpx.AsyncClient, page: str = "/sign-in") -> str:
+async def csrf_token(client: httpx.AsyncClient, page: str = "/privacy") -> str:
     """Return the CSRF token a form on the page carries, as a browser would send it."""
     response = await client.get(page)
     return hidden_fields(response.text)["csrf_token"]
@@ -96,7 +96,7 @@ async def post_form(
     client: httpx.AsyncClient, url: str, data: dict[str, str], *, page: str | None = None
 ) -> httpx.Response:
     """Submit a form the way a browser does: load the page for its token, then post."""
-    token = await csrf_token(client, page or "/sign-in")
+    token = await csrf_token(client, page or "/privacy")
     return await client.post(url, data={**data, "csrf_token": token})
 
 

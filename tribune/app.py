@@ -92,6 +92,7 @@ def create_app(
             stop.set()
             if task is not None:
                 await task
+            app.state.storage.close()
             await database.dispose()
 
     app = Starlette(
@@ -173,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.command == "migrate":
         migrate(settings)
         return 0
+    if arguments.command == "demo-data" and settings.is_production:
+        print("error: demo data is for development only", file=sys.stderr)
+        return 2
     result: int = asyncio.run(arguments.handler(arguments, _runner(settings)))
     return result
 

@@ -146,10 +146,11 @@ class Worker:
             return False
         async with self.database.session() as db:
             job = await db.get_one(Job, job_id)
-            run = _handlers.get(job.kind)
+            kind = job.kind  # read now: the rollback below expires the loaded job
+            run = _handlers.get(kind)
             try:
                 if run is None:
-                    raise LookupError(f"no handler for job kind {job.kind!r}")
+                    raise LookupError(f"no handler for job kind {kind!r}")
                 await run(JobContext(db=db, settings=self.settings, job=job))
                 job.status = JobStatus.DONE
                 job.finished_at = utcnow()
@@ -159,7 +160,7 @@ class Worker:
             except Exception as error:
                 await db.rollback()
                 failure = "".join(traceback.format_exception_only(error)).strip()
-                log.warning("job failed", extra={"job_id": str(job_id), "kind": job.kind})
+                log.warning("job failed", extra={"job_id": str(job_id), "kind": kind})
         async with self.database.session() as db:
             job = await db.get_one(Job, job_id)
             job.last_error = failure[:2000]

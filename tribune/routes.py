@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 from sqlalchemy import select, text
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -11,6 +12,9 @@ from starlette.routing import BaseRoute
 from tribune.mail import OutboxMessage
 from tribune.storage import Storage
 from tribune.web import Endpoint, db_of, page, render, settings_of
+
+# A load balancer's probe must get an answer before its own timeout.
+READINESS_TIMEOUT_SECONDS = 5
 
 
 async def healthz(request: Request) -> Response:
@@ -28,7 +32,8 @@ async def readyz(request: Request) -> Response:
         checks["database"] = "unavailable"
     storage: Storage = request.app.state.storage
     try:
-        await storage.check_writable()
+        with anyio.fail_after(READINESS_TIMEOUT_SECONDS):
+            await storage.check_writable()
         checks["storage"] = "ok"
     except Exception:
         checks["storage"] = "unavailable"

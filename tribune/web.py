@@ -53,6 +53,12 @@ def _csrf_field(token: str) -> Markup:
     return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token)
 
 
+def _template_ngettext(singular: str, plural: str, n: int) -> str:
+    # Jinja's newstyle ngettext fills in the variables itself; formatting here too
+    # would fail on every variable but num.
+    return i18n.translations_for(i18n.get_language()).ngettext(singular, plural, n)
+
+
 def create_templates() -> Jinja2Templates:
     environment = Environment(
         loader=FileSystemLoader(PROJECT_ROOT / "templates"),
@@ -63,7 +69,7 @@ def create_templates() -> Jinja2Templates:
         lstrip_blocks=True,
     )
     environment.install_gettext_callables(  # type: ignore[attr-defined]
-        i18n.gettext, i18n.ngettext, newstyle=True
+        i18n.gettext, _template_ngettext, newstyle=True
     )
     environment.globals["localised"] = i18n.localised
     environment.globals["csrf_field"] = _csrf_field

@@ -1,18 +1,24 @@
-"""Registration and email confirmation."""
+"""Registration and email confirmation, including the bad inputs."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts.models import AccountToken, User
 from tests.factories import (
     PASSWORD,
     hidden_fields,
     last_message,
     link_in,
+    make_user,
     post_form,
     unique,
 )
+from tribune.mail import OutboxMessage
 
 REGISTRATION = {
     "name": "Jane Doe",
@@ -23,8 +29,13 @@ REGISTRATION = {
 
 
 async def register(client: httpx.AsyncClient, email: str, **changes: str) -> httpx.Response:
-    return await post_form(
-        client, "/register", {**REGISTRATION, "email": email, **changes}, page="/register"
+    data = {**REGISTRATION, "email": email, **changes}
+    return await post_form(client, "/register", data, page="/register")
+
+
+async def count(db: AsyncSession, model: type, *where: object) -> int:
+    return int(
+        (await db.execute(select(func.count()).select_from(model).where(*where))).scalar_one()
     )
 
 
@@ -35,13 +46,13 @@ async def test_newcomer_registers_confirms_and_signs_in(
     response = await register(client, email)
     assert response.status_code == 303
     assert response.headers["location"] == "/register/check-email"
+    assert "Check your email" in (await client.get("/register/check-email")).text
 
     message = await last_message(db, email)
     assert message.subject == "Confirm your email address"
     confirm_page = await client.get(link_in(message))
     assert confirm_page.status_code == 200
-    fields = hidden_fields(confirm_page.text)
-    confirmed = await client.post("/confirm-email", data=fields)
+    confirmed = await client.post("/confirm-email", data=hidden_fields(confirm_page.text))
     assert confirmed.status_code == 200
     assert "Email address confirmed" in confirmed.text
 
@@ -50,3 +61,155 @@ async def test_newcomer_registers_confirms_and_signs_in(
     account = await client.get("/account")
     assert account.status_code == 200
     assert email in account.text
+
+
+async def test_registration_in_french_sends_the_email_in_french(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    email = f"{unique('fr-')}@example.org"
+    assert (await register(client, email, language="fr")).status_code == 303
+    user = (await db.execute(select(User).where(User.email == email))).scalar_one()
+    assert user.language == "fr"
+    message = await last_message(db, email)
+    assert message.language == "fr"
+    assert message.subject != "Confirm your email address"
+
+
+async def test_opening_the_link_does_not_use_it_up(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    # Mail scanners open links: only the button press confirms.
+    email = f"{unique('scan-')}@example.org"
+    await register(client, email)
+    link = link_in(await last_message(db, email))
+    assert (await client.get(link)).status_code == 200
+    assert (await client.get(link)).status_code == 200
+    user = (await db.execute(select(User).where(User.email == email))).scalar_one()
+    await db.refresh(user)
+    assert user.email_confirmed_at is None
+
+
+async def test_a_confirmation_link_works_once(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    email = f"{unique('once-')}@example.org"
+    await register(client, email)
+    page = await client.get(link_in(await last_message(db, email)))
+    fields = hidden_fields(page.text)
+    assert (await client.post("/confirm-email", data=fields)).status_code == 200
+    again = await client.post("/confirm-email", data=fields)
+    assert again.status_code == 400
+    assert "This link is not valid" in again.text
+    assert (await client.get(link_in(await last_message(db, email)))).status_code == 400
+
+
+async def test_a_confirmation_link_expires_after_24_hours(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    email = f"{unique('late-')}@example.org"
+    await register(client, email)
+    link = link_in(await last_message(db, email))
+    page = await client.get(link)
+    user = (await db.execute(select(User).where(User.email == email))).scalar_one()
+    token = (
+        await db.execute(select(AccountToken).where(AccountToken.user_id == user.id))
+    ).scalar_one()
+    assert (
+        timedelta(hours=23, minutes=59) < token.expires_at - token.created_at <= timedelta(hours=24)
+    )
+    await db.execute(
+        update(AccountToken)
+        .where(AccountToken.id == token.id)
+        .values(expires_at=token.created_at - timedelta(seconds=1))
+    )
+    await db.commit()
+    assert (await client.get(link)).status_code == 400
+    refused = await client.post("/confirm-email", data=hidden_fields(page.text))
+    assert refused.status_code == 400
+    await db.refresh(user)
+    assert user.email_confirmed_at is None
+
+
+async def test_registering_a_taken_address_looks_the_same_and_warns_its_owner(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    owner = await make_user(db)
+    response = await register(client, owner.email.upper(), name="Someone Else")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/register/check-email"
+    assert await count(db, User, User.email == owner.email) == 1
+    message = await last_message(db, owner.email)
+    assert message.template == "account_exists"
+    await db.refresh(owner)
+    assert owner.name == "Jane Doe"
+
+
+async def test_registering_again_before_confirming_resends_the_link(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    email = f"{unique('again-')}@example.org"
+    await register(client, email)
+    await register(client, email)
+    assert await count(db, User, User.email == email) == 1
+    assert await count(db, OutboxMessage, OutboxMessage.to_address == email) == 2
+
+
+async def test_invalid_registration_shows_every_problem_and_keeps_the_input(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    response = await register(
+        client,
+        "not-an-email",
+        name="",
+        password="short",
+        password_confirmation="short",
+        language="de",
+    )
+    assert response.status_code == 422
+    html = response.text
+    assert "There is a problem" in html
+    assert "Error: Create an account" in html
+    for field, message in [
+        ("name", "Enter your full name"),
+        ("email", "Enter an email address in the correct format"),
+        ("password", "at least 12 characters"),
+        ("language", "Select the language"),
+    ]:
+        assert f'href="#{field}"' in html
+        assert message in html
+        assert f'id="{field}-error"' in html
+    assert 'value="not-an-email"' in html
+    assert "short" not in html.split("</header>", 1)[1].replace("shortly", "")
+
+
+async def test_weak_passwords_are_refused(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    email = f"{unique('weak-')}@example.org"
+    local = email.split("@")[0]
+    cases = {
+        "password1234": "too common",
+        "Sunshine2026!!": "too common",
+        f"my-{local}-pass": "must not contain your email address",
+        "aaaaaaaaaaaaaa": "repeat the same few characters",
+        "abababababab": "repeat the same few characters",
+    }
+    for password, problem in cases.items():
+        response = await register(client, email, password=password, password_confirmation=password)
+        assert response.status_code == 422, password
+        assert problem in response.text, password
+    mismatch = await register(client, email, password_confirmation=PASSWORD + "x")
+    assert mismatch.status_code == 422
+    assert "The passwords do not match" in mismatch.text
+    assert await count(db, User, User.email == email) == 0
+
+
+async def test_html_in_a_name_is_shown_as_text(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    response = await register(client, "bad", name="<script>alert(1)</script>")
+    assert response.status_code == 422
+    assert "<script>alert(1)</script>" not in response.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+
+
+async def test_control_characters_are_refused(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    email = f"{unique('ctrl-')}@example.org"
+    response = await register(client, email, name="Jane\x00Doe")
+    assert response.status_code == 422
+    assert "control characters" in response.text
+    assert await count(db, User, User.email == email) == 0
