@@ -35,6 +35,11 @@ def _mail_environment(request: Request) -> Environment:
     return request.app.state.templates.env
 
 
+def _invalid_link(request: Request, purpose: str) -> Response:
+    """The page for a used, expired or made-up link from one of our emails."""
+    return render(request, "accounts/link_invalid.html", {"purpose": purpose}, status_code=400)
+
+
 def _client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -71,17 +76,13 @@ async def confirm_email(request: Request) -> Response:
         token = request.query_params.get("token", "")
         record = await services.valid_token(db, token, TokenPurpose.CONFIRM_EMAIL)
         if record is None:
-            return render(
-                request, "accounts/link_invalid.html", {"purpose": "confirm"}, status_code=400
-            )
+            return _invalid_link(request, "confirm")
         return render(request, "accounts/confirm_email.html", {"token": token, "change": False})
     form = await request.form()
     token = str(form.get("token", ""))
     user = await services.confirm_email(db, token)
     if user is None:
-        return render(
-            request, "accounts/link_invalid.html", {"purpose": "confirm"}, status_code=400
-        )
+        return _invalid_link(request, "confirm")
     return render(request, "accounts/email_confirmed.html", {"confirmed_user": user})
 
 
@@ -100,7 +101,7 @@ async def sign_in(request: Request) -> Response:
     settings = settings_of(request)
     if request.method == "GET":
         if current_user(request) is not None:
-            return redirect(safe_next(request.query_params.get("next"), "/account"))
+            return redirect(safe_next(request.query_params.get("next"), "/"))
         return _sign_in_page(request, Form())
     form = sign_in_form(await request.form())
     if not form.is_valid:
@@ -139,7 +140,7 @@ async def sign_in(request: Request) -> Response:
     if previous is not None:
         services.end_session(db, previous)
     token = services.start_session(db, settings, result.user)
-    response = redirect(safe_next(form.value("next"), "/account"))
+    response = redirect(safe_next(form.value("next"), "/"))
     set_session_cookie(response, settings, token)
     return response
 
@@ -187,15 +188,13 @@ async def password_reset_new(request: Request) -> Response:
         token = request.query_params.get("token", "")
         record = await services.valid_token(db, token, TokenPurpose.RESET_PASSWORD)
         if record is None:
-            return render(
-                request, "accounts/link_invalid.html", {"purpose": "reset"}, status_code=400
-            )
+            return _invalid_link(request, "reset")
         return render(request, "accounts/password_new.html", {"form": Form(), "token": token})
     data = await request.form()
     token = str(data.get("token", ""))
     record = await services.valid_token(db, token, TokenPurpose.RESET_PASSWORD)
     if record is None:
-        return render(request, "accounts/link_invalid.html", {"purpose": "reset"}, status_code=400)
+        return _invalid_link(request, "reset")
     form = Form(data)
     user = await db.get_one(User, record.user_id)
     new_password_field(form, user.email)
@@ -287,16 +286,12 @@ async def confirm_email_change(request: Request) -> Response:
         token = request.query_params.get("token", "")
         record = await services.valid_token(db, token, TokenPurpose.CHANGE_EMAIL)
         if record is None:
-            return render(
-                request, "accounts/link_invalid.html", {"purpose": "change_email"}, status_code=400
-            )
+            return _invalid_link(request, "change_email")
         return render(request, "accounts/confirm_email.html", {"token": token, "change": True})
     token = str((await request.form()).get("token", ""))
     user = await services.confirm_email_change(db, _mail_environment(request), token)
     if user is None:
-        return render(
-            request, "accounts/link_invalid.html", {"purpose": "change_email"}, status_code=400
-        )
+        return _invalid_link(request, "change_email")
     return redirect("/account?updated=email")
 
 

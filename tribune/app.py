@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -119,11 +120,14 @@ def create_app(
 
 
 def migrate(settings: Settings, revision: str = "head") -> None:
+    # Alembic announces its plugins when imported: not worth a log line each.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     from alembic import command
     from alembic.config import Config
 
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.set_main_option("sqlalchemy.url", settings.database_url)
+    config.attributes["configure_logging"] = False  # ours is already set up
     command.upgrade(config, revision)
 
 

@@ -16,7 +16,11 @@ from tribune.db import create_engine
 from tribune.settings import load_settings
 
 config = context.config
-if config.config_file_name and not config.attributes.get("connection"):
+if (
+    config.config_file_name
+    and not config.attributes.get("connection")
+    and config.attributes.get("configure_logging", True)
+):
     logging.config.fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 

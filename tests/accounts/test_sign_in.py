@@ -29,7 +29,7 @@ async def test_sign_in_opens_a_session_with_a_safe_cookie(
 ) -> None:
     user = await make_user(db)
     response = await sign_in(client, user.email)
-    assert response.headers["location"] == "/account"
+    assert response.headers["location"] == "/"
     cookie = session_cookie(response)
     assert "HttpOnly" in cookie
     assert "SameSite=lax" in cookie or "SameSite=Lax" in cookie
@@ -81,7 +81,7 @@ async def test_next_takes_you_back_but_never_to_another_site(
         other = await post_form(
             client, "/sign-in", {"email": user.email, "password": PASSWORD, "next": target}
         )
-        assert other.headers["location"] == "/account", target
+        assert other.headers["location"] == "/", target
 
 
 async def test_wrong_password_and_unknown_email_get_the_same_answer(
