@@ -102,9 +102,10 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     mail["Subject"] = message.subject
     mail["Date"] = email.utils.formatdate(localtime=False)
     mail["Message-ID"] = email.utils.make_msgid(idstring=message.id.hex)
-    mail["Content-Language"] = "fr-CA" if message.language == "fr" else "en-CA"
     mail["Auto-Submitted"] = "auto-generated"
     mail.set_content(message.body)
+    # After set_content, which clears every Content-* header already set.
+    mail["Content-Language"] = "fr-CA" if message.language == "fr" else "en-CA"
     return mail
 
 
