@@ -13,10 +13,12 @@ from http.cookies import SimpleCookie
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tribune import i18n
 from tribune.db import Database
+from tribune.errors import server_error_handler
 from tribune.settings import Settings
 
 log = logging.getLogger("tribune.request")
@@ -71,10 +73,12 @@ class RequestContextMiddleware:
         _state(scope)["request_id"] = request_id
         started = time.perf_counter()
         status = 500
+        response_started = False
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
+                response_started = True
                 status = message["status"]
                 headers = MutableHeaders(scope=message)
                 headers["X-Request-Id"] = request_id
@@ -92,7 +96,16 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_headers)
+            try:
+                await self.app(scope, receive, send_with_headers)
+            except Exception as exc:
+                if response_started:
+                    raise
+                # Starlette answers unhandled errors outside every middleware; answering
+                # here gives the 500 page these headers too. Re-raised for the server's log.
+                response = await server_error_handler(Request(scope), exc)
+                await response(scope, receive, send_with_headers)
+                raise
         finally:
             route = scope.get("route")
             # The route's name, never its path: paths can carry tokens.

@@ -1,0 +1,355 @@
+"""Rules every route keeps, checked by walking the route table rather than page by page.
+
+Covered, for every route there is now and every route added later:
+(a) each tribunal route (under ``/{tribunal}``) declares a ``Permission``;
+(b) each unsafe method refuses a request without a CSRF token, with a wrong one,
+    with another visitor's, or with a wrong ``X-CSRF-Token`` header, with the
+    translated 403 page and no change to the database, signed in or not; the
+    right header is accepted;
+(c) each tribunal route that needs a role answers 404 to the staff of another
+    tribunal and to claimants, and sends visitors to sign in;
+(d) no tribunal slug can shadow a platform page: every first path segment the
+    platform uses is reserved.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Mount
+
+from accounts.models import User
+from tests.factories import PASSWORD, csrf_token, make_staff, make_tribunal, make_user, sign_in
+from tribunals.models import Membership, Role, StaffInvitation, Tribunal
+from tribunals.permissions import Permission
+from tribunals.services import RESERVED_SLUGS
+from tribune import i18n
+from tribune.app import metadata
+from tribune.db import utcnow
+from tribune.security import hash_token
+
+UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+CSRF_REFUSED = "Your form could not be sent"
+TENANT_MOUNT = "/{tribunal}"
+NEW_PASSWORD = "a different long passphrase for forgery"
+
+
+@dataclass
+class RouteInfo:
+    path: str  # the full path template, e.g. /{tribunal}/staff/people
+    route: BaseRoute
+    tenant: bool
+
+    @property
+    def methods(self) -> set[str]:
+        return set(getattr(self.route, "methods", None) or ())
+
+    @property
+    def unsafe_methods(self) -> list[str]:
+        return [method for method in UNSAFE_METHODS if method in self.methods]
+
+    def url(self, tribunal: Tribunal) -> str:
+        """Return a real address for the route: path parameters filled in."""
+
+        def fill(match: re.Match[str]) -> str:
+            name, convertor = match.group(1), match.group(2)
+            if name == "tribunal":
+                return tribunal.slug
+            if convertor == "uuid":
+                return str(uuid.uuid4())
+            if convertor == "int":
+                return "1"
+            return "x"
+
+        return re.sub(r"\{(\w+)(?::(\w+))?\}", fill, self.path)
+
+
+def walk(
+    routes: Iterable[BaseRoute], prefix: str = "", tenant: bool = False
+) -> Iterator[RouteInfo]:
+    for route in routes:
+        if isinstance(route, Mount):
+            inside_tenant = tenant or route.path == TENANT_MOUNT
+            yield from walk(route.routes, prefix + route.path, inside_tenant)
+        else:
+            yield RouteInfo(prefix + getattr(route, "path", ""), route, tenant)
+
+
+def all_routes(app: Starlette) -> list[RouteInfo]:
+    routes = list(walk(app.routes))
+    # The walk must reach inside the tenant mount, or every check below is empty.
+    assert any(info.path == "/{tribunal}/staff/people" and info.tenant for info in routes)
+    assert any(info.path == "/sign-in" and not info.tenant for info in routes)
+    return routes
+
+
+def forged_form(user_email: str, invitation_token: str) -> dict[str, str]:
+    """Fields that would change something on any of our forms, were the CSRF check missing."""
+    return {
+        "name": "Forged Name",
+        "email": user_email,
+        "password": PASSWORD,
+        "current_password": PASSWORD,
+        "password_confirmation": PASSWORD,
+        "language": "fr",
+        "role": "admin",
+        "token": invitation_token,
+        "next": "/",
+    }
+
+
+def per_route_changes(path: str) -> dict[str, str]:
+    """Adjust the forged fields where one form needs what another refuses."""
+    if path in ("/account/email", "/register"):
+        return {"email": f"forged-{uuid.uuid4().hex[:8]}@example.org"}
+    if path in ("/account/password", "/password-reset/new"):
+        return {"password": NEW_PASSWORD, "password_confirmation": NEW_PASSWORD}
+    return {}
+
+
+async def snapshot(db: AsyncSession, user_id: uuid.UUID) -> dict[str, Any]:
+    """Return what a forged request could change: rows in every table, and the user's details."""
+    state: dict[str, Any] = {}
+    for table in metadata.sorted_tables:
+        count = await db.execute(select(func.count()).select_from(table))
+        state[table.name] = count.scalar_one()
+    person = await db.execute(
+        select(User.name, User.email, User.language, User.password_hash).where(User.id == user_id)
+    )
+    state["user"] = tuple(person.one())
+    # Release the savepoint: the next request's own savepoint must not sit inside it.
+    await db.commit()
+    return state
+
+
+def assert_csrf_refused(response: httpx.Response, what: str) -> None:
+    assert response.status_code == 403, f"{what}: {response.status_code}"
+    assert CSRF_REFUSED in html.unescape(response.text), what
+
+
+@dataclass
+class Scene:
+    tribunal: Tribunal
+    admin: User
+    invitation_token: str
+
+
+@pytest.fixture
+async def scene(db: AsyncSession) -> Scene:
+    """A tribunal whose admin also holds an open invitation to be a clerk there."""
+    tribunal = await make_tribunal(db)
+    admin = await make_staff(db, tribunal, Role.ADMIN)
+    token = uuid.uuid4().hex
+    db.add(
+        StaffInvitation(
+            tribunal_id=tribunal.id,
+            email=admin.email,
+            role=Role.CLERK,
+            token_hash=hash_token(token),
+            invited_by_id=None,
+            expires_at=utcnow() + timedelta(days=1),
+        )
+    )
+    await db.commit()
+    return Scene(tribunal, admin, token)
+
+
+@pytest.fixture
+async def other_client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.11", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+# -- (a) --------------------------------------------------------------------------------------
+
+
+def test_every_tribunal_route_declares_a_permission(app: Starlette) -> None:
+    tenant_routes = [info for info in all_routes(app) if info.tenant]
+    missing = [
+        info.path
+        for info in tenant_routes
+        if not isinstance(getattr(info.route, "permission", None), Permission)
+    ]
+    assert missing == []
+
+
+# -- (b) --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["visitor", "signed-in"])
+async def test_every_unsafe_method_refuses_a_forged_request_and_changes_nothing(
+    app: Starlette,
+    client: httpx.AsyncClient,
+    other_client: httpx.AsyncClient,
+    db: AsyncSession,
+    scene: Scene,
+    signed_in: bool,
+) -> None:
+    if signed_in:
+        await sign_in(client, scene.admin.email)
+    # A valid token, but made for another visitor's cookie.
+    someone_elses = await csrf_token(other_client, "/")
+    assert someone_elses != await csrf_token(client, "/")
+
+    checked = []
+    for info in all_routes(app):
+        for method in info.unsafe_methods:
+            url = info.url(scene.tribunal)
+            form = {
+                **forged_form(scene.admin.email, scene.invitation_token),
+                **per_route_changes(info.path),
+            }
+            before = await snapshot(db, scene.admin.id)
+            attempts: dict[str, dict[str, Any]] = {
+                "no token": {"data": form},
+                "wrong token": {"data": {**form, "csrf_token": "x" * 43}},
+                "another visitor's token": {"data": {**form, "csrf_token": someone_elses}},
+                "wrong header, htmx": {
+                    "data": form,
+                    "headers": {"X-CSRF-Token": "wrong", "HX-Request": "true"},
+                },
+                "wrong header, JSON": {"json": form, "headers": {"X-CSRF-Token": "wrong"}},
+                "JSON without header": {"json": form},
+            }
+            for what, request in attempts.items():
+                response = await client.request(method, url, **request)
+                assert_csrf_refused(response, f"{method} {info.path}, {what}")
+            assert await snapshot(db, scene.admin.id) == before, f"{method} {info.path}"
+            checked.append(f"{method} {info.path}")
+
+    assert "POST /{tribunal}/staff/people" in checked
+    assert "POST /sign-out" in checked
+    if signed_in:
+        # The forged sign-outs did not end the session.
+        assert (await client.get("/account")).status_code == 200
+
+
+async def test_the_refusal_is_in_the_visitors_language(
+    client: httpx.AsyncClient, scene: Scene
+) -> None:
+    response = await client.post(
+        f"/{scene.tribunal.slug}/staff/people", data={}, headers={"Accept-Language": "fr"}
+    )
+    assert response.status_code == 403
+    with i18n.use_language("fr"):
+        french = i18n.gettext(CSRF_REFUSED)
+    assert french != CSRF_REFUSED
+    assert french in html.unescape(response.text)
+
+
+async def test_the_right_header_is_accepted_without_a_form_field(
+    client: httpx.AsyncClient, db: AsyncSession, scene: Scene
+) -> None:
+    await sign_in(client, scene.admin.email)
+    token = await csrf_token(client, "/")
+    response = await client.post(
+        f"/{scene.tribunal.slug}/staff/people",
+        data={"email": "newcomer@example.org", "role": "clerk"},
+        headers={"X-CSRF-Token": token, "HX-Request": "true"},
+    )
+    assert response.status_code == 303
+    invited = await db.execute(
+        select(StaffInvitation.role).where(
+            StaffInvitation.tribunal_id == scene.tribunal.id,
+            StaffInvitation.email == "newcomer@example.org",
+        )
+    )
+    assert list(invited.scalars()) == [Role.CLERK]
+    await db.commit()
+
+    switched = await client.post(
+        "/language", data={"language": "fr", "next": "/"}, headers={"X-CSRF-Token": token}
+    )
+    assert switched.status_code == 303
+    assert '<html lang="fr"' in (await client.get("/")).text
+
+
+# -- (c) --------------------------------------------------------------------------------------
+
+
+def guarded_routes(app: Starlette) -> list[RouteInfo]:
+    routes = [
+        info
+        for info in all_routes(app)
+        if info.tenant
+        and getattr(info.route, "permission", None) not in (Permission.PUBLIC, Permission.SIGNED_IN)
+    ]
+    assert any(info.path == "/{tribunal}/staff" for info in routes)
+    return routes
+
+
+async def outsider_of(db: AsyncSession) -> User:
+    """Return a person who holds every role, in another tribunal."""
+    elsewhere = await make_tribunal(db)
+    person = await make_staff(db, elsewhere, Role.ADMIN)
+    for role in (Role.CLERK, Role.ADJUDICATOR):
+        db.add(Membership(tribunal_id=elsewhere.id, user_id=person.id, role=role))
+    await db.commit()
+    return person
+
+
+@pytest.mark.parametrize("who", ["staff of another tribunal", "claimant"])
+async def test_guarded_tribunal_routes_do_not_exist_for_outsiders(
+    app: Starlette, client: httpx.AsyncClient, db: AsyncSession, scene: Scene, who: str
+) -> None:
+    person = await outsider_of(db) if who != "claimant" else await make_user(db)
+    await sign_in(client, person.email)
+    token = await csrf_token(client, "/")
+
+    for info in guarded_routes(app):
+        url = info.url(scene.tribunal)
+        before = await snapshot(db, person.id)
+        if "GET" in info.methods:
+            response = await client.get(url)
+            assert response.status_code == 404, f"GET {info.path}"
+            assert "Page not found" in response.text
+        for method in info.unsafe_methods:
+            form = {
+                **forged_form(person.email, scene.invitation_token),
+                "email": "friend@example.org",
+                "csrf_token": token,
+            }
+            response = await client.request(method, url, data=form)
+            assert response.status_code == 404, f"{method} {info.path}"
+        assert await snapshot(db, person.id) == before, info.path
+
+
+async def test_guarded_tribunal_routes_send_visitors_to_sign_in(
+    app: Starlette, client: httpx.AsyncClient, scene: Scene
+) -> None:
+    for info in all_routes(app):
+        if not info.tenant or getattr(info.route, "permission", None) is Permission.PUBLIC:
+            continue
+        url = info.url(scene.tribunal)
+        if "GET" in info.methods:
+            response = await client.get(url)
+            assert response.status_code == 303, info.path
+            assert response.headers["location"].startswith("/sign-in?next=%2F"), info.path
+
+
+# -- (d) --------------------------------------------------------------------------------------
+
+
+def test_every_platform_path_is_reserved_from_tribunal_slugs(app: Starlette) -> None:
+    segments = set()
+    for route in app.routes:
+        path = getattr(route, "path", "")
+        if path == TENANT_MOUNT:
+            continue
+        first = path.lstrip("/").split("/", 1)[0]
+        if first:
+            segments.add(first)
+    assert {"static", "register", "sign-in", "account"} <= segments
+    assert segments - RESERVED_SLUGS == set()
