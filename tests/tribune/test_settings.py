@@ -1,0 +1,128 @@
+"""Settings read from the environment: safe development defaults, a strict production mode.
+
+Covered: production refuses to start without a long secret key or an https
+base URL; development makes a secret key once, private to its owner, and
+reuses it; bad values are refused with a message naming the variable; the
+defaults keep the database and the documents under var/.
+"""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from tribune.settings import PROJECT_ROOT, ConfigurationError, load_settings
+
+PRODUCTION = {
+    "TRIBUNE_ENV": "production",
+    "TRIBUNE_SECRET_KEY": "k" * 48,
+    "TRIBUNE_BASE_URL": "https://tribunals.example.ca",
+    "TRIBUNE_DATABASE_URL": "postgresql+asyncpg://tribune@db/tribune",
+}
+
+
+def test_production_starts_with_a_real_key_and_an_https_address() -> None:
+    settings = load_settings(PRODUCTION)
+    assert settings.is_production
+    assert settings.secret_key == "k" * 48
+    assert settings.cookie_prefix == "__Host-"
+    # Production runs its jobs in separate worker processes.
+    assert settings.inline_worker is False
+
+
+@pytest.mark.parametrize("secret_key", [None, "", "too-short-0123456789"])
+def test_production_refuses_to_start_without_a_long_secret_key(secret_key: str | None) -> None:
+    environ = dict(PRODUCTION)
+    environ.pop("TRIBUNE_SECRET_KEY")
+    if secret_key is not None:
+        environ["TRIBUNE_SECRET_KEY"] = secret_key
+    with pytest.raises(ConfigurationError, match=r"TRIBUNE_SECRET_KEY .*at least 32 characters"):
+        load_settings(environ)
+
+
+@pytest.mark.parametrize("base_url", [None, "http://tribunals.example.ca"])
+def test_production_refuses_to_start_without_an_https_address(base_url: str | None) -> None:
+    environ = dict(PRODUCTION)
+    environ.pop("TRIBUNE_BASE_URL")
+    if base_url is not None:
+        environ["TRIBUNE_BASE_URL"] = base_url
+    with pytest.raises(ConfigurationError, match=r"TRIBUNE_BASE_URL must be an https://"):
+        load_settings(environ)
+
+
+def test_development_makes_a_private_secret_key_once_and_reuses_it(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    environ = {"TRIBUNE_ENV": "development", "TRIBUNE_DATA_DIR": str(data_dir)}
+
+    first = load_settings(environ)
+    key_file = data_dir / "secret_key"
+    assert len(first.secret_key) >= 32
+    assert key_file.read_text() == first.secret_key
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+    assert load_settings(environ).secret_key == first.secret_key
+    other = load_settings({"TRIBUNE_DATA_DIR": str(tmp_path / "elsewhere")})
+    assert other.secret_key != first.secret_key
+
+
+def test_a_given_development_key_is_used_and_nothing_is_written(tmp_path: Path) -> None:
+    settings = load_settings({"TRIBUNE_DATA_DIR": str(tmp_path), "TRIBUNE_SECRET_KEY": "given"})
+    assert settings.secret_key == "given"
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_an_unknown_environment_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="TRIBUNE_ENV must be one of development, prod"):
+        load_settings({"TRIBUNE_ENV": "staging"})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("TRIBUNE_SESSION_IDLE_MINUTES", "thirty", "must be a whole number, not 'thirty'"),
+        ("TRIBUNE_SESSION_MAX_HOURS", "1.5", "must be a whole number, not '1.5'"),
+        ("TRIBUNE_SESSION_IDLE_MINUTES", "0", "must be at least 1"),
+        ("TRIBUNE_SESSION_MAX_HOURS", "-3", "must be at least 1"),
+        ("TRIBUNE_INLINE_WORKER", "maybe", "must be true or false, not 'maybe'"),
+    ],
+)
+def test_bad_values_are_refused_with_a_message_naming_the_setting(
+    tmp_path: Path, name: str, value: str, message: str
+) -> None:
+    environ = {"TRIBUNE_DATA_DIR": str(tmp_path), name: value}
+    with pytest.raises(ConfigurationError) as refused:
+        load_settings(environ)
+    assert str(refused.value) == f"{name} {message}"
+
+
+def test_numbers_and_switches_are_read(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "TRIBUNE_DATA_DIR": str(tmp_path),
+            "TRIBUNE_SESSION_IDLE_MINUTES": "45",
+            "TRIBUNE_SESSION_MAX_HOURS": "8",
+            "TRIBUNE_INLINE_WORKER": "off",
+            "TRIBUNE_BASE_URL": "http://localhost:9000/",
+        }
+    )
+    assert settings.session_idle_minutes == 45
+    assert settings.session_max_hours == 8
+    assert settings.inline_worker is False
+    assert settings.base_url == "http://localhost:9000"
+
+
+def test_the_defaults_keep_everything_under_var() -> None:
+    # A given key, so that reading the defaults writes nothing into the project.
+    settings = load_settings({"TRIBUNE_SECRET_KEY": "a-development-key"})
+    var = (PROJECT_ROOT / "var").resolve()
+    assert settings.is_development
+    assert settings.data_dir == var
+    assert settings.database_url == f"sqlite+aiosqlite:///{var / 'tribune.sqlite3'}"
+    assert settings.storage_url == str(var / "documents")
+    assert settings.base_url == "http://127.0.0.1:8000"
+    assert settings.smtp_url is None
+    assert settings.inline_worker is True
+    assert settings.cookie_prefix == ""
+    assert (settings.session_idle_minutes, settings.session_max_hours) == (30, 12)
