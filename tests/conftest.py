@@ -47,7 +47,7 @@ from tribune.app import create_app  # noqa: E402
 from tribune.db import Database, create_engine  # noqa: E402
 from tribune.settings import PROJECT_ROOT, Settings, load_settings  # noqa: E402
 
-pytest_plugins = ["tests.factories"]
+pytest_plugins = ["tests.factories", "tests.s3"]
 
 
 def on_postgresql() -> bool:

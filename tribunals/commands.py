@@ -150,8 +150,8 @@ def add_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     operator.add_argument("--password-stdin", action="store_true")
     operator.set_defaults(handler=_create_operator)
 
-    demo = commands.add_parser("demo-data", help="load the demo tribunals and staff once")
-    demo.set_defaults(handler=_demo_data)
+    # Run by the composition root, which also loads the other domains' demo data.
+    commands.add_parser("demo-data", help="load the demo tribunals, staff and case types once")
 
 
 def _read_password(arguments: argparse.Namespace) -> str | None:
@@ -225,11 +225,4 @@ async def _create_operator(arguments: argparse.Namespace, run: Runner) -> int:
         )
     )
     print("platform operator ready")
-    return 0
-
-
-async def _demo_data(arguments: argparse.Namespace, run: Runner) -> int:
-    created = await run(load_demo_data)
-    print("demo data loaded" if created else "demo data already present")
-    print(describe_demo())
     return 0

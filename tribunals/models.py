@@ -29,6 +29,16 @@ class Tribunal(Model):
     province: Mapped[str] = mapped_column(String(2), default="ON")
     default_language: Mapped[str] = mapped_column(String(2), default="en")
     accent_colour: Mapped[str] = mapped_column(String(7), default="#1d70b8")
+    # Limits on what filers upload, and how long untouched drafts are kept.
+    max_file_megabytes: Mapped[int] = mapped_column(default=25, server_default="25")
+    max_case_megabytes: Mapped[int] = mapped_column(default=250, server_default="250")
+    draft_retention_days: Mapped[int] = mapped_column(default=60, server_default="60")
+
+    @property
+    def reference_prefix(self) -> str:
+        """Return the prefix of case references, e.g. WCAT in WCAT-2026-000123."""
+        letters = "".join(c for c in self.short_name_en.upper() if c.isascii() and c.isalnum())
+        return letters or self.slug.upper().replace("-", "")
 
 
 class Role(enum.Enum):

@@ -37,6 +37,7 @@ RESERVED_SLUGS = frozenset(
         "healthz",
         "help",
         "language",
+        "my-cases",
         "outbox",
         "password-reset",
         "privacy",

@@ -80,8 +80,15 @@ def tenant_page(
     permission: Permission,
     methods: Sequence[str] = ("GET",),
     name: str | None = None,
+    streaming_upload: bool = False,
 ) -> Route:
     """Return a tribunal route (under ``/{tribunal}``) guarded by a declared permission."""
-    route = page(path, _require(permission, endpoint), methods=methods, name=name)
+    route = page(
+        path,
+        _require(permission, endpoint),
+        methods=methods,
+        name=name,
+        streaming_upload=streaming_upload,
+    )
     route.permission = permission  # type: ignore[attr-defined]
     return route

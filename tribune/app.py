@@ -22,9 +22,13 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 import accounts.models
+import filings.models
 import tribunals.models
 from accounts import routes as account_routes
 from accounts.middleware import AuthenticationMiddleware
+from filings import commands as filing_commands
+from filings import routes as filing_routes
+from filings.documents import scanner_from_url
 from tribunals import commands as tribunal_commands
 from tribunals import routes as tribunal_routes
 from tribunals.tenancy import TenantMiddleware
@@ -44,7 +48,7 @@ from tribune.storage import storage_from_url
 from tribune.web import create_templates
 
 # Every table, for Alembic and the tests: importing the models registers them.
-MODEL_MODULES = (audit, jobs, mail, accounts.models, tribunals.models)
+MODEL_MODULES = (audit, jobs, mail, accounts.models, tribunals.models, filings.models)
 metadata = Base.metadata
 
 
@@ -55,7 +59,8 @@ def build_routes() -> list[BaseRoute]:
         *project_routes.routes,
         *account_routes.routes,
         *tribunal_routes.routes,
-        tribunal_routes.mount(tribunal_routes.tenant_routes),
+        *filing_routes.routes,
+        tribunal_routes.mount([*tribunal_routes.tenant_routes, *filing_routes.tenant_routes]),
     ]
 
 
@@ -108,6 +113,7 @@ def create_app(
     app.state.settings = settings
     app.state.database = database
     app.state.templates = create_templates()
+    app.state.scanner = scanner_from_url(settings.scanner_url)
     app.state.storage = storage_from_url(
         settings.storage_url,
         s3_endpoint_url=settings.s3_endpoint_url,
@@ -178,11 +184,26 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.command == "migrate":
         migrate(settings)
         return 0
-    if arguments.command == "demo-data" and settings.is_production:
-        print("error: demo data is for development only", file=sys.stderr)
-        return 2
+    if arguments.command == "demo-data":
+        if settings.is_production:
+            print("error: demo data is for development only", file=sys.stderr)
+            return 2
+        return asyncio.run(_load_demo_data(settings))
     result: int = asyncio.run(arguments.handler(arguments, _runner(settings)))
     return result
+
+
+async def _load_demo_data(settings: Settings) -> int:
+    async def load(db: AsyncSession) -> tuple[bool, int]:
+        created = await tribunal_commands.load_demo_data(db)
+        await db.flush()
+        return created, await filing_commands.load_demo_case_types(db)
+
+    tribunals_created, case_types_created = await _runner(settings)(load)
+    print("demo data loaded" if tribunals_created else "demo data already present")
+    print(f"demo case types created: {case_types_created}")
+    print(tribunal_commands.describe_demo())
+    return 0
 
 
 async def _run_worker(settings: Settings) -> int:

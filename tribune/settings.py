@@ -36,6 +36,7 @@ class Settings:
     session_max_hours: int
     inline_worker: bool
     log_level: str
+    scanner_url: str | None
 
     @property
     def is_production(self) -> bool:
@@ -128,4 +129,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         session_max_hours=_int(env, "TRIBUNE_SESSION_MAX_HOURS", 12),
         inline_worker=_bool(env, "TRIBUNE_INLINE_WORKER", not production),
         log_level=env.get("TRIBUNE_LOG_LEVEL", "INFO").upper(),
+        scanner_url=env.get("TRIBUNE_SCANNER_URL") or None,
     )

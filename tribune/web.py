@@ -111,12 +111,18 @@ def redirect(url: str, status_code: int = 303) -> RedirectResponse:
     return RedirectResponse(url, status_code=status_code)
 
 
-def _with_csrf_and_commit(endpoint: Endpoint) -> Endpoint:
-    """Check CSRF on unsafe methods, then commit what the endpoint did if it succeeded."""
+def _with_csrf_and_commit(endpoint: Endpoint, streaming_upload: bool) -> Endpoint:
+    """Check CSRF on unsafe methods, then commit what the endpoint did if it succeeded.
+
+    A streaming upload endpoint reads its multipart body itself and checks the token
+    before the first byte of a file (``tribune.uploads.receive_multipart``).
+    """
 
     @functools.wraps(endpoint)
     async def handle(request: Request) -> Response:
-        await verify_csrf(request, settings_of(request).secret_key)
+        content_type = request.headers.get("content-type", "")
+        if not (streaming_upload and content_type.startswith("multipart/form-data")):
+            await verify_csrf(request, settings_of(request).secret_key)
         response = await endpoint(request)
         session = db_of(request)
         if response.status_code < 400:
@@ -134,6 +140,12 @@ def page(
     *,
     methods: Sequence[str] = ("GET",),
     name: str | None = None,
+    streaming_upload: bool = False,
 ) -> Route:
     """Return a route whose unsafe methods need a CSRF token and whose work is committed."""
-    return Route(path, _with_csrf_and_commit(endpoint), methods=list(methods), name=name)
+    return Route(
+        path,
+        _with_csrf_and_commit(endpoint, streaming_upload),
+        methods=list(methods),
+        name=name,
+    )

@@ -1,0 +1,731 @@
+"""The filing journey: choose a case type, answer one topic per page, check, declare,
+submit; then "My cases" and the case page."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import anyio.to_thread
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import BaseRoute
+
+from accounts.middleware import require_user, signed_in_user
+from filings import forms, services
+from filings.documents import (
+    FileKind,
+    Problem,
+    Scanner,
+    ScannerUnavailable,
+    inspect,
+    normalise_filename,
+)
+from filings.models import CaseTypeVersion, Document, Filing, FilingStatus
+from filings.questions import (
+    CaseTypeDefinition,
+    answers_form,
+    display_answer,
+    filing_deadline,
+    is_late,
+    parse_definition,
+    read_answers,
+)
+from tribunals.models import Tribunal
+from tribunals.permissions import Permission
+from tribunals.tenancy import current_roles, current_tribunal, tenant_page
+from tribune import audit
+from tribune.db import utcnow
+from tribune.forms import Form
+from tribune.i18n import get_language, lazy_gettext, localised
+from tribune.i18n import gettext as _
+from tribune.security import CSRFError
+from tribune.storage import Storage, new_object_key
+from tribune.uploads import (
+    ReceivedForm,
+    UploadError,
+    UploadLimits,
+    iter_file,
+    receive_multipart,
+    request_csrf_verifier,
+)
+from tribune.web import db_of, page, redirect, render, settings_of
+
+STEP_READERS: dict[str, Callable[[Form], dict[str, Any]]] = {
+    "eligibility": forms.read_eligibility,
+    "about_you": forms.read_about_you,
+    "representative": forms.read_representative,
+    "accessibility": forms.read_accessibility,
+}
+
+
+def _uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise HTTPException(status_code=404) from None
+
+
+def _filing_url(filing: Filing, tail: str = "") -> str:
+    return f"/filings/{filing.id}/{tail}" if tail else f"/filings/{filing.id}"
+
+
+async def case_types(request: Request) -> Response:
+    """The case types a tribunal takes online, to choose what to file."""
+    tribunal = current_tribunal(request)
+    versions = await services.published_versions(db_of(request), tribunal.id)
+    return render(request, "filings/case_types.html", {"versions": versions})
+
+
+async def before_you_start(request: Request) -> Response:
+    tribunal = current_tribunal(request)
+    db = db_of(request)
+    version = await services.published_version(
+        db, tribunal.id, _uuid(request.path_params["version_id"])
+    )
+    if version is None:
+        raise HTTPException(status_code=404)
+    if request.method == "POST":
+        user = request.state.user
+        if user is None:
+            return redirect(f"/sign-in?next=/{tribunal.slug}/file/{version.id}")
+        filing = services.start_filing(db, tribunal, version, user)
+        return redirect(f"/{tribunal.slug}{_filing_url(filing, services.STEPS[0])}")
+    slots = [
+        (slot.get("label") or {}).get(get_language()) or (slot.get("label") or {}).get("en", "")
+        for slot in (version.definition or {}).get("document_slots", [])
+    ]
+    return render(request, "filings/before_you_start.html", {"version": version, "slots": slots})
+
+
+async def _own_filing(request: Request) -> tuple[Filing, CaseTypeVersion]:
+    tribunal = current_tribunal(request)
+    found = await services.filing_of(
+        db_of(request),
+        tribunal.id,
+        _uuid(request.path_params["filing_id"]),
+        signed_in_user(request).id,
+    )
+    if found is None:
+        raise HTTPException(status_code=404)
+    return found
+
+
+def _step_context(
+    tribunal_slug: str, filing: Filing, version: CaseTypeVersion, step: str
+) -> dict[str, Any]:
+    previous = services.previous_step(step)
+    base = f"/{tribunal_slug}"
+    return {
+        "filing": filing,
+        "version": version,
+        "step": step,
+        "step_number": services.STEPS.index(step) + 1,
+        "step_count": len(services.STEPS),
+        "back_url": base + (_filing_url(filing, previous) if previous else f"/file/{version.id}"),
+        "action": base + _filing_url(filing, step),
+        "provinces": forms.province_choices(),
+        "returning": False,
+    }
+
+
+async def resume(request: Request) -> Response:
+    """Open a draft where its filer stopped."""
+    tribunal = current_tribunal(request)
+    filing, _version = await _own_filing(request)
+    if filing.status is FilingStatus.SUBMITTED:
+        return redirect(f"/{tribunal.slug}/cases/{filing.id}")
+    return redirect(f"/{tribunal.slug}{_filing_url(filing, services.resume_step(filing))}")
+
+
+async def step(request: Request) -> Response:
+    tribunal = current_tribunal(request)
+    filing, version = await _own_filing(request)
+    name = request.path_params["step"]
+    if name not in services.STEPS:
+        raise HTTPException(status_code=404)
+    # After filing, only documents can still be added; every other answer is on record.
+    if filing.status is FilingStatus.SUBMITTED and name != "documents":
+        return redirect(f"/{tribunal.slug}/cases/{filing.id}")
+    if name in SPECIAL_STEPS:
+        return await SPECIAL_STEPS[name](request, filing, version)
+    template = f"filings/steps/{name}.html"
+    context = _step_context(tribunal.slug, filing, version, name)
+    returning = request.query_params.get("return") == "check"
+    context["returning"] = returning
+    if request.method == "GET":
+        context["form"] = forms.form_for(filing.answers.get(name))
+        if name == "about_you" and not filing.answers.get(name):
+            user = signed_in_user(request)
+            context["form"] = Form(
+                {
+                    "full_name": user.name,
+                    "email": user.email,
+                    "case_language": user.language,
+                    "hearing_language": user.language,
+                }
+            )
+        return render(request, template, context)
+    form = Form(await request.form())
+    values = STEP_READERS[name](form)
+    if not form.is_valid:
+        context["form"] = form
+        return render(request, template, context, status_code=422)
+    services.save_step(filing, name, values)
+    if name == "eligibility" and not values["eligible"]:
+        return redirect(f"/{tribunal.slug}{_filing_url(filing, 'not-eligible')}")
+    target = "check" if returning else services.next_step(name)
+    return redirect(f"/{tribunal.slug}{_filing_url(filing, target)}")
+
+
+def _sections(
+    filing: Filing, version: CaseTypeVersion, documents: list[Document]
+) -> list[dict[str, Any]]:
+    """Return the answers by section, for "Check your answers" and the case page."""
+    titles = {
+        "about_you": _("About you"),
+        "representative": _("Your representative"),
+        "accessibility": _("Accessibility and accommodation"),
+    }
+    sections = []
+    for name, title in titles.items():
+        saved = filing.answers.get(name)
+        sections.append(
+            {
+                "step": name,
+                "title": title,
+                "missing": saved is None,
+                "rows": forms.summary_rows(name, saved or {}),
+            }
+        )
+    questions = filing.answers.get("questions")
+    sections.append(
+        {
+            "step": "questions",
+            "title": localised(version, "title"),
+            "missing": questions is None,
+            "rows": _question_rows(version, questions or {}),
+        }
+    )
+    document_rows = []
+    missing_documents = False
+    for slot in _slots(version):
+        names = [d.filename for d in documents if d.slot == slot.get("key")]
+        missing_documents = missing_documents or (bool(slot.get("required")) and not names)
+        document_rows.append((_text_of(slot.get("label")), "\n".join(names) or _("None")))
+    sections.append(
+        {
+            "step": "documents",
+            "title": _("Documents"),
+            "missing": missing_documents or "documents" not in filing.answers,
+            "rows": document_rows,
+        }
+    )
+    return sections
+
+
+async def check_answers(request: Request, filing: Filing, version: CaseTypeVersion) -> Response:
+    if request.method != "GET":
+        raise HTTPException(status_code=405, headers={"Allow": "GET"})
+    tribunal = current_tribunal(request)
+    context = _step_context(tribunal.slug, filing, version, "check")
+    sections = _sections(filing, version, await services.documents_of(db_of(request), filing))
+    context["sections"] = sections
+    context["complete"] = not any(section["missing"] for section in sections)
+    filing.last_step = "check" if filing.last_step != "declaration" else filing.last_step
+    return render(request, "filings/steps/check.html", context)
+
+
+async def declaration(request: Request, filing: Filing, version: CaseTypeVersion) -> Response:
+    """The last step: declare, explain lateness if late, and file."""
+    tribunal = current_tribunal(request)
+    context = _step_context(tribunal.slug, filing, version, "declaration")
+    definition = _definition(version)
+    answers = filing.answers.get("questions") or {}
+    context["late"] = is_late(definition, answers, _today(tribunal))
+    context["deadline"] = filing_deadline(definition, answers)
+    documents = await services.documents_of(db_of(request), filing)
+    if any(section["missing"] for section in _sections(filing, version, documents)):
+        return redirect(f"/{tribunal.slug}{_filing_url(filing, 'check')}")
+    if request.method == "GET":
+        context["form"] = forms.form_for(filing.answers.get("declaration"))
+        return render(request, "filings/steps/declaration.html", context)
+    form = Form(await request.form())
+    values = forms.read_declaration(form, late=context["late"])
+    if not form.is_valid:
+        context["form"] = form
+        return render(request, "filings/steps/declaration.html", context, status_code=422)
+    services.save_step(filing, "declaration", values)
+    user = signed_in_user(request)
+    # A second click finds the case already filed: show it, never make another.
+    with contextlib.suppress(services.AlreadySubmittedError):
+        await services.submit(
+            db_of(request),
+            request.app.state.templates.env,
+            settings_of(request),
+            tribunal,
+            filing,
+            user,
+        )
+    return redirect(f"/{tribunal.slug}/cases/{filing.id}/confirmation")
+
+
+# -- the case type's own questions ---------------------------------------------------------
+
+
+def _definition(version: CaseTypeVersion) -> CaseTypeDefinition:
+    return parse_definition(version.definition or {})
+
+
+def _today(tribunal: Tribunal) -> date:
+    return utcnow().astimezone(ZoneInfo(tribunal.time_zone)).date()
+
+
+async def questions_step(request: Request, filing: Filing, version: CaseTypeVersion) -> Response:
+    """The case type's own questions, as its tribunal defined them."""
+    tribunal = current_tribunal(request)
+    definition = _definition(version)
+    context = _step_context(tribunal.slug, filing, version, "questions")
+    context["questions"] = definition.questions
+    context["returning"] = request.query_params.get("return") == "check"
+    if request.method == "GET":
+        context["form"] = answers_form(definition, filing.answers.get("questions") or {})
+        return render(request, "filings/steps/questions.html", context)
+    form = Form(await request.form())
+    answers = read_answers(definition, form, today=_today(tribunal))
+    if not form.is_valid:
+        context["form"] = form
+        return render(request, "filings/steps/questions.html", context, status_code=422)
+    services.save_step(filing, "questions", answers)
+    target = "check" if context["returning"] else services.next_step("questions")
+    return redirect(f"/{tribunal.slug}{_filing_url(filing, target)}")
+
+
+def _question_rows(version: CaseTypeVersion, answers: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        (question.label.current(), display_answer(question, answers[question.key]))
+        for question in _definition(version).questions
+        if question.key in answers
+    ]
+
+
+# -- documents --------------------------------------------------------------------------
+
+KIND_LABELS = {
+    "pdf": lazy_gettext("PDF"),
+    "jpeg": lazy_gettext("JPEG image"),
+    "png": lazy_gettext("PNG image"),
+    "docx": lazy_gettext("Word document (.docx)"),
+    "text": lazy_gettext("plain text (.txt)"),
+}
+
+
+def _slots(version: CaseTypeVersion) -> list[dict[str, Any]]:
+    return list((version.definition or {}).get("document_slots", []))
+
+
+def _text_of(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get(get_language()) or value.get("en") or "")
+    return ""
+
+
+def _kinds_text(kinds: list[str]) -> str:
+    labels = [str(KIND_LABELS[kind]) for kind in kinds if kind in KIND_LABELS]
+    if len(labels) <= 1:
+        return "".join(labels)
+    return _("%(list)s or %(last)s", list=", ".join(labels[:-1]), last=labels[-1])
+
+
+def _problem_message(problem: Problem, kinds: list[str]) -> str:
+    messages = {
+        Problem.EMPTY: _("The selected file is empty"),
+        Problem.NOT_ALLOWED: _("The selected file must be a %(kinds)s", kinds=_kinds_text(kinds)),
+        Problem.ENCRYPTED_PDF: _(
+            "The PDF is protected by a password or restrictions. "
+            "Print it to a new PDF, then upload that file"
+        ),
+        Problem.BROKEN_PDF: _("The PDF cannot be opened. Check the file and upload it again"),
+        Problem.MACRO_DOCUMENT: _(
+            "The Word document contains macros. Save it as a .docx document and upload it again"
+        ),
+        Problem.LEGACY_OFFICE: _(
+            "Save the document as a .docx document without a password and upload it again"
+        ),
+        Problem.TEXT_NOT_UTF8: _("Save the text file with UTF-8 encoding and upload it again"),
+    }
+    return messages[problem]
+
+
+async def _documents_context(
+    request: Request, filing: Filing, version: CaseTypeVersion
+) -> dict[str, Any]:
+    tribunal = current_tribunal(request)
+    documents = await services.documents_of(db_of(request), filing)
+    slots = []
+    for slot in _slots(version):
+        slots.append(
+            {
+                "key": slot["key"],
+                "label": _text_of(slot.get("label")),
+                "hint": _text_of(slot.get("hint")),
+                "required": bool(slot.get("required")),
+                "max_files": int(slot.get("max_files", 1)),
+                "kinds": _kinds_text(list(slot.get("kinds", []))),
+                "accept": ",".join(
+                    mime
+                    for kind in slot.get("kinds", [])
+                    for mime in (FileKind(kind).mime_type.split(";")[0], *FileKind(kind).extensions)
+                ),
+                "documents": [d for d in documents if d.slot == slot["key"]],
+            }
+        )
+    context = _step_context(tribunal.slug, filing, version, "documents")
+    context.update(
+        {
+            "slots": slots,
+            "max_file_megabytes": tribunal.max_file_megabytes,
+            "submitted": filing.status is FilingStatus.SUBMITTED,
+            "form": Form(),
+        }
+    )
+    return context
+
+
+async def documents_step(request: Request, filing: Filing, version: CaseTypeVersion) -> Response:
+    """The documents page: upload forms per slot, and Continue once required slots have files."""
+    tribunal = current_tribunal(request)
+    context = await _documents_context(request, filing, version)
+    if request.method == "GET":
+        return render(request, "filings/steps/documents.html", context)
+    form = Form(await request.form())
+    for slot in context["slots"]:
+        if slot["required"] and not slot["documents"]:
+            form.add_error(f"file-{slot['key']}", _("Upload %(document)s", document=slot["label"]))
+    if not form.is_valid:
+        context["form"] = form
+        return render(request, "filings/steps/documents.html", context, status_code=422)
+    services.save_step(filing, "documents", {"done": True})
+    return redirect(f"/{tribunal.slug}{_filing_url(filing, services.next_step('documents'))}")
+
+
+async def upload(request: Request) -> Response:
+    """Receive files for one slot, streamed to disk, checked by content, then stored."""
+    tribunal = current_tribunal(request)
+    filing, version = await _own_filing(request)
+    settings = settings_of(request)
+    slot_key = request.path_params["slot"]
+    slot = next((s for s in _slots(version) if s.get("key") == slot_key), None)
+    if slot is None:
+        raise HTTPException(status_code=404)
+    limits = UploadLimits(
+        max_file_size=tribunal.max_file_megabytes * 1024 * 1024,
+        max_files=int(slot.get("max_files", 1)),
+    )
+    field = f"file-{slot_key}"
+    context = await _documents_context(request, filing, version)
+    form = Form()
+    try:
+        received = await receive_multipart(
+            request, limits, verify_csrf=request_csrf_verifier(request, settings.secret_key)
+        )
+    except UploadError as error:
+        if error.code == "csrf":
+            raise CSRFError() from None
+        if error.code in ("too_large", "field_too_large"):
+            form.add_error(
+                field,
+                _(
+                    "The selected file must be smaller than %(size)s MB",
+                    size=tribunal.max_file_megabytes,
+                ),
+            )
+        elif error.code == "too_many_files":
+            form.add_error(
+                field, _("You can upload up to %(n)s files here", n=int(slot.get("max_files", 1)))
+            )
+        else:
+            form.add_error(field, _("The upload did not arrive complete. Try again"))
+        context["form"] = form
+        return render(
+            request, "filings/steps/documents.html", context, status_code=error.status_code
+        )
+    try:
+        return await _store_uploads(request, tribunal, filing, version, slot, received, context)
+    finally:
+        received.cleanup()
+
+
+async def _store_uploads(
+    request: Request,
+    tribunal: Tribunal,
+    filing: Filing,
+    version: CaseTypeVersion,
+    slot: dict[str, Any],
+    received: ReceivedForm,
+    context: dict[str, Any],
+) -> Response:
+    db = db_of(request)
+    user = signed_in_user(request)
+    storage: Storage = request.app.state.storage
+    scanner: Scanner = request.app.state.scanner
+    field = f"file-{slot['key']}"
+    form = Form()
+    files = received.files_for(field)
+    kinds = [FileKind(kind) for kind in slot.get("kinds", [])]
+    usage = await services.document_usage(db, filing)
+    if not files:
+        form.add_error(field, _("Select a file"))
+    elif usage.counts.get(slot["key"], 0) + len(files) > int(slot.get("max_files", 1)):
+        form.add_error(
+            field, _("You can upload up to %(n)s files here", n=int(slot.get("max_files", 1)))
+        )
+    elif usage.total_size + sum(f.size for f in files) > tribunal.max_case_megabytes * 1024 * 1024:
+        form.add_error(
+            field,
+            _(
+                "The files of one case must add up to %(size)s MB or less",
+                size=tribunal.max_case_megabytes,
+            ),
+        )
+    checked = []
+    seen: set[str] = set()
+    for file in files if form.is_valid else []:
+        inspection = await anyio.to_thread.run_sync(inspect, file.path, file.size)
+        problem = inspection.problem_for(kinds)
+        name = normalise_filename(file.filename, inspection.kind)
+        if problem is not None:
+            form.add_error(
+                field, f"{name}: {_problem_message(problem, list(slot.get('kinds', [])))}"
+            )
+            break
+        duplicate = await services.duplicate_of(db, filing, file.sha256)
+        if duplicate is not None or file.sha256 in seen:
+            form.add_error(
+                field,
+                _(
+                    "You have already uploaded this file: %(filename)s",
+                    filename=duplicate.filename if duplicate else name,
+                ),
+            )
+            break
+        try:
+            result = await scanner.scan(file.path)
+        except ScannerUnavailable:
+            raise HTTPException(status_code=503) from None
+        if not result.clean:
+            form.add_error(
+                field, _("%(filename)s contains a virus and was not accepted", filename=name)
+            )
+            break
+        seen.add(file.sha256)
+        checked.append((file, inspection, name))
+    if not form.is_valid:
+        context["form"] = form
+        return render(request, "filings/steps/documents.html", context, status_code=422)
+    stored_keys: list[str] = []
+    try:
+        for file, inspection, name in checked:
+            key = new_object_key()
+            await storage.put(key, iter_file(file.path))
+            stored_keys.append(key)
+            assert inspection.kind is not None
+            services.add_document(
+                db,
+                filing,
+                slot=slot["key"],
+                storage_key=key,
+                filename=name,
+                size=file.size,
+                sha256=file.sha256,
+                kind=inspection.kind.value,
+                uploader=user,
+            )
+        # Objects are written before the commit; if the commit fails they are removed,
+        # so no document row ever points at a missing object and no object is orphaned.
+        await db.commit()
+    except BaseException:
+        await db.rollback()
+        for key in stored_keys:
+            with contextlib.suppress(Exception):
+                await storage.delete(key)
+        raise
+    target = (
+        f"/{tribunal.slug}/cases/{filing.id}"
+        if filing.status is FilingStatus.SUBMITTED
+        else f"/{tribunal.slug}{_filing_url(filing, 'documents')}"
+    )
+    return redirect(f"{target}?uploaded={len(checked)}")
+
+
+async def remove_document(request: Request) -> Response:
+    tribunal = current_tribunal(request)
+    filing, _version = await _own_filing(request)
+    if filing.status is FilingStatus.SUBMITTED:
+        # Filed documents are part of the record: only the registry can withdraw them.
+        raise HTTPException(status_code=409)
+    db = db_of(request)
+    found = await services.document_in(db, tribunal.id, _uuid(request.path_params["document_id"]))
+    if found is None or found[1].id != filing.id:
+        raise HTTPException(status_code=404)
+    document = found[0]
+    key = document.storage_key
+    await db.delete(document)
+    audit.record(
+        db,
+        "document.removed",
+        actor_id=signed_in_user(request).id,
+        tribunal_id=tribunal.id,
+        subject_type="document",
+        subject_id=document.id,
+    )
+    await db.commit()
+    await request.app.state.storage.delete(key)
+    return redirect(f"/{tribunal.slug}{_filing_url(filing, 'documents')}")
+
+
+async def download(request: Request) -> Response:
+    """Send a document as an attachment, to its filer and the tribunal's staff only."""
+    tribunal = current_tribunal(request)
+    db = db_of(request)
+    user = signed_in_user(request)
+    found = await services.document_in(db, tribunal.id, _uuid(request.path_params["document_id"]))
+    if found is None:
+        raise HTTPException(status_code=404)
+    document, filing = found
+    if not services.may_read_documents(filing, user, is_staff=bool(current_roles(request))):
+        raise HTTPException(status_code=404)
+    storage: Storage = request.app.state.storage
+    stream = await storage.open(document.storage_key)
+    audit.record(
+        db,
+        "document.downloaded",
+        actor_id=user.id,
+        tribunal_id=tribunal.id,
+        subject_type="document",
+        subject_id=document.id,
+    )
+    await db.commit()
+    return StreamingResponse(
+        stream,
+        media_type=FileKind(document.kind).mime_type,
+        headers={
+            "Content-Disposition": "attachment; filename*=UTF-8''" + quote(document.filename),
+            "Content-Length": str(document.size),
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+SPECIAL_STEPS = {
+    "questions": questions_step,
+    "check": check_answers,
+    "declaration": declaration,
+    "documents": documents_step,
+}
+
+
+async def confirmation(request: Request) -> Response:
+    tribunal = current_tribunal(request)
+    filing, version = await _own_filing(request)
+    if filing.status is FilingStatus.DRAFT:
+        return redirect(f"/{tribunal.slug}{_filing_url(filing)}")
+    return render(request, "filings/confirmation.html", {"filing": filing, "version": version})
+
+
+async def not_eligible(request: Request) -> Response:
+    filing, version = await _own_filing(request)
+    return render(request, "filings/not_eligible.html", {"filing": filing, "version": version})
+
+
+async def my_cases(request: Request) -> Response:
+    summaries = await services.filings_of(db_of(request), signed_in_user(request).id)
+    return render(request, "filings/my_cases.html", {"summaries": summaries})
+
+
+async def case_page(request: Request) -> Response:
+    tribunal = current_tribunal(request)
+    filing, version = await _own_filing(request)
+    if filing.status is FilingStatus.DRAFT:
+        return redirect(f"/{tribunal.slug}{_filing_url(filing)}")
+    db = db_of(request)
+    documents = await services.documents_of(db, filing)
+    return render(
+        request,
+        "filings/case.html",
+        {
+            "filing": filing,
+            "version": version,
+            "sections": _sections(filing, version, documents)[:-1],
+            "events": await services.events_of(db, filing, parties_only=True),
+            "documents": documents,
+        },
+    )
+
+
+tenant_routes: list[BaseRoute] = [
+    tenant_page("/file", case_types, permission=Permission.PUBLIC, name="filings:case_types"),
+    tenant_page(
+        "/file/{version_id}",
+        before_you_start,
+        permission=Permission.PUBLIC,
+        methods=["GET", "POST"],
+        name="filings:before_you_start",
+    ),
+    tenant_page(
+        "/filings/{filing_id}", resume, permission=Permission.SIGNED_IN, name="filings:resume"
+    ),
+    tenant_page(
+        "/filings/{filing_id}/not-eligible",
+        not_eligible,
+        permission=Permission.SIGNED_IN,
+        name="filings:not_eligible",
+    ),
+    tenant_page(
+        "/filings/{filing_id}/{step}",
+        step,
+        permission=Permission.SIGNED_IN,
+        methods=["GET", "POST"],
+        name="filings:step",
+    ),
+    tenant_page(
+        "/cases/{filing_id}", case_page, permission=Permission.SIGNED_IN, name="filings:case"
+    ),
+    tenant_page(
+        "/filings/{filing_id}/documents/{slot}/upload",
+        upload,
+        permission=Permission.SIGNED_IN,
+        methods=["POST"],
+        name="filings:upload",
+        streaming_upload=True,
+    ),
+    tenant_page(
+        "/filings/{filing_id}/documents/{document_id}/remove",
+        remove_document,
+        permission=Permission.SIGNED_IN,
+        methods=["POST"],
+        name="filings:remove_document",
+    ),
+    tenant_page(
+        "/documents/{document_id}",
+        download,
+        permission=Permission.SIGNED_IN,
+        name="filings:download",
+    ),
+    tenant_page(
+        "/cases/{filing_id}/confirmation",
+        confirmation,
+        permission=Permission.SIGNED_IN,
+        name="filings:confirmation",
+    ),
+]
+
+routes: list[BaseRoute] = [
+    page("/my-cases", require_user(my_cases), name="filings:my_cases"),
+]

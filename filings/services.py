@@ -1,0 +1,419 @@
+"""The rules of filing: case types on offer, drafts, steps, submission and references."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts.models import User
+from filings.models import (
+    CaseEvent,
+    CaseType,
+    CaseTypeVersion,
+    Document,
+    Filing,
+    FilingStatus,
+    ReferenceCounter,
+    VersionStatus,
+)
+from tribunals.models import Tribunal
+from tribune import audit, mail
+from tribune.db import utcnow
+from tribune.settings import Settings
+
+# The journey, one topic per page, in order.
+STEPS = (
+    "eligibility",
+    "about_you",
+    "representative",
+    "accessibility",
+    "questions",
+    "documents",
+    "check",
+    "declaration",
+)
+
+
+def next_step(step: str) -> str:
+    position = STEPS.index(step)
+    return STEPS[position + 1] if position + 1 < len(STEPS) else "submit"
+
+
+def previous_step(step: str) -> str | None:
+    position = STEPS.index(step)
+    return STEPS[position - 1] if position > 0 else None
+
+
+async def published_versions(db: AsyncSession, tribunal_id: uuid.UUID) -> list[CaseTypeVersion]:
+    """Return the published version of each of a tribunal's case types, by title."""
+    rows = await db.execute(
+        select(CaseTypeVersion)
+        .where(
+            CaseTypeVersion.tribunal_id == tribunal_id,
+            CaseTypeVersion.status == VersionStatus.PUBLISHED,
+        )
+        .order_by(CaseTypeVersion.title_en)
+    )
+    return list(rows.scalars())
+
+
+async def published_version(
+    db: AsyncSession, tribunal_id: uuid.UUID, version_id: uuid.UUID
+) -> CaseTypeVersion | None:
+    """Return a published version of one of the tribunal's case types, or None."""
+    version = await db.get(CaseTypeVersion, version_id)
+    if version is None or version.tribunal_id != tribunal_id:
+        return None
+    return version if version.status is VersionStatus.PUBLISHED else None
+
+
+async def create_case_type(
+    db: AsyncSession,
+    tribunal: Tribunal,
+    *,
+    code: str,
+    title_en: str,
+    title_fr: str,
+    description_en: str = "",
+    description_fr: str = "",
+    eligibility_en: str = "",
+    eligibility_fr: str = "",
+    definition: dict[str, Any],
+    publish: bool = False,
+) -> CaseTypeVersion:
+    """Create a case type with its first version (a draft unless ``publish``)."""
+    case_type = CaseType(tribunal_id=tribunal.id, code=code)
+    db.add(case_type)
+    await db.flush()
+    version = CaseTypeVersion(
+        tribunal_id=tribunal.id,
+        case_type_id=case_type.id,
+        number=1,
+        title_en=title_en,
+        title_fr=title_fr,
+        description_en=description_en,
+        description_fr=description_fr,
+        eligibility_en=eligibility_en,
+        eligibility_fr=eligibility_fr,
+        definition=definition,
+    )
+    db.add(version)
+    await db.flush()
+    if publish:
+        await publish_version(db, version)
+    return version
+
+
+async def publish_version(db: AsyncSession, version: CaseTypeVersion) -> None:
+    """Publish a version; the one it replaces is retired but kept for its filings."""
+    await db.execute(
+        update(CaseTypeVersion)
+        .where(
+            CaseTypeVersion.case_type_id == version.case_type_id,
+            CaseTypeVersion.status == VersionStatus.PUBLISHED,
+            CaseTypeVersion.id != version.id,
+        )
+        .values(status=VersionStatus.RETIRED)
+        .execution_options(synchronize_session=False)
+    )
+    version.status = VersionStatus.PUBLISHED
+    version.published_at = utcnow()
+
+
+def start_filing(
+    db: AsyncSession, tribunal: Tribunal, version: CaseTypeVersion, filer: User
+) -> Filing:
+    """Open a draft filing of a case type for a person."""
+    filing = Filing(
+        tribunal_id=tribunal.id,
+        case_type_version_id=version.id,
+        filer_id=filer.id,
+        touched_at=utcnow(),
+        answers={},
+    )
+    db.add(filing)
+    audit.record(
+        db,
+        "filing.started",
+        actor_id=filer.id,
+        tribunal_id=tribunal.id,
+        subject_type="filing",
+        subject_id=filing.id,
+    )
+    return filing
+
+
+async def filing_of(
+    db: AsyncSession, tribunal_id: uuid.UUID, filing_id: uuid.UUID, filer_id: uuid.UUID
+) -> tuple[Filing, CaseTypeVersion] | None:
+    """Return a person's own filing in a tribunal with its case type version, or None.
+
+    Another person's filing, or one of another tribunal, is None: the page is a 404.
+    """
+    row = (
+        await db.execute(
+            select(Filing, CaseTypeVersion)
+            .join(CaseTypeVersion, CaseTypeVersion.id == Filing.case_type_version_id)
+            .where(
+                Filing.id == filing_id,
+                Filing.tribunal_id == tribunal_id,
+                Filing.filer_id == filer_id,
+            )
+        )
+    ).one_or_none()
+    return (row[0], row[1]) if row else None
+
+
+def save_step(filing: Filing, step: str, values: dict[str, Any]) -> None:
+    """Keep a step's answers in the draft and remember where the filer got to."""
+    answers = dict(filing.answers or {})
+    answers[step] = values
+    filing.answers = answers  # a new dict, so the JSON column is written
+    if STEPS.index(step) >= STEPS.index(
+        filing.last_step if filing.last_step in STEPS else STEPS[0]
+    ):
+        filing.last_step = next_step(step) if next_step(step) in STEPS else step
+    filing.touched_at = utcnow()
+
+
+def resume_step(filing: Filing) -> str:
+    return filing.last_step if filing.last_step in STEPS else STEPS[0]
+
+
+@dataclass
+class FilingSummary:
+    filing: Filing
+    tribunal: Tribunal
+    version: CaseTypeVersion
+
+
+async def filings_of(db: AsyncSession, filer_id: uuid.UUID) -> list[FilingSummary]:
+    """Return a person's drafts and cases across every tribunal, newest first (one query)."""
+    rows = await db.execute(
+        select(Filing, Tribunal, CaseTypeVersion)
+        .join(Tribunal, Tribunal.id == Filing.tribunal_id)
+        .join(CaseTypeVersion, CaseTypeVersion.id == Filing.case_type_version_id)
+        .where(Filing.filer_id == filer_id)
+        .order_by(Filing.updated_at.desc(), Filing.id)
+    )
+    return [FilingSummary(filing, tribunal, version) for filing, tribunal, version in rows]
+
+
+async def _next_case_number(db: AsyncSession, tribunal_id: uuid.UUID, year: int) -> int:
+    """Return the next case number of the year, taken in the caller's transaction.
+
+    The counter row stays locked until the transaction ends, and a rolled-back
+    submission gives its number back: no gaps, no duplicates.
+    """
+    dialect = db.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(ReferenceCounter)
+        .values(tribunal_id=tribunal_id, year=year, last_number=1)
+        .on_conflict_do_update(
+            index_elements=[ReferenceCounter.tribunal_id, ReferenceCounter.year],
+            set_={"last_number": ReferenceCounter.last_number + 1},
+        )
+        .returning(ReferenceCounter.last_number)
+    )
+    return int((await db.execute(statement)).scalar_one())
+
+
+def format_reference(prefix: str, year: int, number: int) -> str:
+    return f"{prefix}-{year}-{number:06d}"
+
+
+class AlreadySubmittedError(Exception):
+    """The draft was submitted already (a second click, or another tab)."""
+
+
+async def submit(
+    db: AsyncSession,
+    environment: Environment,
+    settings: Settings,
+    tribunal: Tribunal,
+    filing: Filing,
+    filer: User,
+) -> str:
+    """Submit a draft in one transaction; return its case reference.
+
+    Raises AlreadySubmittedError if it was submitted before: never a second case.
+    """
+    now = utcnow()
+    claimed = await db.execute(
+        update(Filing)
+        .where(Filing.id == filing.id, Filing.status == FilingStatus.DRAFT)
+        .values(status=FilingStatus.SUBMITTED, submitted_at=now, touched_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise AlreadySubmittedError
+    year = now.astimezone(ZoneInfo(tribunal.time_zone)).year
+    number = await _next_case_number(db, tribunal.id, year)
+    reference = format_reference(tribunal.reference_prefix, year, number)
+    await db.execute(
+        update(Filing)
+        .where(Filing.id == filing.id)
+        .values(reference=reference)
+        .execution_options(synchronize_session=False)
+    )
+    filing.status = FilingStatus.SUBMITTED
+    filing.submitted_at = now
+    filing.reference = reference
+    add_event(db, filing, "submitted", actor_id=filer.id, occurred_at=now)
+    audit.record(
+        db,
+        "filing.submitted",
+        actor_id=filer.id,
+        tribunal_id=tribunal.id,
+        subject_type="filing",
+        subject_id=filing.id,
+    )
+    language = (filing.answers.get("about_you") or {}).get("case_language") or filer.language
+    mail.queue_message(
+        db,
+        environment,
+        to=filer.email,
+        language=language,
+        template="filing_acknowledgement",
+        context={
+            "name": filer.name,
+            "tribunal": tribunal,
+            "reference": reference,
+            "url": f"{settings.base_url}/{tribunal.slug}/cases/{filing.id}",
+        },
+        tribunal_id=tribunal.id,
+    )
+    return reference
+
+
+def add_event(
+    db: AsyncSession,
+    filing: Filing,
+    kind: str,
+    *,
+    actor_id: uuid.UUID | None,
+    occurred_at: datetime | None = None,
+    visible_to_parties: bool = True,
+    **details: Any,
+) -> CaseEvent:
+    event = CaseEvent(
+        tribunal_id=filing.tribunal_id,
+        filing_id=filing.id,
+        kind=kind,
+        occurred_at=occurred_at or utcnow(),
+        actor_id=actor_id,
+        visible_to_parties=visible_to_parties,
+        details=details,
+    )
+    db.add(event)
+    return event
+
+
+async def events_of(db: AsyncSession, filing: Filing, *, parties_only: bool) -> list[CaseEvent]:
+    query = select(CaseEvent).where(CaseEvent.filing_id == filing.id)
+    if parties_only:
+        query = query.where(CaseEvent.visible_to_parties.is_(True))
+    return list((await db.execute(query.order_by(CaseEvent.occurred_at, CaseEvent.id))).scalars())
+
+
+async def documents_of(db: AsyncSession, filing: Filing) -> list[Document]:
+    rows = await db.execute(
+        select(Document).where(Document.filing_id == filing.id).order_by(Document.created_at)
+    )
+    return list(rows.scalars())
+
+
+@dataclass
+class SlotUsage:
+    counts: dict[str, int]
+    total_size: int
+
+
+async def document_usage(db: AsyncSession, filing: Filing) -> SlotUsage:
+    """Return how many files each slot holds and the case's total size (one query)."""
+    rows = await db.execute(
+        select(Document.slot, func.count(), func.coalesce(func.sum(Document.size), 0))
+        .where(Document.filing_id == filing.id)
+        .group_by(Document.slot)
+    )
+    counts: dict[str, int] = {}
+    total = 0
+    for slot, count, size in rows:
+        counts[slot] = int(count)
+        total += int(size)
+    return SlotUsage(counts, total)
+
+
+async def duplicate_of(db: AsyncSession, filing: Filing, sha256: str) -> Document | None:
+    """Return the case's document with these exact bytes, or None if it has none."""
+    return (
+        await db.execute(
+            select(Document).where(Document.filing_id == filing.id, Document.sha256 == sha256)
+        )
+    ).scalar_one_or_none()
+
+
+def add_document(
+    db: AsyncSession,
+    filing: Filing,
+    *,
+    slot: str,
+    storage_key: str,
+    filename: str,
+    size: int,
+    sha256: str,
+    kind: str,
+    uploader: User,
+) -> Document:
+    document = Document(
+        tribunal_id=filing.tribunal_id,
+        filing_id=filing.id,
+        slot=slot,
+        storage_key=storage_key,
+        filename=filename,
+        size=size,
+        sha256=sha256,
+        kind=kind,
+        uploaded_by_id=uploader.id,
+    )
+    db.add(document)
+    audit.record(
+        db,
+        "document.uploaded",
+        actor_id=uploader.id,
+        tribunal_id=filing.tribunal_id,
+        subject_type="document",
+        subject_id=document.id,
+    )
+    if filing.status is FilingStatus.SUBMITTED:
+        add_event(db, filing, "document_added", actor_id=uploader.id, filename=filename)
+    return document
+
+
+async def document_in(
+    db: AsyncSession, tribunal_id: uuid.UUID, document_id: uuid.UUID
+) -> tuple[Document, Filing] | None:
+    """Return a tribunal's document with its filing, or None (another tribunal's is None)."""
+    row = (
+        await db.execute(
+            select(Document, Filing)
+            .join(Filing, Filing.id == Document.filing_id)
+            .where(Document.id == document_id, Document.tribunal_id == tribunal_id)
+        )
+    ).one_or_none()
+    return (row[0], row[1]) if row else None
+
+
+def may_read_documents(filing: Filing, user: User, is_staff: bool) -> bool:
+    """The filer and the tribunal's staff may read a filing's documents; nobody else."""
+    return is_staff or filing.filer_id == user.id

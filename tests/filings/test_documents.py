@@ -1,0 +1,465 @@
+"""What an uploaded file is, judged by its content; safe display names; the virus scanner hook.
+
+Covered: real sample files made here (PDFs from pypdf, plain and encrypted, broken; PNG and
+JPEG written byte by byte; Word documents, macro documents and other ZIPs built with zipfile;
+executables, HTML, SVG and XML under misleading names; UTF-8, Latin-1 and binary text; empty
+files), each with its verdict; a slot's allowed kinds; file name normalisation (paths,
+control and bidi characters, long names, wrong extensions); the clamd scanner against a local
+server speaking clamd's INSTREAM protocol (clean file, the EICAR test file, a server that hangs
+up, hangs, refuses or errs) and the scanner chosen by URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import random
+import socket
+import struct
+import zipfile
+import zlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from pypdf import PdfWriter
+
+from filings.documents import (
+    AcceptAllScanner,
+    ClamdScanner,
+    FileKind,
+    Problem,
+    ScannerUnavailable,
+    ScanResult,
+    inspect,
+    normalise_filename,
+    scanner_from_url,
+)
+
+# -- sample files -------------------------------------------------------------------------------
+
+
+def pdf(password: str | None = None, owner_password: str | None = None) -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    if password is not None:
+        writer.encrypt(user_password=password, owner_password=owner_password)
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+def png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack("!I", len(data)) + kind + data + struct.pack("!I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack("!IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # one pixel, 8-bit RGB
+    pixels = zlib.compress(b"\x00\xcc\x33\x00")  # filter byte, then the pixel
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def jpeg() -> bytes:
+    app0 = b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    return b"\xff\xd8" + b"\xff\xe0" + struct.pack("!H", len(app0) + 2) + app0 + b"\xff\xd9"
+
+
+def zip_of(entries: dict[str, bytes]) -> bytes:
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    return output.getvalue()
+
+
+WORD_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+MACRO_MAIN = "application/vnd.ms-word.document.macroEnabled.main+xml"
+
+
+def content_types(main: str = WORD_MAIN) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/word/document.xml" ContentType="{main}"/></Types>'
+    ).encode()
+
+
+WORD_BODY = (
+    b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+    b"<w:body><w:p><w:r><w:t>Avis d'appel</w:t></w:r></w:p></w:body></w:document>"
+)
+
+
+def docx(**extra: bytes) -> bytes:
+    return zip_of(
+        {
+            "[Content_Types].xml": content_types(),
+            "_rels/.rels": b"<Relationships/>",
+            "word/document.xml": WORD_BODY,
+            **extra,
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Sample:
+    name: str  # the name it is saved under: never what the verdict rests on
+    content: Callable[[], bytes]
+    kind: FileKind | None
+    problem: Problem | None
+    detected: str | None = field(default=None, compare=False)
+
+
+SAMPLES = {
+    "pdf": Sample("decision.pdf", pdf, FileKind.PDF, None),
+    "pdf with a password": Sample(
+        "locked.pdf", lambda: pdf("secret"), FileKind.PDF, Problem.ENCRYPTED_PDF
+    ),
+    "pdf with owner restrictions only": Sample(
+        "restricted.pdf", lambda: pdf("", "owner"), FileKind.PDF, Problem.ENCRYPTED_PDF
+    ),
+    "pdf cut in half": Sample(
+        "cut.pdf", lambda: pdf()[: len(pdf()) // 2], FileKind.PDF, Problem.BROKEN_PDF
+    ),
+    "pdf header then garbage": Sample(
+        "garbage.pdf",
+        lambda: b"%PDF-1.7\n" + random.Random(7).randbytes(5000),
+        FileKind.PDF,
+        Problem.BROKEN_PDF,
+    ),
+    "png": Sample("scan.png", png, FileKind.PNG, None),
+    "png signature then garbage": Sample(
+        "scan.png", lambda: b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, None, Problem.NOT_ALLOWED
+    ),
+    "jpeg": Sample("photo.jpg", jpeg, FileKind.JPEG, None),
+    "jpeg named .txt": Sample("photo.txt", jpeg, FileKind.JPEG, None),
+    "docx": Sample("letter.docx", docx, FileKind.DOCX, None),
+    "docx with macros": Sample(
+        "letter.docx",
+        lambda: docx(**{"word/vbaProject.bin": b"\xd0\xcf\x11\xe0macro"}),
+        FileKind.DOCX,
+        Problem.MACRO_DOCUMENT,
+    ),
+    "docm content type without macro part": Sample(
+        "letter.docm",
+        lambda: zip_of(
+            {"[Content_Types].xml": content_types(MACRO_MAIN), "word/document.xml": WORD_BODY}
+        ),
+        FileKind.DOCX,
+        Problem.MACRO_DOCUMENT,
+    ),
+    "zip archive named .docx": Sample(
+        "letter.docx", lambda: zip_of({"evidence.txt": b"text"}), None, Problem.NOT_ALLOWED
+    ),
+    "xlsx spreadsheet": Sample(
+        "sheet.xlsx",
+        lambda: zip_of({"[Content_Types].xml": content_types(), "xl/workbook.xml": b"<x/>"}),
+        None,
+        Problem.NOT_ALLOWED,
+    ),
+    "zip cut short": Sample(
+        "letter.docx", lambda: docx()[:100], None, Problem.NOT_ALLOWED, "broken zip"
+    ),
+    "old Word .doc": Sample(
+        "letter.doc",
+        lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512,
+        None,
+        Problem.LEGACY_OFFICE,
+    ),
+    "ELF executable named .pdf": Sample(
+        "decision.pdf",
+        lambda: b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 56,
+        None,
+        Problem.NOT_ALLOWED,
+        "executable",
+    ),
+    "Windows executable named .pdf": Sample(
+        "decision.pdf",
+        lambda: b"MZ\x90\x00\x03\x00" + b"\x00" * 58 + b"This program cannot be run in DOS mode",
+        None,
+        Problem.NOT_ALLOWED,
+        "executable",
+    ),
+    "shell script named .txt": Sample(
+        "notes.txt", lambda: b"#!/bin/sh\nrm -rf ~\n", None, Problem.NOT_ALLOWED, "script"
+    ),
+    "gif": Sample("photo.gif", lambda: b"GIF89a\x01\x00\x01\x00", None, Problem.NOT_ALLOWED),
+    "html named .txt": Sample(
+        "notes.txt",
+        lambda: b"<!DOCTYPE html><html><script>alert(1)</script></html>",
+        None,
+        Problem.NOT_ALLOWED,
+        "markup",
+    ),
+    "html after a BOM and blank lines": Sample(
+        "notes.txt",
+        lambda: "\ufeff \r\n\t<HTML><body>hi</body></HTML>".encode(),
+        None,
+        Problem.NOT_ALLOWED,
+        "markup",
+    ),
+    "svg named .txt": Sample(
+        "notes.txt",
+        lambda: b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
+        None,
+        Problem.NOT_ALLOWED,
+        "markup",
+    ),
+    "xml named .txt": Sample(
+        "notes.txt", lambda: b'<?xml version="1.0"?><note/>', None, Problem.NOT_ALLOWED
+    ),
+    "script tag named .txt": Sample(
+        "notes.txt", lambda: b"<script>alert(1)</script>", None, Problem.NOT_ALLOWED
+    ),
+    "utf-8 text with accents": Sample(
+        "notes.txt",
+        lambda: "Je conteste la décision du 3 mars.\r\n\tMerci — Zoë\f\n".encode(),
+        FileKind.TEXT,
+        None,
+    ),
+    "utf-8 text with a BOM": Sample(
+        "notes.txt", lambda: "\ufeffÉté 2026".encode(), FileKind.TEXT, None
+    ),
+    "text that starts with < but is no markup": Sample(
+        "notes.txt", lambda: b"<3 merci pour votre aide", FileKind.TEXT, None
+    ),
+    "latin-1 text": Sample(
+        "notes.txt", lambda: "Décision contestée".encode("latin-1"), None, Problem.TEXT_NOT_UTF8
+    ),
+    "text with a NUL byte": Sample(
+        "notes.txt", lambda: b"hello\x00world", None, Problem.NOT_ALLOWED, "binary"
+    ),
+    "text with an escape sequence": Sample(
+        "notes.txt", lambda: b"hello \x1b[31mred", None, Problem.NOT_ALLOWED, "binary"
+    ),
+    "random bytes": Sample(
+        "data.pdf", lambda: random.Random(1).randbytes(4096), None, Problem.NOT_ALLOWED
+    ),
+    "empty file": Sample("decision.pdf", lambda: b"", None, Problem.EMPTY),
+    "blank text": Sample("notes.txt", lambda: b" \r\n\t\n", None, Problem.EMPTY),
+}
+
+
+@pytest.mark.parametrize("sample", SAMPLES.values(), ids=SAMPLES.keys())
+def test_files_are_judged_by_their_content(tmp_path: Path, sample: Sample) -> None:
+    content = sample.content()
+    path = tmp_path / sample.name
+    path.write_bytes(content)
+
+    inspection = inspect(path, len(content))
+
+    assert (inspection.kind, inspection.problem) == (sample.kind, sample.problem)
+    assert inspection.accepted is (sample.problem is None)
+    if sample.detected:
+        assert inspection.detected == sample.detected
+
+
+def test_a_long_text_file_is_read_to_its_end(tmp_path: Path) -> None:
+    # The defect comes after the first block read, and a multi-byte character straddles it.
+    good = ("é" * 700_000).encode()
+    path = tmp_path / "notes.txt"
+    path.write_bytes(good)
+    assert inspect(path, len(good)).kind is FileKind.TEXT
+    path.write_bytes(good + b"\x00")
+    assert inspect(path, len(good) + 1).problem is Problem.NOT_ALLOWED
+
+
+def test_a_slot_takes_only_its_kinds(tmp_path: Path) -> None:
+    path = tmp_path / "scan.png"
+    path.write_bytes(png())
+    inspection = inspect(path, path.stat().st_size)
+
+    assert inspection.problem_for({FileKind.PNG, FileKind.JPEG}) is None
+    assert inspection.problem_for({FileKind.PDF}) is Problem.NOT_ALLOWED
+    path.write_bytes(b"")
+    assert inspect(path, 0).problem_for({FileKind.PNG}) is Problem.EMPTY
+
+
+def test_kinds_have_a_mime_type_label_and_extension() -> None:
+    assert FileKind("pdf").mime_type == "application/pdf"
+    assert FileKind.DOCX.extension == ".docx"
+    assert FileKind.JPEG.mime_type == "image/jpeg"
+    assert FileKind.TEXT.mime_type == "text/plain; charset=utf-8"
+    assert all(kind.label and kind.extension in kind.extensions for kind in FileKind)
+
+
+# -- file names ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind", "expected"),
+    [
+        ("../../etc/passwd", None, "passwd"),
+        ("../../etc/passwd", FileKind.TEXT, "passwd.txt"),
+        ("C:\\Users\\x\\evil.pdf", FileKind.PDF, "evil.pdf"),
+        ("décision.pdf", FileKind.PDF, "décision.pdf"),
+        ("de\u0301cision.pdf", FileKind.PDF, "décision.pdf"),  # decomposed accents composed
+        ("SCAN.PDF", FileKind.PDF, "SCAN.PDF"),
+        ("photo.jpeg", FileKind.JPEG, "photo.jpeg"),
+        ("photo.txt", FileKind.JPEG, "photo.txt.jpg"),
+        ("invoice.exe", FileKind.PDF, "invoice.exe.pdf"),
+        ("scan", FileKind.PDF, "scan.pdf"),
+        ("data.csv", FileKind.TEXT, "data.csv"),
+        ("nul\x00byte.pdf", FileKind.PDF, "nulbyte.pdf"),
+        ("two\nlines\r.pdf", FileKind.PDF, "two lines.pdf"),
+        ("esc\x1b[31m.txt", FileKind.TEXT, "esc[31m.txt"),
+        ("invoice\u202egpj.exe", None, "invoicegpj.exe"),  # shows as "invoiceexe.jpg"
+        ("invoice\u202egpj.exe", FileKind.PDF, "invoicegpj.exe.pdf"),
+        ("zero\u200bwidth\u2066isolate.pdf", FileKind.PDF, "zerowidthisolate.pdf"),
+        ("  my   file \t name.pdf  ", FileKind.PDF, "my file name.pdf"),
+        (".htaccess", None, "htaccess"),
+        ("notes.txt.", FileKind.TEXT, "notes.txt"),
+        ("", None, "document"),
+        ("", FileKind.PDF, "document.pdf"),
+        ("...", FileKind.DOCX, "document.docx"),
+        ("/", FileKind.PNG, "document.png"),
+        ("證據 📷.png", FileKind.PNG, "證據 📷.png"),
+    ],
+)
+def test_file_names_are_made_safe_to_show(raw: str, kind: FileKind | None, expected: str) -> None:
+    assert normalise_filename(raw, kind) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind", "ending"),
+    [
+        ("a" * 1000 + ".pdf", FileKind.PDF, "a.pdf"),
+        ("b" * 1000 + ".exe", FileKind.PDF, "b.pdf"),
+        ("c" * 1000, None, "c"),
+        ("é" * 999 + ".txt", None, "é.txt"),
+        ("x." + "y" * 998, FileKind.TEXT, "y.txt"),
+    ],
+)
+def test_long_file_names_are_cut_keeping_the_extension(
+    raw: str, kind: FileKind | None, ending: str
+) -> None:
+    name = normalise_filename(raw, kind)
+    assert len(name) == 150
+    assert name.endswith(ending)
+
+
+# -- the virus scanner --------------------------------------------------------------------------
+
+# The anti-virus test file, split so that scanners of this repository do not quarantine it.
+EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+
+
+@dataclass
+class ClamdStub:
+    port: int
+    streams: list[bytes]  # what each INSTREAM session delivered, decoded from its chunks
+
+
+@contextlib.asynccontextmanager
+async def clamd_stub(behaviour: str = "scan") -> AsyncIterator[ClamdStub]:
+    """Serve clamd's INSTREAM command on loopback as its documentation describes it.
+
+    The command is `zINSTREAM\\0`, then chunks each prefixed by their length as 4 bytes in
+    network order, then a zero length; the reply is `stream: OK` or `stream: <name> FOUND`,
+    ended by NUL. `behaviour` makes it misbehave: "hang up" after the command, "hang" without
+    replying, "error" as clamd does when a stream is over StreamMaxLength, or "garble".
+    """
+    streams: list[bytes] = []
+    done = asyncio.Event()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            command = await reader.readuntil(b"\0")
+            if behaviour == "hang up":
+                return
+            if command != b"zINSTREAM\0":
+                writer.write(b"UNKNOWN COMMAND\0")
+                return
+            data = bytearray()
+            while length := struct.unpack("!I", await reader.readexactly(4))[0]:
+                data += await reader.readexactly(length)
+            streams.append(bytes(data))
+            if behaviour == "hang":
+                await done.wait()
+                return
+            reply = {
+                "error": b"INSTREAM size limit exceeded. ERROR\0",
+                "garble": b"PONG\0",
+            }.get(behaviour)
+            if reply is None:
+                reply = (
+                    b"stream: Eicar-Test-Signature FOUND\0" if EICAR in data else b"stream: OK\0"
+                )
+            writer.write(reply)
+            await writer.drain()
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    try:
+        yield ClamdStub(server.sockets[0].getsockname()[1], streams)
+    finally:
+        done.set()
+        server.close()
+        await server.wait_closed()
+
+
+def write(tmp_path: Path, content: bytes) -> Path:
+    path = tmp_path / "upload"
+    path.write_bytes(content)
+    return path
+
+
+async def test_clamd_passes_a_clean_file_sent_in_chunks(tmp_path: Path) -> None:
+    content = random.Random(3).randbytes(200_000)  # four chunks of 64 KiB and a bit
+    async with clamd_stub() as clamd:
+        result = await ClamdScanner("127.0.0.1", clamd.port).scan(write(tmp_path, content))
+
+    assert result == ScanResult(clean=True, signature=None)
+    assert clamd.streams == [content]
+
+
+async def test_clamd_reports_the_eicar_test_file(tmp_path: Path) -> None:
+    content = random.Random(4).randbytes(100_000) + EICAR  # found past the first chunk
+    async with clamd_stub() as clamd:
+        scanner = scanner_from_url(f"clamd://127.0.0.1:{clamd.port}?timeout=5")
+        result = await scanner.scan(write(tmp_path, content))
+
+    assert result == ScanResult(clean=False, signature="Eicar-Test-Signature")
+    assert clamd.streams == [content]
+
+
+@pytest.mark.parametrize("behaviour", ["hang up", "hang", "error", "garble"])
+async def test_clamd_without_a_verdict_is_unavailable(tmp_path: Path, behaviour: str) -> None:
+    async with clamd_stub(behaviour) as clamd:
+        scanner = ClamdScanner("127.0.0.1", clamd.port, timeout=0.5)
+        with pytest.raises(ScannerUnavailable):
+            await scanner.scan(write(tmp_path, b"x" * 300_000))
+
+
+async def test_clamd_not_listening_is_unavailable(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago, now closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(ScannerUnavailable):
+        await ClamdScanner("127.0.0.1", port, timeout=2).scan(write(tmp_path, b"text"))
+
+
+async def test_the_default_scanner_accepts_every_file(tmp_path: Path) -> None:
+    for url in (None, ""):
+        scanner = scanner_from_url(url)
+        assert isinstance(scanner, AcceptAllScanner)
+        assert await scanner.scan(write(tmp_path, EICAR)) == ScanResult(clean=True)
+
+
+def test_scanner_urls() -> None:
+    scanner = scanner_from_url("clamd://clamav.internal:3311?timeout=5")
+    assert isinstance(scanner, ClamdScanner)
+    assert (scanner.host, scanner.port, scanner.timeout) == ("clamav.internal", 3311, 5.0)
+    default_port = scanner_from_url("clamd://clamav")
+    assert isinstance(default_port, ClamdScanner)
+    assert default_port.port == 3310
+    for wrong in ("http://clamav:3310", "clamd://", "clamav:3310"):
+        with pytest.raises(ValueError, match="scanner URL"):
+            scanner_from_url(wrong)

@@ -1,0 +1,285 @@
+"""Documents and submission, end to end through the ASGI client, on both document stores."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date, timedelta
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from filings.models import CaseEvent, Document, Filing, FilingStatus
+from tests.factories import (
+    csrf_token,
+    last_message,
+    make_staff,
+    make_tribunal,
+    make_user,
+    post_form,
+    sign_in,
+)
+from tests.filings.conftest import DocumentStore, pdf_bytes
+from tests.filings.test_journey import ABOUT_YOU, make_case_type, start
+from tribunals.models import Role, Tribunal
+from tribune.audit import AuditEvent
+
+
+def decision_date(days_ago: int = 10) -> dict[str, str]:
+    day = date.today() - timedelta(days=days_ago)
+    return {
+        "q-decision_date-day": str(day.day),
+        "q-decision_date-month": str(day.month),
+        "q-decision_date-year": str(day.year),
+    }
+
+
+QUESTIONS = {
+    "q-claim_number": "12345678",
+    "q-issue": "entitlement",
+    "q-reasons": "The board ignored my doctor's report.",
+}
+
+
+async def answer_steps(client: httpx.AsyncClient, base: str, *, days_ago: int = 10) -> None:
+    for step, data in [
+        ("eligibility", {"eligible": "yes"}),
+        ("about_you", ABOUT_YOU),
+        ("representative", {"has_representative": "no"}),
+        ("accessibility", {"needs_interpreter": "no", "sign_language": "none"}),
+        ("questions", {**QUESTIONS, **decision_date(days_ago)}),
+    ]:
+        response = await post_form(client, f"{base}/{step}", data, page=f"{base}/{step}")
+        assert response.status_code == 303, (step, response.text)
+
+
+async def upload(
+    client: httpx.AsyncClient, base: str, slot: str, files: list[tuple[str, bytes, str]]
+) -> httpx.Response:
+    token = await csrf_token(client, f"{base}/documents")
+    return await client.post(
+        f"{base}/documents/{slot}/upload",
+        data={"csrf_token": token},
+        files=[(f"file-{slot}", file) for file in files],
+    )
+
+
+async def new_draft(client: httpx.AsyncClient, db: AsyncSession) -> tuple[Tribunal, str]:
+    tribunal = await make_tribunal(db, short_name_en="WCAT")
+    version = await make_case_type(db, tribunal)
+    user = await make_user(db, email=f"filer-{tribunal.slug}@example.org")
+    await sign_in(client, user.email)
+    base = (await start(client, tribunal, version)).rsplit("/", 1)[0]
+    return tribunal, base
+
+
+async def count(db: AsyncSession, model: type, *where: object) -> int:
+    return int(
+        (await db.execute(select(func.count()).select_from(model).where(*where))).scalar_one()
+    )
+
+
+async def test_file_an_appeal_with_a_document_and_get_a_reference(
+    client: httpx.AsyncClient, db: AsyncSession, document_store: DocumentStore
+) -> None:
+    tribunal, base = await new_draft(client, db)
+    await answer_steps(client, base)
+    pdf = pdf_bytes()
+    uploaded = await upload(
+        client, base, "decision", [("../../etc/decision letter.pdf", pdf, "application/pdf")]
+    )
+    assert uploaded.status_code == 303, uploaded.text
+    page = await client.get(f"{base}/documents")
+    assert "decision letter.pdf" in page.text
+    assert len(document_store.keys()) == 1
+    document = (await db.execute(select(Document))).scalar_one()
+    assert document.filename == "decision letter.pdf"
+    assert document.size == len(pdf)
+    assert document.kind == "pdf"
+    assert "decision" not in document.storage_key
+    assert "letter" not in document.storage_key
+
+    assert (await post_form(client, f"{base}/documents", {}, page=f"{base}/documents")).headers[
+        "location"
+    ] == f"{base}/check"
+    check = await client.get(f"{base}/check")
+    assert check.status_code == 200
+    assert "12345678" in check.text
+    assert "decision letter.pdf" in check.text
+    assert f'href="{base}/about_you?return=check"' in check.text
+
+    filed = await post_form(
+        client, f"{base}/declaration", {"declared": "yes"}, page=f"{base}/declaration"
+    )
+    assert filed.status_code == 303
+    confirmation = await client.get(filed.headers["location"])
+    year = date.today().year
+    assert f"WCAT-{year}-000001" in confirmation.text
+    filing = (await db.execute(select(Filing))).scalar_one()
+    await db.refresh(filing)
+    assert filing.status is FilingStatus.SUBMITTED
+    assert filing.reference == f"WCAT-{year}-000001"
+    assert (
+        await count(db, CaseEvent, CaseEvent.filing_id == filing.id, CaseEvent.kind == "submitted")
+        == 1
+    )
+    message = await last_message(db, f"filer-{tribunal.slug}@example.org")
+    assert message.template == "filing_acknowledgement"
+    assert f"WCAT-{year}-000001" in message.subject
+    case = await client.get(f"/{tribunal.slug}/cases/{filing.id}")
+    assert case.status_code == 200
+    assert "Filed online" in case.text
+    assert "decision letter.pdf" in case.text
+
+
+async def test_submitting_twice_makes_one_case(
+    client: httpx.AsyncClient, db: AsyncSession, document_store: DocumentStore
+) -> None:
+    _tribunal, base = await new_draft(client, db)
+    await answer_steps(client, base)
+    await upload(client, base, "decision", [("d.pdf", pdf_bytes(), "application/pdf")])
+    await post_form(client, f"{base}/documents", {}, page=f"{base}/documents")
+    token = await csrf_token(client, f"{base}/declaration")
+    first = await client.post(f"{base}/declaration", data={"declared": "yes", "csrf_token": token})
+    second = await client.post(f"{base}/declaration", data={"declared": "yes", "csrf_token": token})
+    assert first.status_code == 303
+    assert second.status_code == 303  # back to the case, not a second one
+    assert await count(db, Filing, Filing.reference.is_not(None)) == 1
+    assert await count(db, CaseEvent, CaseEvent.kind == "submitted") == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        (
+            "setup.pdf",
+            b"MZ\x90\x00" + b"\x00" * 200,
+            "must be a PDF, JPEG image, PNG image or Word document (.docx)",
+        ),
+        ("page.pdf", b"<!doctype html><script>alert(1)</script>", "must be a PDF"),
+        ("drawing.png", b'<svg xmlns="http://www.w3.org/2000/svg"></svg>', "must be a PDF"),
+        ("locked.pdf", pdf_bytes(password="secret"), "protected by a password"),
+        ("empty.pdf", b"", "The selected file is empty"),
+        ("broken.pdf", b"%PDF-1.7\nnot really a pdf", "cannot be opened"),
+    ],
+)
+async def test_bad_files_are_refused_and_nothing_is_stored(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    document_store: DocumentStore,
+    name: str,
+    content: bytes,
+    message: str,
+) -> None:
+    _tribunal, base = await new_draft(client, db)
+    response = await upload(client, base, "decision", [(name, content, "application/pdf")])
+    assert response.status_code == 422
+    text = html.unescape(response.text)
+    assert "There is a problem" in text
+    assert message in text
+    assert await count(db, Document) == 0
+    assert document_store.keys() == []
+
+
+async def test_a_file_over_the_limit_gets_a_413_and_nothing_is_stored(
+    client: httpx.AsyncClient, db: AsyncSession, document_store: DocumentStore
+) -> None:
+    tribunal, base = await new_draft(client, db)
+    tribunal.max_file_megabytes = 1
+    await db.commit()
+    big = pdf_bytes() + b"\n%" + b"x" * (1024 * 1024)
+    response = await upload(client, base, "decision", [("big.pdf", big, "application/pdf")])
+    assert response.status_code == 413
+    assert "must be smaller than 1 MB" in response.text
+    assert await count(db, Document) == 0
+    assert document_store.keys() == []
+
+
+async def test_the_same_file_twice_is_noticed(
+    client: httpx.AsyncClient, db: AsyncSession, document_store: DocumentStore
+) -> None:
+    _tribunal, base = await new_draft(client, db)
+    pdf = pdf_bytes()
+    assert (
+        await upload(client, base, "decision", [("a.pdf", pdf, "application/pdf")])
+    ).status_code == 303
+    again = await upload(client, base, "evidence", [("copy.pdf", pdf, "application/pdf")])
+    assert again.status_code == 422
+    assert "You have already uploaded this file: a.pdf" in html.unescape(again.text)
+    assert await count(db, Document) == 1
+    assert len(document_store.keys()) == 1
+
+
+async def test_an_upload_without_the_csrf_token_is_refused(
+    client: httpx.AsyncClient, db: AsyncSession, document_store: DocumentStore
+) -> None:
+    _tribunal, base = await new_draft(client, db)
+    response = await client.post(
+        f"{base}/documents/decision/upload",
+        files=[("file-decision", ("a.pdf", pdf_bytes(), "application/pdf"))],
+    )
+    assert response.status_code == 403
+    assert await count(db, Document) == 0
+    assert document_store.keys() == []
+
+
+async def test_a_failed_commit_leaves_no_object_behind(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    document_store: DocumentStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sqlalchemy.ext.asyncio import AsyncSession as SessionClass
+
+    _tribunal, base = await new_draft(client, db)
+    real_commit = SessionClass.commit
+
+    async def failing_commit(self: SessionClass) -> None:
+        if any(isinstance(item, Document) for item in self.new):
+            raise RuntimeError("the database went away")
+        await real_commit(self)
+
+    monkeypatch.setattr(SessionClass, "commit", failing_commit)
+    transport = httpx.ASGITransport(app=client._transport.app, raise_app_exceptions=False)  # type: ignore[attr-defined]
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", cookies=client.cookies
+    ) as failing:
+        response = await upload(
+            failing, base, "decision", [("a.pdf", pdf_bytes(), "application/pdf")]
+        )
+    monkeypatch.setattr(SessionClass, "commit", real_commit)
+    assert response.status_code == 500
+    assert await count(db, Document) == 0
+    assert document_store.keys() == []
+
+
+async def test_documents_are_served_only_to_the_filer_and_the_tribunals_staff(
+    client: httpx.AsyncClient, db: AsyncSession, document_store: DocumentStore, app: object
+) -> None:
+    tribunal, base = await new_draft(client, db)
+    pdf = pdf_bytes()
+    await upload(client, base, "decision", [("décision.pdf", pdf, "application/pdf")])
+    document = (await db.execute(select(Document))).scalar_one()
+    url = f"/{tribunal.slug}/documents/{document.id}"
+
+    mine = await client.get(url)
+    assert mine.status_code == 200
+    assert mine.content == pdf
+    assert mine.headers["content-type"] == "application/pdf"
+    assert mine.headers["x-content-type-options"] == "nosniff"
+    assert mine.headers["content-disposition"] == "attachment; filename*=UTF-8''d%C3%A9cision.pdf"
+    assert await count(db, AuditEvent, AuditEvent.action == "document.downloaded") == 1
+
+    other_tribunal = await make_tribunal(db)
+    clerk = await make_staff(db, tribunal, Role.CLERK)
+    outsider_staff = await make_staff(db, other_tribunal, Role.ADMIN)
+    stranger = await make_user(db)
+    for person, expected in [(stranger, 404), (outsider_staff, 404), (clerk, 200)]:
+        await post_form(client, "/sign-out", {})
+        await sign_in(client, person.email)
+        assert (await client.get(url)).status_code == expected, person.email
+    other_url = f"/{other_tribunal.slug}/documents/{document.id}"
+    assert (await client.get(other_url)).status_code == 404
+    assert re.fullmatch(r"[0-9a-f]{2}/[0-9a-f]+", document.storage_key)
