@@ -238,7 +238,6 @@ async def check_answers(request: Request, filing: Filing, version: CaseTypeVersi
     sections = _sections(filing, version, await services.documents_of(db_of(request), filing))
     context["sections"] = sections
     context["complete"] = not any(section["missing"] for section in sections)
-    filing.last_step = "check" if filing.last_step != "declaration" else filing.last_step
     return render(request, "filings/steps/check.html", context)
 
 
