@@ -655,6 +655,14 @@ async def case_page(request: Request) -> Response:
         return redirect(f"/{tribunal.slug}{_filing_url(filing)}")
     db = db_of(request)
     documents = await services.documents_of(db, filing)
+    audit.record(
+        db,
+        "filing.viewed",
+        actor_id=signed_in_user(request).id,
+        tribunal_id=tribunal.id,
+        subject_type="filing",
+        subject_id=filing.id,
+    )
     return render(
         request,
         "filings/case.html",
