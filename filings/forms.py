@@ -163,7 +163,7 @@ def summary_rows(step: str, values: dict[str, Any]) -> list[tuple[str, str]]:
         return [
             (_("Full name"), values.get("full_name", "")),
             (_("Email address"), values.get("email", "")),
-            (_("Telephone number"), values.get("phone", "")),
+            (_("Telephone number"), values.get("phone") or _("None")),
             (_("Address"), "\n".join(part for part in address if part)),
             (_("Language for your case"), language_names.get(values.get("case_language", ""), "")),
             (
@@ -177,10 +177,16 @@ def summary_rows(step: str, values: dict[str, Any]) -> list[tuple[str, str]]:
             return [(_("Does someone represent you?"), _("No"))]
         return [
             (_("Representative's name"), values.get("representative_name", "")),
-            (_("Firm or organisation"), values.get("representative_firm", "")),
-            (_("Law Society licence number"), values.get("representative_licence", "")),
+            (_("Firm or organisation"), values.get("representative_firm") or _("None")),
+            (
+                _("Law Society licence number"),
+                values.get("representative_licence") or _("None"),
+            ),
             (_("Representative's email address"), values.get("representative_email", "")),
-            (_("Representative's telephone number"), values.get("representative_phone", "")),
+            (
+                _("Representative's telephone number"),
+                values.get("representative_phone") or _("None"),
+            ),
         ]
     if step == "accessibility":
         sign = {

@@ -3,8 +3,9 @@
 The live server is the real app served by uvicorn in a thread with its own
 event loop, on its own database (a SQLite file, or the ``browser_tests`` schema
 of the PostgreSQL test database) built by the real migrations and holding the
-demo tribunals and staff. The rolled-back transactions of the other tests
-cannot be shared with a server in another thread, so this data is committed.
+demo tribunals, staff and case types; its documents go to a temporary folder.
+The rolled-back transactions of the other tests cannot be shared with a server
+in another thread, so this data is committed.
 
 Chromium is Debian's (/usr/bin/chromium), never a downloaded build. Without it
 the browser tests are skipped, unless TRIBUNE_REQUIRE_BROWSER=1 makes that a
@@ -40,6 +41,7 @@ from playwright.async_api import (
 )
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from filings.commands import load_demo_case_types
 from tests.conftest import TEST_DATABASE_URL, on_postgresql, reset_schema, run_migrations
 from tribunals.commands import load_demo_data
 from tribune import i18n
@@ -116,9 +118,10 @@ class LiveServer:
     that opened them.
     """
 
-    def __init__(self, database_url: str, engine_options: dict[str, Any]) -> None:
+    def __init__(self, database_url: str, engine_options: dict[str, Any], documents: Path) -> None:
         self.database_url = database_url
         self.engine_options = engine_options
+        self.documents = documents
         self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.socket.bind(("127.0.0.1", 0))
@@ -144,12 +147,14 @@ class LiveServer:
             database = Database(engine, async_sessionmaker(engine, expire_on_commit=False))
             async with database.session() as db:
                 await load_demo_data(db)
+                await load_demo_case_types(db)
                 await db.commit()
             # Emailed links point at this server, and the in-process worker runs the jobs.
             settings = dataclasses.replace(
                 load_settings(),
                 base_url=self.url,
                 database_url=self.database_url,
+                storage_url=str(self.documents),
                 inline_worker=True,
             )
             config = uvicorn.Config(
@@ -191,15 +196,18 @@ class LiveServer:
 def live_server(
     chromium_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
+    folder = tmp_path_factory.mktemp("browser")
+    # Uploaded documents go to a folder of the live server's own.
+    documents = folder / "documents"
     if on_postgresql():
         # A schema of its own: the other tests reset `public` while these run.
         server = LiveServer(
             TEST_DATABASE_URL,
             {"connect_args": {"server_settings": {"search_path": BROWSER_SCHEMA}}},
+            documents,
         )
     else:
-        path = tmp_path_factory.mktemp("browser") / "tribune.sqlite3"
-        server = LiveServer(f"sqlite+aiosqlite:///{path}", {})
+        server = LiveServer(f"sqlite+aiosqlite:///{folder / 'tribune.sqlite3'}", {}, documents)
     server.start()
     yield server
     server.stop()
