@@ -1,7 +1,7 @@
 """Browser test set-up: a live Tribune server, headless Chromium, and the axe-core check.
 
 The live server is the real app served by uvicorn in a thread with its own
-event loop, on its own database (a SQLite file, or the ``browser_tests`` schema
+event loop, on its own database (a SQLite file, or a ``browser_tests_<pid>`` schema
 of the PostgreSQL test database) built by the real migrations and holding the
 demo tribunals, staff and case types; its documents go to a temporary folder.
 The rolled-back transactions of the other tests cannot be shared with a server
@@ -42,7 +42,13 @@ from playwright.async_api import (
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from filings.commands import load_demo_case_types
-from tests.conftest import TEST_DATABASE_URL, on_postgresql, reset_schema, run_migrations
+from tests.conftest import (
+    TEST_DATABASE_URL,
+    drop_schema,
+    on_postgresql,
+    reset_schema,
+    run_migrations,
+)
 from tribunals.commands import load_demo_data
 from tribune import i18n
 from tribune.app import create_app
@@ -67,7 +73,7 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 AXE_FAILING_IMPACTS = ("critical", "serious")
 AXE_IMPACTS = ("critical", "serious", "moderate", "minor")
 RESULTS_DIR = PROJECT_ROOT / "test-results"
-BROWSER_SCHEMA = "browser_tests"
+BROWSER_SCHEMA = f"browser_tests_{os.getpid()}"  # one per run, dropped at the end
 SERVER_START_SECONDS = 60
 AXE_SECONDS = 30
 
@@ -169,6 +175,8 @@ class LiveServer:
             self.server = uvicorn.Server(config)
             await self.server.serve(sockets=[self.socket])
         finally:
+            if engine.dialect.name == "postgresql":
+                await drop_schema(engine, BROWSER_SCHEMA)
             await engine.dispose()
 
     def start(self) -> None:
