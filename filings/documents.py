@@ -192,13 +192,15 @@ def inspect(path: Path, size: int) -> Inspection:
 
 def _inspect_pdf(path: Path) -> Inspection:
     try:
-        reader = PdfReader(path, strict=False)
-        if reader.is_encrypted:
-            # Refused even when it opens without a password: owners' restrictions can forbid
-            # printing or copying, and checking an empty password needs AES for newer files.
-            return Inspection(FileKind.PDF, Problem.ENCRYPTED_PDF)
-        if len(reader.pages) == 0:
-            return Inspection(FileKind.PDF, Problem.BROKEN_PDF, "no pages")
+        # An open file, not the path: given a path, pypdf reads the whole file into memory.
+        with open(path, "rb") as stream:
+            reader = PdfReader(stream, strict=False)
+            if reader.is_encrypted:
+                # Refused even when it opens without a password: owners' restrictions can forbid
+                # printing or copying, and checking an empty password needs AES for newer files.
+                return Inspection(FileKind.PDF, Problem.ENCRYPTED_PDF)
+            if len(reader.pages) == 0:
+                return Inspection(FileKind.PDF, Problem.BROKEN_PDF, "no pages")
     except Exception as error:  # pypdf raises many kinds of error on broken files
         logger.info("PDF does not open: %s", type(error).__name__)
         return Inspection(FileKind.PDF, Problem.BROKEN_PDF, type(error).__name__)

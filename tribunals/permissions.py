@@ -14,10 +14,14 @@ class Permission(enum.Enum):
     SIGNED_IN = "signed_in"
     WORKSPACE_VIEW = "tribunals:workspace:view"
     STAFF_MANAGE = "tribunals:staff:manage"
+    # Create, edit, preview and publish the tribunal's case types.
+    CASE_TYPES_MANAGE = "filings:case_type:manage"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.ADMIN: frozenset({Permission.WORKSPACE_VIEW, Permission.STAFF_MANAGE}),
+    Role.ADMIN: frozenset(
+        {Permission.WORKSPACE_VIEW, Permission.STAFF_MANAGE, Permission.CASE_TYPES_MANAGE}
+    ),
     Role.CLERK: frozenset({Permission.WORKSPACE_VIEW}),
     Role.ADJUDICATOR: frozenset({Permission.WORKSPACE_VIEW}),
 }

@@ -26,7 +26,9 @@ import filings.models
 import tribunals.models
 from accounts import routes as account_routes
 from accounts.middleware import AuthenticationMiddleware
+from filings import admin as filing_admin
 from filings import commands as filing_commands
+from filings import jobs as filing_jobs
 from filings import routes as filing_routes
 from filings.documents import scanner_from_url
 from tribunals import commands as tribunal_commands
@@ -49,6 +51,8 @@ from tribune.web import create_templates
 
 # Every table, for Alembic and the tests: importing the models registers them.
 MODEL_MODULES = (audit, jobs, mail, accounts.models, tribunals.models, filings.models)
+# Every job handler and recurring job: importing a module registers them.
+JOB_MODULES = (mail, filing_jobs)
 metadata = Base.metadata
 
 
@@ -60,7 +64,13 @@ def build_routes() -> list[BaseRoute]:
         *account_routes.routes,
         *tribunal_routes.routes,
         *filing_routes.routes,
-        tribunal_routes.mount([*tribunal_routes.tenant_routes, *filing_routes.tenant_routes]),
+        tribunal_routes.mount(
+            [
+                *tribunal_routes.tenant_routes,
+                *filing_routes.tenant_routes,
+                *filing_admin.tenant_routes,
+            ]
+        ),
     ]
 
 
@@ -91,7 +101,8 @@ def create_app(
         stop = asyncio.Event()
         task = None
         if run_worker:
-            task = asyncio.create_task(jobs.Worker(database, settings).run_forever(stop))
+            worker = jobs.Worker(database, settings, storage=app.state.storage)
+            task = asyncio.create_task(worker.run_forever(stop))
         try:
             yield
         finally:
@@ -214,9 +225,11 @@ async def _run_worker(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    worker = jobs.Worker(database, settings)
     try:
-        await jobs.Worker(database, settings).run_forever(stop)
+        await worker.run_forever(stop)
     finally:
+        worker.storage.close()
         await database.dispose()
     return 0
 

@@ -1,8 +1,11 @@
-"""Background jobs: a table of queued work and the worker that runs it.
+"""Background jobs: a table of queued work, recurring jobs, and the worker that runs them.
 
 Several workers may run at once: on PostgreSQL a job is claimed with
 ``FOR UPDATE SKIP LOCKED``, and everywhere the claim is a conditional update,
 so no two workers run the same job.
+
+Recurring work is declared with ``recurring(kind, every=...)``; each worker, as
+it looks for a job, enqueues a recurring kind that is due (see ``RecurringJob``).
 """
 
 from __future__ import annotations
@@ -15,17 +18,20 @@ import os
 import socket
 import traceback
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text, select, update
+from sqlalchemy import JSON, Index, String, Text, exists, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tribune.db import Database, Model, enum_by_value, utcnow
+from tribune.db import Base, Database, Model, enum_by_value, utcnow
 from tribune.settings import Settings
+from tribune.storage import Storage, storage_from_url
 
 log = logging.getLogger("tribune.jobs")
 
@@ -55,15 +61,40 @@ class Job(Model):
     finished_at: Mapped[datetime | None]
 
 
+class RecurringJob(Base):
+    """When a recurring kind of job is next due: one row per kind, shared by every worker.
+
+    Why a row per kind rather than a unique partial index on ``jobs``: an index
+    stops a second *queued* job of a kind, but not a second run just after the
+    first finished, nor does it hold the interval. Here a worker enqueues a job
+    only when its conditional ``UPDATE ... SET next_run_at = now + every WHERE
+    next_run_at <= now AND no job of the kind is queued or running`` changed the
+    row. On PostgreSQL a second worker's UPDATE waits for the first one's row
+    lock, then re-checks the condition against the committed row (READ
+    COMMITTED), finds ``next_run_at`` in the future and changes nothing; on
+    SQLite, writers are serialised by ``BEGIN IMMEDIATE``. When the job ends,
+    ``next_run_at`` becomes its end time plus ``every``: a run always starts at
+    least ``every`` after the previous one finished.
+    """
+
+    __tablename__ = "recurring_jobs"
+
+    kind: Mapped[str] = mapped_column(String(100), primary_key=True)
+    next_run_at: Mapped[datetime]
+    last_enqueued_at: Mapped[datetime | None]
+
+
 @dataclass
 class JobContext:
     db: AsyncSession
     settings: Settings
     job: Job
+    storage: Storage
 
 
 JobHandler = Callable[[JobContext], Awaitable[None]]
 _handlers: dict[str, JobHandler] = {}
+_recurring: dict[str, timedelta] = {}
 
 
 def handler(kind: str) -> Callable[[JobHandler], JobHandler]:
@@ -74,6 +105,17 @@ def handler(kind: str) -> Callable[[JobHandler], JobHandler]:
         return function
 
     return register
+
+
+def recurring(kind: str, *, every: timedelta) -> None:
+    """Run jobs of a kind (registered with ``handler``) periodically, at most once per ``every``.
+
+    The first run comes ``every`` after a worker first sees the kind, then each
+    run starts ``every`` after the previous one ended, on whichever worker is free.
+    """
+    if every <= timedelta(0):
+        raise ValueError("a recurring job needs a positive interval")
+    _recurring[kind] = every
 
 
 def enqueue(
@@ -101,10 +143,69 @@ def backoff(attempts: int) -> timedelta:
 
 
 class Worker:
-    def __init__(self, database: Database, settings: Settings, name: str | None = None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        settings: Settings,
+        name: str | None = None,
+        *,
+        storage: Storage | None = None,
+        schedule: Mapping[str, timedelta] | None = None,
+    ) -> None:
+        """``storage`` is handed to jobs (by default the one the settings name); ``schedule``
+        is the recurring kinds this worker enqueues (by default every one registered)."""
         self.database = database
         self.settings = settings
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.storage = storage or storage_from_url(
+            settings.storage_url,
+            s3_endpoint_url=settings.s3_endpoint_url,
+            s3_region=settings.s3_region,
+        )
+        # The registry itself, not a copy: kinds registered later are seen too.
+        self.schedule = _recurring if schedule is None else schedule
+
+    async def _enqueue_due_recurring(self, db: AsyncSession, now: datetime) -> None:
+        """Enqueue each due recurring kind in the caller's transaction (see RecurringJob)."""
+        if not self.schedule:
+            return
+        kinds = sorted(self.schedule)  # one order for every worker: row locks never deadlock
+        rows = await db.execute(
+            select(RecurringJob.kind, RecurringJob.next_run_at).where(RecurringJob.kind.in_(kinds))
+        )
+        next_runs: dict[str, datetime] = {kind: next_run_at for kind, next_run_at in rows}
+        missing = [kind for kind in kinds if kind not in next_runs]
+        if missing:
+            insert = postgresql_insert if self.database.dialect == "postgresql" else sqlite_insert
+            await db.execute(
+                insert(RecurringJob)
+                .values(
+                    [{"kind": kind, "next_run_at": now + self.schedule[kind]} for kind in missing]
+                )
+                .on_conflict_do_nothing(index_elements=[RecurringJob.kind])
+            )
+        for kind in kinds:
+            if kind not in next_runs or next_runs[kind] > now:
+                continue
+            pending = exists().where(
+                Job.kind == kind, Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING])
+            )
+            claimed = await db.execute(
+                update(RecurringJob)
+                .where(RecurringJob.kind == kind, RecurringJob.next_run_at <= now, ~pending)
+                .values(next_run_at=now + self.schedule[kind], last_enqueued_at=now)
+            )
+            if claimed.rowcount == 1:  # type: ignore[attr-defined]
+                enqueue(db, kind, run_after=now)
+
+    async def _schedule_next_run(self, db: AsyncSession, kind: str, finished_at: datetime) -> None:
+        every = self.schedule.get(kind)
+        if every is not None:
+            await db.execute(
+                update(RecurringJob)
+                .where(RecurringJob.kind == kind)
+                .values(next_run_at=finished_at + every)
+            )
 
     async def _claim(self) -> uuid.UUID | None:
         now = utcnow()
@@ -114,6 +215,7 @@ class Worker:
                 .where(Job.status == JobStatus.RUNNING, Job.locked_at < now - STALE_AFTER)
                 .values(status=JobStatus.QUEUED, locked_at=None, locked_by=None)
             )
+            await self._enqueue_due_recurring(db, now)
             query = (
                 select(Job.id)
                 .where(Job.status == JobStatus.QUEUED, Job.run_after <= now)
@@ -151,10 +253,11 @@ class Worker:
             try:
                 if run is None:
                     raise LookupError(f"no handler for job kind {kind!r}")
-                await run(JobContext(db=db, settings=self.settings, job=job))
+                await run(JobContext(db=db, settings=self.settings, job=job, storage=self.storage))
                 job.status = JobStatus.DONE
                 job.finished_at = utcnow()
                 job.locked_at = None
+                await self._schedule_next_run(db, kind, job.finished_at)
                 await db.commit()
                 return True
             except Exception as error:
@@ -169,6 +272,7 @@ class Worker:
             if job.attempts >= job.max_attempts:
                 job.status = JobStatus.FAILED
                 job.finished_at = utcnow()
+                await self._schedule_next_run(db, kind, job.finished_at)
             else:
                 job.status = JobStatus.QUEUED
                 job.run_after = utcnow() + backoff(job.attempts)

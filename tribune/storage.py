@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import logging
 import os
 import re
@@ -16,6 +17,7 @@ import tempfile
 import threading
 from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar
@@ -40,6 +42,8 @@ LOCAL_WRITE_BLOCK_SIZE = 1024 * 1024
 DEFAULT_READ_CHUNK_SIZE = 64 * 1024
 MAX_KEY_LENGTH = 512
 HEALTH_PREFIX = "_health/"
+# Keys listed per round trip (S3's own maximum per ListObjectsV2 page).
+LIST_PAGE_SIZE = 1000
 
 _KEY_PATTERN = re.compile(r"[a-z0-9/_-]+")
 _BUCKET_PATTERN = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -79,6 +83,11 @@ class Storage(Protocol):
         ...
 
     async def exists(self, key: str) -> bool: ...
+
+    def list_keys(self, older_than: datetime | None = None) -> AsyncGenerator[str, None]:
+        """Yield the key of every object last written before `older_than` (of every object if
+        None), health probes and unfinished writes excepted, in no particular order."""
+        ...
 
     async def check_writable(self) -> None:
         """Write, read back and delete a probe object; raises `StorageError` on any failure."""
@@ -238,6 +247,36 @@ class LocalFolderStorage:
     async def exists(self, key: str) -> bool:
         return await _run(self._path(key).is_file)
 
+    async def list_keys(self, older_than: datetime | None = None) -> AsyncGenerator[str, None]:
+        cutoff = older_than.timestamp() if older_than is not None else None
+
+        def walk() -> Iterator[str]:
+            for folder, subfolders, files in os.walk(self.root):
+                relative = Path(folder).relative_to(self.root).parts
+                if not relative and HEALTH_PREFIX.rstrip("/") in subfolders:
+                    subfolders.remove(HEALTH_PREFIX.rstrip("/"))  # probes: not worth a walk
+                for name in files:
+                    # Temporary files of writes in progress start with '.': never a valid key.
+                    key = "/".join((*relative, name))
+                    if not _is_listed_key(key):
+                        continue
+                    try:
+                        modified = os.stat(os.path.join(folder, name)).st_mtime
+                    except FileNotFoundError:
+                        continue  # deleted since the folder was read
+                    if cutoff is None or modified < cutoff:
+                        yield key
+
+        keys = walk()
+
+        def next_page() -> list[str]:
+            return list(itertools.islice(keys, LIST_PAGE_SIZE))
+
+        # The walk reads the disk, so it advances in a worker thread, a page at a time.
+        while page := await _run(_raising_storage_error(next_page, "cannot list objects")):
+            for key in page:
+                yield key
+
     async def check_writable(self) -> None:
         await _check_writable(self)
 
@@ -384,6 +423,23 @@ class S3Storage:
             return True
 
         return await self._call(head_object)
+
+    async def list_keys(self, older_than: datetime | None = None) -> AsyncGenerator[str, None]:
+        pages = iter(
+            self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket,
+                Prefix=self.prefix,
+                PaginationConfig={"PageSize": LIST_PAGE_SIZE},
+            )
+        )
+        # Each page is one ListObjectsV2 request, sent from a worker thread.
+        while (page := await self._call(next, pages, None)) is not None:
+            for item in page.get("Contents", []):
+                key = item["Key"].removeprefix(self.prefix)
+                if _is_listed_key(key) and (
+                    older_than is None or item["LastModified"] < older_than
+                ):
+                    yield key
 
     async def check_writable(self) -> None:
         await _check_writable(self)
@@ -638,6 +694,17 @@ def _wrap_boto_errors(read: Callable[[int], bytes], key: str) -> Callable[[int],
             raise StorageError(f"cannot read object {key!r}: {error}") from error
 
     return wrapped
+
+
+def _is_listed_key(key: str) -> bool:
+    """Return whether a stored name is an object's key worth listing (health probes are not)."""
+    if key.startswith(HEALTH_PREFIX):
+        return False
+    try:
+        validate_key(key)
+    except StorageError:
+        return False
+    return True
 
 
 def _checked_chunk_size(chunk_size: int) -> int:

@@ -1,15 +1,18 @@
 """Behaviour of the document store, run alike against a local folder and moto's S3 server."""
 
+import asyncio
 import hashlib
 import random
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import tribune.storage
 from tribune.storage import (
     HEALTH_PREFIX,
     S3_PART_SIZE,
@@ -438,3 +441,70 @@ def test_storage_from_url_s3_forms(aws_environment: None) -> None:
 def test_storage_from_url_rejects_unusable_urls(url: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         storage_from_url(url)
+
+
+# -- listing keys (what the sweep of orphaned objects walks) -----------------------------------
+
+
+def leave_unfinished_write(backend: Backend) -> None:
+    """Leave what a put interrupted by a crash leaves: a temporary file, or a pending upload."""
+    if backend.s3 is not None:
+        backend.s3.create_multipart_upload(Bucket=backend.bucket, Key="crashed/upload")
+    else:
+        assert isinstance(backend.storage, LocalFolderStorage)
+        folder = backend.storage.root / "crashed"
+        folder.mkdir(parents=True)
+        (folder / ".upload.x1y2z3.tmp").write_bytes(b"half a file")
+
+
+async def listed(storage: Storage, older_than: datetime | None = None) -> list[str]:
+    return sorted([key async for key in storage.list_keys(older_than)])
+
+
+async def test_list_keys_lists_objects_but_not_probes_or_unfinished_writes(
+    backend: Backend,
+) -> None:
+    for key in ("ab/one", "cd/two", "three"):
+        await backend.storage.put(key, b"content")
+    await backend.storage.put(HEALTH_PREFIX + "probe", b"left by a crashed health check")
+    leave_unfinished_write(backend)
+
+    assert await listed(backend.storage) == ["ab/one", "cd/two", "three"]
+
+
+async def test_list_keys_keeps_only_objects_written_before_the_cutoff(storage: Storage) -> None:
+    await storage.put("old/object", b"written first")
+    # S3 gives modification times to the second: a whole second apart, on a whole second.
+    await asyncio.sleep(1.1)
+    cutoff = datetime.now(UTC).replace(microsecond=0)
+    await storage.put("new/object", b"written after the cutoff")
+
+    assert await listed(storage, older_than=cutoff) == ["old/object"]
+    assert await listed(storage, older_than=cutoff - timedelta(days=1)) == []
+    assert await listed(storage, older_than=cutoff + timedelta(days=1)) == [
+        "new/object",
+        "old/object",
+    ]
+
+
+async def test_list_keys_goes_through_every_page(
+    storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tribune.storage, "LIST_PAGE_SIZE", 2)
+    keys = [f"page/{n}" for n in range(5)]
+    for key in keys:
+        await storage.put(key, b"content")
+
+    assert await listed(storage) == keys
+
+
+async def test_s3_list_keys_stays_within_the_prefix(
+    moto_endpoint: str, s3_admin: Any, bucket: str
+) -> None:
+    s3_admin.put_object(Bucket=bucket, Key="elsewhere/ab/cd", Body=b"not ours")
+    storage = storage_from_url(f"s3://{bucket}/tribune/docs", s3_endpoint_url=moto_endpoint)
+    try:
+        await storage.put("ab/cd", b"content")
+        assert await listed(storage) == ["ab/cd"]
+    finally:
+        storage.close()

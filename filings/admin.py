@@ -1,0 +1,897 @@
+"""Case types, as a tribunal's administrators manage them: list, create, edit a draft,
+preview and publish.
+
+A draft version is edited piece by piece without JavaScript: its texts, then its
+questions and document slots (add, edit, remove, move up or down), its filing
+deadline and its fee. Every change builds the whole new definition and checks it
+with ``parse_definition``; the problems found (English messages for administrators)
+are shown in the error summary and nothing is changed. Published and retired
+versions never change: filings made on them keep their questions. Pages live
+under ``/{tribunal}/staff/case-types`` and need ``Permission.CASE_TYPES_MANAGE``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from accounts.middleware import signed_in_user
+from filings import services
+from filings.models import CaseType, CaseTypeVersion, VersionStatus
+from filings.questions import (
+    DOCUMENT_KINDS,
+    CaseTypeDefinition,
+    DefinitionError,
+    Question,
+    QuestionType,
+    format_decimal,
+    parse_decimal,
+    parse_definition,
+)
+from filings.routes import KIND_LABELS
+from tribunals.models import Tribunal
+from tribunals.permissions import Permission
+from tribunals.tenancy import current_tribunal, tenant_page
+from tribune import audit
+from tribune.forms import Form
+from tribune.i18n import format_money, format_number, get_language, ngettext
+from tribune.i18n import gettext as _
+from tribune.web import db_of, redirect, render
+
+CODE_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+MAX_CODE_LENGTH = 40
+MAX_TITLE_LENGTH = 200
+MAX_GUIDANCE_LENGTH = 5000
+# Longer than any sensible limit; refused before int() reads it.
+MAX_WHOLE_NUMBER_DIGITS = 9
+
+DraftEndpoint = Callable[[Request, CaseType, CaseTypeVersion], Awaitable[Response]]
+
+
+def question_type_names() -> dict[str, str]:
+    """Return each question type's name in the current language."""
+    return {
+        QuestionType.TEXT: _("Short text"),
+        QuestionType.LONG_TEXT: _("Long text"),
+        QuestionType.DATE: _("Date"),
+        QuestionType.NUMBER: _("Number"),
+        QuestionType.MONEY: _("Amount of money"),
+        QuestionType.YES_NO: _("Yes or no"),
+        QuestionType.SINGLE_CHOICE: _("One choice from a list"),
+        QuestionType.MULTIPLE_CHOICE: _("Several choices from a list"),
+        QuestionType.ADDRESS: _("Address"),
+        QuestionType.PHONE: _("Telephone number"),
+        QuestionType.EMAIL: _("Email address"),
+    }
+
+
+def kinds_text(kinds: list[str] | tuple[str, ...]) -> str:
+    """Return kinds of file as a claimant reads them: "PDF, JPEG image or PNG image"."""
+    labels = [str(KIND_LABELS[kind]) for kind in kinds if kind in KIND_LABELS]
+    if len(labels) <= 1:
+        return "".join(labels)
+    return _("%(list)s or %(last)s", list=", ".join(labels[:-1]), last=labels[-1])
+
+
+def _uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise HTTPException(status_code=404) from None
+
+
+def _list_url(tribunal: Tribunal) -> str:
+    return f"/{tribunal.slug}/staff/case-types"
+
+
+def _version_url(tribunal: Tribunal, version: CaseTypeVersion, tail: str = "") -> str:
+    url = f"{_list_url(tribunal)}/versions/{version.id}"
+    return f"{url}/{tail}" if tail else url
+
+
+def _definition_of(version: CaseTypeVersion) -> dict[str, Any]:
+    """Return a version's definition as stored, with the parts a definition must have."""
+    return {**services.EMPTY_DEFINITION, **(version.definition or {})}
+
+
+def _parsed(version: CaseTypeVersion) -> tuple[CaseTypeDefinition, list[str]]:
+    """Return the version's parsed definition, or an empty one and why it cannot be used."""
+    try:
+        return parse_definition(_definition_of(version)), []
+    except DefinitionError as error:
+        return CaseTypeDefinition(), error.problems
+
+
+def _form_with(values: dict[str, Any]) -> Form:
+    """Return a form filled with values (a list for checkboxes), ready to render."""
+    form = Form()
+    for name, value in values.items():
+        if isinstance(value, list):
+            form.lists[name] = [str(item) for item in value]
+            form.values[name] = form.lists[name][-1] if value else ""
+        elif value is not None:
+            form.values[name] = str(value)
+            form.lists[name] = [str(value)]
+    return form
+
+
+def _multiline(form: Form, name: str) -> str:
+    """Return a textarea's text with the browser's CRLF line ends made plain newlines."""
+    return form.value(name).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _whole_number(form: Form, name: str, message: str) -> int | None:
+    raw = form.value(name).strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > MAX_WHOLE_NUMBER_DIGITS:
+        form.add_error(name, message)
+        return None
+    return int(raw)
+
+
+def _number(raw: str, *, money: bool) -> int | float | None:
+    """Return a typed number (an amount in dollars as integer cents), or None if not a number."""
+    parsed = parse_decimal(raw, get_language())
+    if parsed is None:
+        return None
+    sign, whole, fraction = parsed
+    if money:
+        if len(fraction) > 2:
+            return None
+        return sign * (int(whole) * 100 + int(fraction.ljust(2, "0")))
+    fraction = fraction.rstrip("0")
+    if not fraction:
+        return sign * int(whole)
+    return float(Decimal(f"{'-' if sign < 0 else ''}{whole}.{fraction}"))
+
+
+def _show_number(value: object, *, money: bool) -> str:
+    """Return a number from a definition as the form shows it (an amount in dollars)."""
+    if money and isinstance(value, int):
+        whole, cents = divmod(abs(value), 100)
+        return f"{'-' if value < 0 else ''}{whole}.{cents:02d}"
+    if isinstance(value, int | float):
+        return format(Decimal(str(value)), "f")
+    return ""
+
+
+def _bilingual(form: Form, prefix: str, *, optional: bool) -> dict[str, str] | None:
+    """Return an English and French text from ``<prefix>_en`` and ``<prefix>_fr``.
+
+    Both are passed on as typed: ``parse_definition`` says what is missing or wrong.
+    An optional text left empty in both languages is None.
+    """
+    texts = {language: _multiline(form, f"{prefix}_{language}") for language in ("en", "fr")}
+    if optional and not any(text.strip() for text in texts.values()):
+        return None
+    return texts
+
+
+def _text_fields(prefix: str, text: Any) -> dict[str, str]:
+    text = text if isinstance(text, dict) else {}
+    return {f"{prefix}_en": text.get("en", ""), f"{prefix}_fr": text.get("fr", "")}
+
+
+# -- the forms --------------------------------------------------------------------------
+
+
+def read_details(form: Form) -> dict[str, str]:
+    """Return a case type's title, description and eligibility guidance in both languages."""
+    texts = {
+        "title_en": form.text(
+            "title_en", required=_("Enter the title in English"), max_length=MAX_TITLE_LENGTH
+        ),
+        "title_fr": form.text(
+            "title_fr", required=_("Enter the title in French"), max_length=MAX_TITLE_LENGTH
+        ),
+    }
+    for name in ("description", "eligibility"):
+        for language in ("en", "fr"):
+            field = f"{name}_{language}"
+            form.values[field] = _multiline(form, field)
+            texts[field] = form.text(field, max_length=MAX_GUIDANCE_LENGTH)
+    missing = {
+        "description_en": _("Enter the description in English too"),
+        "description_fr": _("Enter the description in French too"),
+        "eligibility_en": _("Enter the eligibility guidance in English too"),
+        "eligibility_fr": _("Enter the eligibility guidance in French too"),
+    }
+    for name in ("description", "eligibility"):
+        english, french = f"{name}_en", f"{name}_fr"
+        if texts[english] and not texts[french]:
+            form.add_error(french, missing[french])
+        elif texts[french] and not texts[english]:
+            form.add_error(english, missing[english])
+    return texts
+
+
+def details_form(version: CaseTypeVersion) -> Form:
+    return _form_with(
+        {
+            name: getattr(version, name)
+            for language in ("en", "fr")
+            for name in (f"title_{language}", f"description_{language}", f"eligibility_{language}")
+        }
+    )
+
+
+def read_question(form: Form) -> dict[str, Any]:
+    """Return the question an administrator described, as a definition holds it.
+
+    Only what a form alone can tell is checked here (a number that is not one, a
+    badly written choice); the rest is for ``parse_definition``.
+    """
+    question_type = form.value("type").strip()
+    question: dict[str, Any] = {"key": form.value("key").strip()}
+    if question_type:
+        question["type"] = question_type
+    question["label"] = _bilingual(form, "label", optional=False)
+    hint = _bilingual(form, "hint", optional=True)
+    if hint is not None:
+        question["hint"] = hint
+    required = form.choice(
+        "required", ("yes", "no"), required=_("Select yes if an answer is required")
+    )
+    question["required"] = required == "yes"
+
+    validation: dict[str, Any] = {}
+    for name in ("min_length", "max_length", "min_choices", "max_choices"):
+        number = _whole_number(form, name, _("Enter a whole number, like 10"))
+        if number is not None:
+            validation[name] = number
+    money = question_type == QuestionType.MONEY
+    for name in ("min", "max"):
+        raw = form.value(name).strip()
+        if not raw:
+            continue
+        value = _number(raw, money=money)
+        if value is None:
+            form.add_error(
+                name,
+                _("Enter an amount in dollars and cents, like 1,500.00")
+                if money
+                else _("Enter a number, like 100"),
+            )
+        else:
+            validation[name] = value
+    if form.value("pattern").strip():
+        validation["pattern"] = form.value("pattern")
+    if form.value("not_in_future") == "yes":
+        validation["not_in_future"] = True
+    if form.value("not_before").strip():
+        validation["not_before"] = form.value("not_before").strip()
+    if validation:
+        question["validation"] = validation
+
+    lines = [line for line in _multiline(form, "choices").split("\n") if line.strip()]
+    if lines:
+        choices = []
+        for number, line in enumerate(lines, 1):
+            parts = [part.strip() for part in line.split("|")]
+            if len(parts) != 3:
+                form.add_error(
+                    "choices",
+                    _(
+                        "Write each choice on its own line as: value | English | Français "
+                        "(line %(number)s is not)",
+                        number=number,
+                    ),
+                )
+                break
+            choices.append({"value": parts[0], "label": {"en": parts[1], "fr": parts[2]}})
+        question["choices"] = choices
+    return question
+
+
+def question_form(question: dict[str, Any]) -> Form:
+    """Return the question form filled with a question of the definition."""
+    validation = question.get("validation") or {}
+    money = question.get("type") == QuestionType.MONEY
+    values: dict[str, Any] = {
+        "key": question.get("key", ""),
+        "type": question.get("type", ""),
+        "required": "yes" if question.get("required", True) else "no",
+        **_text_fields("label", question.get("label")),
+        **_text_fields("hint", question.get("hint")),
+        "pattern": validation.get("pattern", ""),
+        "not_in_future": "yes" if validation.get("not_in_future") else "",
+        "not_before": validation.get("not_before", ""),
+        "choices": "\n".join(
+            f"{choice.get('value', '')} | {choice.get('label', {}).get('en', '')} | "
+            f"{choice.get('label', {}).get('fr', '')}"
+            for choice in question.get("choices") or []
+        ),
+    }
+    for name in ("min_length", "max_length", "min_choices", "max_choices"):
+        values[name] = validation.get(name, "")
+    for name in ("min", "max"):
+        values[name] = _show_number(validation.get(name), money=money)
+    return _form_with(values)
+
+
+def read_slot(form: Form) -> dict[str, Any]:
+    """Return the document slot an administrator described, as a definition holds it."""
+    slot: dict[str, Any] = {
+        "key": form.value("key").strip(),
+        "label": _bilingual(form, "label", optional=False),
+    }
+    hint = _bilingual(form, "hint", optional=True)
+    if hint is not None:
+        slot["hint"] = hint
+    required = form.choice(
+        "required", ("yes", "no"), required=_("Select yes if a file must be uploaded here")
+    )
+    slot["required"] = required == "yes"
+    max_files = _whole_number(form, "max_files", _("Enter a whole number, like 5"))
+    if max_files is None and "max_files" not in form.errors:
+        form.add_error("max_files", _("Enter how many files can be uploaded here"))
+    slot["max_files"] = max_files
+    slot["kinds"] = [kind for kind in form.lists.get("kinds", []) if kind]
+    if not slot["kinds"]:
+        form.add_error("kinds", _("Select the kinds of file accepted"))
+    return slot
+
+
+def slot_form(slot: dict[str, Any]) -> Form:
+    return _form_with(
+        {
+            "key": slot.get("key", ""),
+            **_text_fields("label", slot.get("label")),
+            **_text_fields("hint", slot.get("hint")),
+            "required": "yes" if slot.get("required") else "no",
+            "max_files": slot.get("max_files", 1),
+            "kinds": list(slot.get("kinds", DOCUMENT_KINDS)),
+        }
+    )
+
+
+def read_deadline(form: Form) -> tuple[int | None, str | None]:
+    """Return the deadline's days and the key of the date it counts from; (None, None): none."""
+    has_deadline = form.choice(
+        "has_deadline", ("yes", "no"), required=_("Select yes if there is a filing deadline")
+    )
+    if has_deadline != "yes":
+        return None, None
+    days = _whole_number(form, "days", _("Enter the number of days as a whole number, like 30"))
+    if days is None and "days" not in form.errors:
+        form.add_error("days", _("Enter the number of days, like 30"))
+    from_question = form.value("from_question").strip()
+    if not from_question:
+        form.add_error("from_question", _("Select the date the deadline counts from"))
+    return days, from_question or None
+
+
+# -- rendering ------------------------------------------------------------------------
+
+
+def _validation_summary(question: Question) -> list[str]:
+    """Return the checks of a question as short sentences for the administrator."""
+    rules = question.validation
+    lines = []
+    money = question.type is QuestionType.MONEY
+    if rules.min_length is not None:
+        lines.append(
+            ngettext(
+                "At least %(num)s character",
+                "At least %(num)s characters",
+                rules.min_length,
+                num=format_number(rules.min_length),
+            )
+        )
+    if rules.max_length is not None:
+        lines.append(
+            ngettext(
+                "At most %(num)s character",
+                "At most %(num)s characters",
+                rules.max_length,
+                num=format_number(rules.max_length),
+            )
+        )
+    if rules.pattern is not None:
+        lines.append(_("Matches the pattern %(pattern)s", pattern=rules.pattern))
+    for limit, message in ((rules.min, _("Smallest: %(n)s")), (rules.max, _("Largest: %(n)s"))):
+        if limit is not None:
+            shown = format_money(int(limit)) if money else format_decimal(Decimal(limit))
+            lines.append(message % {"n": shown})
+    if rules.not_in_future:
+        lines.append(_("Not in the future"))
+    if rules.not_before is not None:
+        lines.append(_("Not before %(date)s", date=rules.not_before.isoformat()))
+    if rules.min_choices is not None:
+        lines.append(
+            ngettext("At least %(num)s choice", "At least %(num)s choices", rules.min_choices)
+        )
+    if rules.max_choices is not None:
+        lines.append(
+            ngettext("At most %(num)s choice", "At most %(num)s choices", rules.max_choices)
+        )
+    if question.choices:
+        lines.append(
+            _(
+                "Choices: %(choices)s",
+                choices=", ".join(c.label.current() for c in question.choices),
+            )
+        )
+    return lines
+
+
+def _render_editor(
+    request: Request,
+    case_type: CaseType,
+    version: CaseTypeVersion,
+    *,
+    problems: list[str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    definition, stored_problems = _parsed(version)
+    return render(
+        request,
+        "filings/admin/edit.html",
+        {
+            "case_type": case_type,
+            "version": version,
+            "definition": definition,
+            "stored_problems": stored_problems,
+            "problems": problems or [],
+            "form": Form(),
+            "type_names": question_type_names(),
+            "validation_summary": _validation_summary,
+            "kinds_text": kinds_text,
+            "base": _version_url(current_tribunal(request), version),
+        },
+        status_code=status_code,
+    )
+
+
+def _not_editable(
+    request: Request, case_type: CaseType, version: CaseTypeVersion, draft: CaseTypeVersion | None
+) -> Response:
+    return render(
+        request,
+        "filings/admin/not_editable.html",
+        {"case_type": case_type, "version": version, "draft": draft},
+        status_code=409,
+    )
+
+
+async def _existing_draft(request: Request, case_type: CaseType) -> CaseTypeVersion | None:
+    versions = await services.versions_of(db_of(request), case_type)
+    return next((v for v in versions if v.status is VersionStatus.DRAFT), None)
+
+
+async def _version(
+    request: Request, *, for_update: bool = False
+) -> tuple[CaseType, CaseTypeVersion]:
+    found = await services.version_in(
+        db_of(request),
+        current_tribunal(request).id,
+        _uuid(request.path_params["version_id"]),
+        for_update=for_update,
+    )
+    if found is None:
+        raise HTTPException(status_code=404)
+    return found
+
+
+def _draft_page(endpoint: DraftEndpoint) -> Callable[[Request], Awaitable[Response]]:
+    """Give the endpoint the draft named in the path; any other version gets a 409 page.
+
+    A change locks the draft's row first, so changes made at the same moment apply one
+    after the other, each to the definition the other left.
+    """
+
+    @functools.wraps(endpoint)
+    async def with_draft(request: Request) -> Response:
+        case_type, version = await _version(request, for_update=request.method == "POST")
+        if version.status is not VersionStatus.DRAFT:
+            return _not_editable(
+                request, case_type, version, await _existing_draft(request, case_type)
+            )
+        return await endpoint(request, case_type, version)
+
+    return with_draft
+
+
+def _apply(version: CaseTypeVersion, definition: dict[str, Any]) -> list[str]:
+    """Save a new definition on the draft; return the problems that kept it from being saved."""
+    try:
+        services.update_draft_definition(version, definition)
+    except DefinitionError as error:
+        return error.problems
+    return []
+
+
+# -- the pages ----------------------------------------------------------------------------
+
+
+async def case_type_list(request: Request) -> Response:
+    tribunal = current_tribunal(request)
+    summaries = await services.case_types_of(db_of(request), tribunal.id)
+    published = request.query_params.get("published")
+    return render(
+        request,
+        "filings/admin/list.html",
+        {
+            "summaries": summaries,
+            "published": next(
+                (
+                    version
+                    for summary in summaries
+                    for version in summary.versions
+                    if str(version.id) == published
+                ),
+                None,
+            ),
+        },
+    )
+
+
+async def create(request: Request) -> Response:
+    """A new case type: its code and texts; version 1 is a draft asking nothing yet."""
+    tribunal = current_tribunal(request)
+    if request.method == "GET":
+        return render(request, "filings/admin/new.html", {"form": Form()})
+    form = Form(await request.form())
+    code = form.text(
+        "code", required=_("Enter a code, like benefits-appeal"), max_length=MAX_CODE_LENGTH
+    )
+    texts = read_details(form)
+    if code and "code" not in form.errors and not CODE_PATTERN.fullmatch(code):
+        form.add_error(
+            "code",
+            _(
+                "The code can hold only lowercase letters, digits and single hyphens, "
+                "like benefits-appeal"
+            ),
+        )
+    version = None
+    if form.is_valid:
+        try:
+            version = await services.create_draft_case_type(db_of(request), tribunal, code, texts)
+        except services.CodeTakenError:
+            form.add_error("code", _("This tribunal already has a case type with this code"))
+    if version is None:
+        return render(request, "filings/admin/new.html", {"form": form}, status_code=422)
+    audit.record(
+        db_of(request),
+        "case_type.created",
+        actor_id=signed_in_user(request).id,
+        tribunal_id=tribunal.id,
+        subject_type="case_type_version",
+        subject_id=version.id,
+    )
+    return redirect(_version_url(tribunal, version))
+
+
+@_draft_page
+async def edit(request: Request, case_type: CaseType, version: CaseTypeVersion) -> Response:
+    """The draft at a glance: its texts, questions, document slots, deadline and fee."""
+    return _render_editor(request, case_type, version)
+
+
+@_draft_page
+async def details(request: Request, case_type: CaseType, version: CaseTypeVersion) -> Response:
+    tribunal = current_tribunal(request)
+    context: dict[str, Any] = {"case_type": case_type, "version": version}
+    if request.method == "GET":
+        context["form"] = details_form(version)
+        return render(request, "filings/admin/details.html", context)
+    form = Form(await request.form())
+    texts = read_details(form)
+    if not form.is_valid:
+        context["form"] = form
+        return render(request, "filings/admin/details.html", context, status_code=422)
+    services.update_draft_texts(version, texts)
+    return redirect(_version_url(tribunal, version))
+
+
+async def _item_page(
+    request: Request,
+    case_type: CaseType,
+    version: CaseTypeVersion,
+    *,
+    list_name: str,
+    template: str,
+    reader: Callable[[Form], dict[str, Any]],
+    to_form: Callable[[dict[str, Any]], Form],
+    empty: dict[str, Any],
+) -> Response:
+    """Add a question or document slot, or edit the one keyed in the path."""
+    tribunal = current_tribunal(request)
+    definition = _definition_of(version)
+    replacing = request.path_params.get("key")
+    existing = services.item_of(definition, list_name, replacing) if replacing else None
+    if replacing is not None and existing is None:
+        raise HTTPException(status_code=404)
+    context: dict[str, Any] = {
+        "case_type": case_type,
+        "version": version,
+        "adding": replacing is None,
+        "action": request.url.path,
+        "problems": [],
+        "type_items": [(value, name, {}) for value, name in question_type_names().items()],
+        "kind_items": [(kind, str(KIND_LABELS[kind]), {}) for kind in DOCUMENT_KINDS],
+        "base": _version_url(tribunal, version),
+    }
+    if request.method == "GET":
+        context["form"] = to_form(existing or empty)
+        return render(request, template, context)
+    form = Form(await request.form())
+    item = reader(form)
+    context["form"] = form
+    if form.is_valid:
+        changed = services.with_item(definition, list_name, item, replacing=replacing)
+        context["problems"] = _apply(version, changed)
+        if not context["problems"]:
+            return redirect(_version_url(tribunal, version))
+    return render(request, template, context, status_code=422)
+
+
+@_draft_page
+async def question(request: Request, case_type: CaseType, version: CaseTypeVersion) -> Response:
+    return await _item_page(
+        request,
+        case_type,
+        version,
+        list_name="questions",
+        template="filings/admin/question.html",
+        reader=read_question,
+        to_form=question_form,
+        empty={"required": True},
+    )
+
+
+@_draft_page
+async def slot(request: Request, case_type: CaseType, version: CaseTypeVersion) -> Response:
+    return await _item_page(
+        request,
+        case_type,
+        version,
+        list_name="document_slots",
+        template="filings/admin/slot.html",
+        reader=read_slot,
+        to_form=slot_form,
+        empty={"required": False, "max_files": 1, "kinds": list(DOCUMENT_KINDS)},
+    )
+
+
+def _item_change(list_name: str, change: str) -> DraftEndpoint:
+    """Return an endpoint that removes, or moves up or down, one question or slot."""
+
+    async def endpoint(request: Request, case_type: CaseType, version: CaseTypeVersion) -> Response:
+        definition = _definition_of(version)
+        key = request.path_params["key"]
+        if services.item_of(definition, list_name, key) is None:
+            raise HTTPException(status_code=404)
+        if change == "remove":
+            changed = services.without_item(definition, list_name, key)
+        else:
+            direction = (await request.form()).get("direction")
+            if direction not in ("up", "down"):
+                raise HTTPException(status_code=400)
+            offset = -1 if direction == "up" else 1
+            changed = services.with_item_moved(definition, list_name, key, offset)
+        problems = _apply(version, changed)
+        if problems:
+            return _render_editor(request, case_type, version, problems=problems, status_code=422)
+        anchor = "questions" if list_name == "questions" else "document-slots"
+        return redirect(f"{_version_url(current_tribunal(request), version)}#{anchor}")
+
+    return endpoint
+
+
+@_draft_page
+async def deadline(request: Request, case_type: CaseType, version: CaseTypeVersion) -> Response:
+    tribunal = current_tribunal(request)
+    definition = _definition_of(version)
+    parsed, _problems = _parsed(version)
+    context: dict[str, Any] = {
+        "case_type": case_type,
+        "version": version,
+        "problems": [],
+        "date_questions": [
+            (q.key, q.label.current(), {}) for q in parsed.questions if q.type is QuestionType.DATE
+        ],
+        "base": _version_url(tribunal, version),
+    }
+    if request.method == "GET":
+        rule = definition.get("deadline") or {}
+        context["form"] = _form_with(
+            {
+                "has_deadline": "yes" if rule else "no",
+                "days": rule.get("days", ""),
+                "from_question": rule.get("from_question", ""),
+            }
+        )
+        return render(request, "filings/admin/deadline.html", context)
+    form = Form(await request.form())
+    days, from_question = read_deadline(form)
+    context["form"] = form
+    if form.is_valid:
+        context["problems"] = _apply(
+            version, services.with_deadline(definition, days, from_question)
+        )
+        if not context["problems"]:
+            return redirect(_version_url(tribunal, version))
+    return render(request, "filings/admin/deadline.html", context, status_code=422)
+
+
+@_draft_page
+async def fee(request: Request, case_type: CaseType, version: CaseTypeVersion) -> Response:
+    tribunal = current_tribunal(request)
+    definition = _definition_of(version)
+    context: dict[str, Any] = {"case_type": case_type, "version": version, "problems": []}
+    if request.method == "GET":
+        charged = bool((definition.get("fee") or {}).get("applies"))
+        context["form"] = _form_with({"fee_applies": "yes" if charged else "no"})
+        return render(request, "filings/admin/fee.html", context)
+    form = Form(await request.form())
+    applies = form.choice("fee_applies", ("yes", "no"), required=_("Select yes if a fee applies"))
+    context["form"] = form
+    if form.is_valid:
+        context["problems"] = _apply(version, services.with_fee(definition, applies == "yes"))
+        if not context["problems"]:
+            return redirect(_version_url(tribunal, version))
+    return render(request, "filings/admin/fee.html", context, status_code=422)
+
+
+async def preview(request: Request) -> Response:
+    """Show a version's pages as a claimant sees them, with nothing that can be sent."""
+    case_type, version = await _version(request)
+    definition, problems = _parsed(version)
+    slots = [
+        {
+            "key": slot.key,
+            "label": slot.label.current(),
+            "hint": slot.hint.current() if slot.hint else "",
+            "required": slot.required,
+            "max_files": slot.max_files,
+            "kinds": kinds_text(slot.kinds),
+        }
+        for slot in definition.document_slots
+    ]
+    return render(
+        request,
+        "filings/admin/preview.html",
+        {
+            "case_type": case_type,
+            "version": version,
+            "definition": definition,
+            "stored_problems": problems,
+            "slots": slots,
+            "form": Form(),
+        },
+    )
+
+
+@_draft_page
+async def publish(request: Request, case_type: CaseType, version: CaseTypeVersion) -> Response:
+    """Confirm, then publish the draft; the published version it replaces is retired."""
+    tribunal = current_tribunal(request)
+    db = db_of(request)
+    versions = await services.versions_of(db, case_type)
+    current = next((v for v in versions if v.status is VersionStatus.PUBLISHED), None)
+    context: dict[str, Any] = {
+        "case_type": case_type,
+        "version": version,
+        "current": current,
+        "problems": [],
+        "form": Form(),
+    }
+    try:
+        context["problems"] = services.publishing_problems(version)
+    except services.NothingToPublishError:
+        context["form"].add_error(
+            "add-question",
+            _("Add at least one question or document slot before you publish"),
+        )
+    blocked = bool(context["problems"]) or not context["form"].is_valid
+    if request.method == "GET":
+        return render(request, "filings/admin/publish.html", context)
+    if blocked:
+        return render(request, "filings/admin/publish.html", context, status_code=422)
+    await services.publish_draft(db, version)
+    audit.record(
+        db,
+        "case_type.published",
+        actor_id=signed_in_user(request).id,
+        tribunal_id=tribunal.id,
+        subject_type="case_type_version",
+        subject_id=version.id,
+        number=version.number,
+    )
+    return redirect(f"{_list_url(tribunal)}?published={version.id}")
+
+
+async def new_draft(request: Request) -> Response:
+    """Copy a published (or retired) version into a new draft, the case type's next version."""
+    tribunal = current_tribunal(request)
+    case_type, version = await _version(request, for_update=True)
+    db = db_of(request)
+    try:
+        draft = await services.new_draft_from(db, version)
+    except services.VersionNotEditableError:
+        return redirect(_version_url(tribunal, version))
+    except services.DraftExistsError as error:
+        existing = error.draft or await _existing_draft(request, case_type)
+        return _not_editable(request, case_type, version, existing)
+    audit.record(
+        db,
+        "case_type.draft_started",
+        actor_id=signed_in_user(request).id,
+        tribunal_id=tribunal.id,
+        subject_type="case_type_version",
+        subject_id=draft.id,
+        copied_from=str(version.id),
+    )
+    return redirect(_version_url(tribunal, draft))
+
+
+def _manage(
+    path: str,
+    endpoint: Callable[[Request], Awaitable[Response]],
+    name: str,
+    *,
+    methods: tuple[str, ...] = ("GET",),
+) -> BaseRoute:
+    return tenant_page(
+        f"/staff/case-types{path}",
+        endpoint,
+        permission=Permission.CASE_TYPES_MANAGE,
+        methods=methods,
+        name=f"filings:admin:{name}",
+    )
+
+
+_VERSION = "/versions/{version_id}"
+_GET_POST = ("GET", "POST")
+
+tenant_routes: list[BaseRoute] = [
+    _manage("", case_type_list, "list"),
+    _manage("/new", create, "create", methods=_GET_POST),
+    _manage(_VERSION, edit, "edit"),
+    _manage(f"{_VERSION}/details", details, "details", methods=_GET_POST),
+    _manage(f"{_VERSION}/add-question", question, "add_question", methods=_GET_POST),
+    _manage(f"{_VERSION}/questions/{{key}}", question, "question", methods=_GET_POST),
+    _manage(
+        f"{_VERSION}/questions/{{key}}/remove",
+        _draft_page(_item_change("questions", "remove")),
+        "remove_question",
+        methods=("POST",),
+    ),
+    _manage(
+        f"{_VERSION}/questions/{{key}}/move",
+        _draft_page(_item_change("questions", "move")),
+        "move_question",
+        methods=("POST",),
+    ),
+    _manage(f"{_VERSION}/add-slot", slot, "add_slot", methods=_GET_POST),
+    _manage(f"{_VERSION}/slots/{{key}}", slot, "slot", methods=_GET_POST),
+    _manage(
+        f"{_VERSION}/slots/{{key}}/remove",
+        _draft_page(_item_change("document_slots", "remove")),
+        "remove_slot",
+        methods=("POST",),
+    ),
+    _manage(
+        f"{_VERSION}/slots/{{key}}/move",
+        _draft_page(_item_change("document_slots", "move")),
+        "move_slot",
+        methods=("POST",),
+    ),
+    _manage(f"{_VERSION}/deadline", deadline, "deadline", methods=_GET_POST),
+    _manage(f"{_VERSION}/fee", fee, "fee", methods=_GET_POST),
+    _manage(f"{_VERSION}/preview", preview, "preview"),
+    _manage(f"{_VERSION}/publish", publish, "publish", methods=_GET_POST),
+    _manage(f"{_VERSION}/new-draft", new_draft, "new_draft", methods=("POST",)),
+]
