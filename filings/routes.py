@@ -51,7 +51,6 @@ from tribune.uploads import (
     ReceivedForm,
     UploadError,
     UploadLimits,
-    iter_file,
     receive_multipart,
     request_csrf_verifier,
 )
@@ -532,7 +531,7 @@ async def _store_uploads(
     try:
         for file, inspection, name in checked:
             key = new_object_key()
-            await storage.put(key, iter_file(file.path))
+            await storage.put_file(key, file.path)
             stored_keys.append(key)
             assert inspection.kind is not None
             services.add_document(

@@ -26,6 +26,8 @@ from urllib.parse import unquote, urlsplit
 import anyio
 import anyio.to_thread
 import boto3
+import boto3.exceptions
+import boto3.s3.transfer
 import botocore.config
 import botocore.exceptions
 
@@ -37,6 +39,11 @@ logger = logging.getLogger(__name__)
 
 # S3 parts must be at least 5 MiB (except the last); 8 MiB keeps requests few while bounding memory.
 S3_PART_SIZE = 8 * 1024 * 1024
+# `put_file` sends a file smaller than this as one PutObject streamed from disk: below it, the
+# three extra requests of a multipart upload cost more than parallel parts gain.
+S3_SINGLE_PUT_LIMIT = 32 * 1024 * 1024
+# Parts of one object sent at once by `put_file` (boto3's transfer manager default is 10).
+S3_PARALLEL_PARTS = 4
 # The local folder batches small chunks into blocks of this size before handing them to a thread.
 LOCAL_WRITE_BLOCK_SIZE = 1024 * 1024
 DEFAULT_READ_CHUNK_SIZE = 64 * 1024
@@ -72,6 +79,14 @@ class StoredObject:
 class Storage(Protocol):
     async def put(self, key: str, chunks: Chunks) -> StoredObject:
         """Store the streamed bytes under `key`, replacing any previous object atomically."""
+        ...
+
+    async def put_file(self, key: str, path: str | os.PathLike[str]) -> StoredObject:
+        """Store a copy of a local file (e.g. a spooled upload) under `key`.
+
+        Same result as `put` with the file's bytes, but the store may read the file in
+        parallel ranges instead of one stream, which is several times faster for S3.
+        """
         ...
 
     async def open(self, key: str, *, chunk_size: int = DEFAULT_READ_CHUNK_SIZE) -> ObjectStream:
@@ -215,6 +230,9 @@ class LocalFolderStorage:
             raise
         return StoredObject(key=key, size=size, sha256=digest.hexdigest())
 
+    async def put_file(self, key: str, path: str | os.PathLike[str]) -> StoredObject:
+        return await self.put(key, _file_blocks(Path(path), LOCAL_WRITE_BLOCK_SIZE))
+
     async def open(self, key: str, *, chunk_size: int = DEFAULT_READ_CHUNK_SIZE) -> ObjectStream:
         path = self._path(key)
         _checked_chunk_size(chunk_size)
@@ -328,6 +346,11 @@ class S3Storage:
         self._client: S3Client = session.client(
             "s3", endpoint_url=endpoint_url, region_name=region, config=config
         )
+        self._transfer_config = boto3.s3.transfer.TransferConfig(
+            multipart_threshold=S3_SINGLE_PUT_LIMIT,
+            multipart_chunksize=S3_PART_SIZE,
+            max_concurrency=S3_PARALLEL_PARTS,
+        )
         self._create_bucket_if_missing = create_bucket_if_missing
         self._bucket_lock = threading.Lock()
         self._bucket_ready = False
@@ -383,6 +406,38 @@ class S3Storage:
                     await _run(self._abort_multipart, name, upload_id)
             raise
         return StoredObject(key=key, size=size, sha256=digest.hexdigest())
+
+    async def put_file(self, key: str, path: str | os.PathLike[str]) -> StoredObject:
+        name = self._name(key)
+        source = Path(path)
+        results: dict[str, Any] = {}
+
+        async def upload() -> None:
+            # boto3's transfer manager sends parts in parallel, each read from its own range of
+            # the file when its turn comes: memory holds a few reads, never whole parts. It
+            # aborts the multipart upload itself if a part fails.
+            await self._call(
+                self._client.upload_file,
+                str(source),
+                self.bucket,
+                name,
+                {"ChecksumAlgorithm": "CRC32"},
+                None,
+                self._transfer_config,
+            )
+
+        async def hash_file() -> None:
+            results["sha256"], results["size"] = await _run(_hash_file, source)
+
+        try:
+            # The digest is computed while the parts are in flight, in another thread.
+            async with anyio.create_task_group() as task_group:
+                task_group.start_soon(upload)
+                task_group.start_soon(hash_file)
+        except BaseExceptionGroup as group:
+            # Callers expect the error itself, as a sequential upload would raise it.
+            raise _first_error(group) from None
+        return StoredObject(key=key, size=results["size"], sha256=results["sha256"])
 
     async def open(self, key: str, *, chunk_size: int = DEFAULT_READ_CHUNK_SIZE) -> ObjectStream:
         name = self._name(key)
@@ -449,7 +504,11 @@ class S3Storage:
             try:
                 self._ensure_bucket()
                 return function(*args)
-            except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+            except (
+                botocore.exceptions.BotoCoreError,
+                botocore.exceptions.ClientError,
+                boto3.exceptions.S3UploadFailedError,
+            ) as error:
                 raise StorageError(f"S3 bucket {self.bucket!r}: {error}") from error
 
         return await _run(call)
@@ -624,6 +683,34 @@ async def _iterate(chunks: Chunks) -> AsyncGenerator[bytes, None]:
                     await _run(close)
 
 
+async def _file_blocks(path: Path, block_size: int) -> AsyncGenerator[bytes, None]:
+    """Yield a local file's bytes in blocks, each read in a worker thread."""
+    try:
+        file: IO[bytes] = await _run(lambda: path.open("rb"))
+    except OSError as error:
+        raise StorageError(f"cannot read {path}: {error}") from error
+    try:
+        while block := await _run(_wrap_os_errors(file.read, str(path)), block_size):
+            yield block
+    finally:
+        with anyio.CancelScope(shield=True):
+            await _run(file.close)
+
+
+def _hash_file(path: Path) -> tuple[str, int]:
+    """Return the hex SHA-256 digest and the size of a local file."""
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with path.open("rb") as file:
+            while block := file.read(LOCAL_WRITE_BLOCK_SIZE):
+                digest.update(block)
+                size += len(block)
+    except OSError as error:
+        raise StorageError(f"cannot read {path}: {error}") from error
+    return digest.hexdigest(), size
+
+
 def _create_temp_file(path: Path) -> tuple[IO[bytes], Path]:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -705,6 +792,17 @@ def _is_listed_key(key: str) -> bool:
     except StorageError:
         return False
     return True
+
+
+def _first_error(group: BaseExceptionGroup) -> BaseException:
+    """Return the first exception of a (possibly nested) group that is not a cancellation."""
+    cancelled = anyio.get_cancelled_exc_class()
+    for error in group.exceptions:
+        if isinstance(error, BaseExceptionGroup):
+            return _first_error(error)
+        if not isinstance(error, cancelled):
+            return error
+    return group.exceptions[0]
 
 
 def _checked_chunk_size(chunk_size: int) -> int:

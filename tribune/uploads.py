@@ -13,8 +13,8 @@ body as it arrives instead (with `python_multipart`'s streaming parser) and:
   part, as it does when forms put the hidden field first.
 
 The caller owns the temporary files it gets back and removes them with `cleanup()` (or
-`ReceivedForm.cleanup()`) once they are stored, whatever happened; `iter_file` streams them to
-`tribune.storage.Storage.put`.
+`ReceivedForm.cleanup()`) once they are stored, whatever happened;
+`tribune.storage.Storage.put_file` copies them to the document store.
 """
 
 from __future__ import annotations

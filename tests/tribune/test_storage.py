@@ -16,6 +16,7 @@ import tribune.storage
 from tribune.storage import (
     HEALTH_PREFIX,
     S3_PART_SIZE,
+    S3_SINGLE_PUT_LIMIT,
     Chunks,
     LocalFolderStorage,
     ObjectNotFound,
@@ -184,6 +185,52 @@ async def test_large_object_round_trip_in_parts(backend: Backend) -> None:
         # A multipart object's ETag ends with the part count: 8 + 8 + 4 MiB.
         etag = backend.s3.head_object(Bucket=backend.bucket, Key=key)["ETag"]
         assert etag.strip('"').endswith("-3")
+
+
+@pytest.mark.parametrize(
+    "size", [0, 1, S3_PART_SIZE + 1, S3_SINGLE_PUT_LIMIT, S3_SINGLE_PUT_LIMIT + 12345]
+)
+async def test_put_file_stores_a_copy_of_a_local_file(
+    backend: Backend, tmp_path: Path, size: int
+) -> None:
+    source = tmp_path / "spooled-upload"
+    source.write_bytes(random.Random(size).randbytes(size))
+    expected = (size, hashlib.sha256(source.read_bytes()).hexdigest())
+
+    stored = await backend.storage.put_file("copied/file", source)
+
+    assert (stored.size, stored.sha256) == expected
+    assert await sha256_of_object(backend.storage, "copied/file") == expected
+    assert source.exists()  # a copy: the caller still owns the file
+    assert backend.raw_entries() == ["copied/file"]
+    if backend.name == "s3":
+        etag = backend.s3.head_object(Bucket=backend.bucket, Key="copied/file")["ETag"]
+        if size >= S3_SINGLE_PUT_LIMIT:
+            parts = -(-size // S3_PART_SIZE)
+            assert etag.strip('"').endswith(f"-{parts}")  # multipart, 8 MiB parts
+        else:
+            assert "-" not in etag  # one PutObject
+
+
+async def test_put_file_of_a_missing_file_stores_nothing(backend: Backend, tmp_path: Path) -> None:
+    with pytest.raises((StorageError, OSError)):
+        await backend.storage.put_file("never/stored", tmp_path / "gone")
+
+    assert not await backend.storage.exists("never/stored")
+    assert backend.raw_entries() == []
+
+
+async def test_put_file_to_a_missing_bucket_raises_storage_error(
+    tmp_path: Path, moto_endpoint: str, aws_environment: None
+) -> None:
+    source = tmp_path / "spooled-upload"
+    source.write_bytes(bytes(2 * S3_PART_SIZE))
+    storage = S3Storage("no-such-bucket", endpoint_url=moto_endpoint, region="us-east-1")
+    try:
+        with pytest.raises(StorageError, match="no-such-bucket"):
+            await storage.put_file("some/key", source)
+    finally:
+        storage.close()
 
 
 async def test_s3_object_of_one_part_is_a_single_put(
