@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tribune.db import Base, Model, enum_by_value
+
+# Schema that exists on PostgreSQL only, made by migration 0004 rather than by these models:
+# schema comparisons leave it out.
+POSTGRESQL_ONLY_SCHEMA = frozenset({"search_vector", "ix_filings_search_vector"})
 
 
 class VersionStatus(enum.Enum):
@@ -56,8 +60,31 @@ class CaseTypeVersion(Model):
 
 
 class FilingStatus(enum.Enum):
+    """Where a filing is in its life; `filings.lifecycle` says how it moves between them."""
+
     DRAFT = "draft"
     SUBMITTED = "submitted"
+    RETURNED = "returned"  # sent back to the claimant for completion
+    ACCEPTED = "accepted"
+    SCHEDULED = "scheduled"
+    HEARD = "heard"
+    DECIDED = "decided"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+    DISMISSED = "dismissed"
+
+    @property
+    def is_case(self) -> bool:
+        """Whether the filing was submitted at least once (it has a reference)."""
+        return self is not FilingStatus.DRAFT
+
+
+class DueFrom(enum.Enum):
+    """Who owes the next thing due on a case."""
+
+    CLAIMANT = "claimant"
+    RESPONDENT = "respondent"
+    TRIBUNAL = "tribunal"
 
 
 class Filing(Model):
@@ -68,13 +95,24 @@ class Filing(Model):
         UniqueConstraint("tribunal_id", "reference"),
         Index("ix_filings_filer_updated", "filer_id", "updated_at"),
         Index("ix_filings_status_touched", "status", "touched_at"),
+        # The docket's orders, each ending with the id so that keyset pages are stable.
+        Index("ix_filings_docket_received", "tribunal_id", "submitted_at", "id"),
+        Index("ix_filings_docket_status", "tribunal_id", "status", "submitted_at", "id"),
+        Index("ix_filings_docket_due", "tribunal_id", "due_on", "id"),
+        Index("ix_filings_docket_adjudicator", "tribunal_id", "assigned_adjudicator_id"),
     )
 
     tribunal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tribunals.id", ondelete="CASCADE"))
     case_type_version_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("case_type_versions.id", ondelete="RESTRICT")
     )
+    # The account that holds the filing: the claimant, or for a paper filing the clerk who
+    # entered it, until the claimant claims it online with its access code.
     filer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    # The clerk who entered a paper or telephone filing; None when the claimant filed online.
+    entered_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
     status: Mapped[FilingStatus] = mapped_column(
         enum_by_value(FilingStatus), default=FilingStatus.DRAFT
     )
@@ -86,6 +124,19 @@ class Filing(Model):
     # When the filer last saved a step; drafts untouched for long are deleted.
     touched_at: Mapped[datetime]
     reminder_sent_at: Mapped[datetime | None]
+    # The language the parties chose for the case ("en" or "fr").
+    language: Mapped[str] = mapped_column(String(2), default="en", server_default="en")
+    assigned_adjudicator_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    status_changed_at: Mapped[datetime | None]
+    # What is due next, by when (a date in the tribunal's time zone) and from whom.
+    due_on: Mapped[date | None]
+    due_from: Mapped[DueFrom | None] = mapped_column(enum_by_value(DueFrom))
+    due_for: Mapped[str | None] = mapped_column(String(40))
+    # Reference, party and representative names, lower-cased: what the docket search reads.
+    # PostgreSQL also keeps a generated tsvector of it (search_vector, GIN index; see 0004).
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class ReferenceCounter(Base):
@@ -136,3 +187,80 @@ class Document(Model):
     uploaded_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
+    # Set for a document given with a respondent's response rather than with the filing.
+    response_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("case_responses.id", ondelete="CASCADE")
+    )
+
+
+class PartyRole(enum.Enum):
+    CLAIMANT = "claimant"
+    RESPONDENT = "respondent"
+    REPRESENTATIVE = "representative"
+
+
+class CaseParty(Model):
+    """A person or organisation taking part in a case: a claimant, a respondent, or a
+    representative acting for one of them once authorised."""
+
+    __tablename__ = "case_parties"
+    __table_args__ = (
+        Index("ix_case_parties_filing", "filing_id", "created_at"),
+        Index("ix_case_parties_user", "user_id"),
+    )
+
+    tribunal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tribunals.id", ondelete="CASCADE"))
+    filing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("filings.id", ondelete="CASCADE"))
+    role: Mapped[PartyRole] = mapped_column(enum_by_value(PartyRole))
+    is_organisation: Mapped[bool] = mapped_column(default=False)
+    name: Mapped[str] = mapped_column(String(200))
+    # A representative's firm, or the contact person of an organisation.
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    licence_number: Mapped[str] = mapped_column(String(50), default="")
+    email: Mapped[str] = mapped_column(String(320), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    language: Mapped[str] = mapped_column(String(2), default="en")
+    # The account acting as this party, once they joined the case (or filed it).
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    joined_at: Mapped[datetime | None]
+    # For a representative: the party they act for, and when that party authorised them.
+    represents_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("case_parties.id", ondelete="CASCADE")
+    )
+    authorised_at: Mapped[datetime | None]
+    authorisation_withdrawn_at: Mapped[datetime | None]
+    # A one-time code to join the case (sent by email or printed on a letter); hash only.
+    access_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    access_code_expires_at: Mapped[datetime | None]
+    added_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    @property
+    def is_authorised(self) -> bool:
+        return self.authorised_at is not None and self.authorisation_withdrawn_at is None
+
+
+class CaseNote(Model):
+    """A staff member's internal note on a case; never shown to parties."""
+
+    __tablename__ = "case_notes"
+    __table_args__ = (Index("ix_case_notes_filing", "filing_id", "created_at"),)
+
+    tribunal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tribunals.id", ondelete="CASCADE"))
+    filing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("filings.id", ondelete="CASCADE"))
+    author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+
+
+class CaseResponse(Model):
+    """A respondent's response to a case: answers to the case type's response questions."""
+
+    __tablename__ = "case_responses"
+    __table_args__ = (UniqueConstraint("party_id"),)
+
+    tribunal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tribunals.id", ondelete="CASCADE"))
+    filing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("filings.id", ondelete="CASCADE"))
+    party_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_parties.id", ondelete="CASCADE"))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    submitted_at: Mapped[datetime | None]

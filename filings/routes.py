@@ -138,7 +138,7 @@ async def resume(request: Request) -> Response:
     """Open a draft where its filer stopped."""
     tribunal = current_tribunal(request)
     filing, _version = await _own_filing(request)
-    if filing.status is FilingStatus.SUBMITTED:
+    if filing.status.is_case:
         return redirect(f"/{tribunal.slug}/cases/{filing.id}")
     return redirect(f"/{tribunal.slug}{_filing_url(filing, services.resume_step(filing))}")
 
@@ -150,7 +150,7 @@ async def step(request: Request) -> Response:
     if name not in services.STEPS:
         raise HTTPException(status_code=404)
     # After filing, only documents can still be added; every other answer is on record.
-    if filing.status is FilingStatus.SUBMITTED and name != "documents":
+    if filing.status.is_case and name != "documents":
         return redirect(f"/{tribunal.slug}/cases/{filing.id}")
     if name in SPECIAL_STEPS:
         return await SPECIAL_STEPS[name](request, filing, version)
@@ -389,7 +389,7 @@ async def _documents_context(
         {
             "slots": slots,
             "max_file_megabytes": tribunal.max_file_megabytes,
-            "submitted": filing.status is FilingStatus.SUBMITTED,
+            "submitted": filing.status.is_case,
             "form": Form(),
         }
     )
@@ -556,7 +556,7 @@ async def _store_uploads(
         raise
     target = (
         f"/{tribunal.slug}/cases/{filing.id}"
-        if filing.status is FilingStatus.SUBMITTED
+        if filing.status.is_case
         else f"/{tribunal.slug}{_filing_url(filing, 'documents')}"
     )
     return redirect(f"{target}?uploaded={len(checked)}")
@@ -565,7 +565,7 @@ async def _store_uploads(
 async def remove_document(request: Request) -> Response:
     tribunal = current_tribunal(request)
     filing, _version = await _own_filing(request)
-    if filing.status is FilingStatus.SUBMITTED:
+    if filing.status.is_case:
         # Filed documents are part of the record: only the registry can withdraw them.
         raise HTTPException(status_code=409)
     db = db_of(request)

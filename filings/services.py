@@ -19,11 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts.models import User
 from filings.models import (
     CaseEvent,
+    CaseParty,
     CaseType,
     CaseTypeVersion,
     Document,
     Filing,
     FilingStatus,
+    PartyRole,
     ReferenceCounter,
     VersionStatus,
 )
@@ -271,7 +273,12 @@ async def submit(
     )
     filing.status = FilingStatus.SUBMITTED
     filing.submitted_at = now
+    filing.status_changed_at = now
     filing.reference = reference
+    about_you = filing.answers.get("about_you") or {}
+    filing.language = about_you.get("case_language") or filer.language
+    parties = add_filing_parties(db, filing, filer, now)
+    filing.search_text = search_text_of(filing, parties)
     add_event(db, filing, "submitted", actor_id=filer.id, occurred_at=now)
     audit.record(
         db,
@@ -281,12 +288,11 @@ async def submit(
         subject_type="filing",
         subject_id=filing.id,
     )
-    language = (filing.answers.get("about_you") or {}).get("case_language") or filer.language
     mail.queue_message(
         db,
         environment,
         to=filer.email,
-        language=language,
+        language=filing.language,
         template="filing_acknowledgement",
         context={
             "name": filer.name,
@@ -295,8 +301,58 @@ async def submit(
             "url": f"{settings.base_url}/{tribunal.slug}/cases/{filing.id}",
         },
         tribunal_id=tribunal.id,
+        case_id=filing.id,
     )
     return reference
+
+
+def add_filing_parties(
+    db: AsyncSession, filing: Filing, filer: User, now: datetime
+) -> list[CaseParty]:
+    """Record the claimant, and the representative they named and authorised, as parties."""
+    about_you = filing.answers.get("about_you") or {}
+    claimant = CaseParty(
+        tribunal_id=filing.tribunal_id,
+        filing_id=filing.id,
+        role=PartyRole.CLAIMANT,
+        name=about_you.get("full_name") or filer.name,
+        email=about_you.get("email") or filer.email,
+        phone=about_you.get("phone") or "",
+        language=filing.language,
+        # A paper filing is held by the clerk who entered it until the claimant claims it.
+        user_id=None if filing.entered_by_id == filer.id else filer.id,
+        joined_at=None if filing.entered_by_id == filer.id else now,
+    )
+    db.add(claimant)
+    parties = [claimant]
+    representative = filing.answers.get("representative") or {}
+    if representative.get("has_representative"):
+        acting = CaseParty(
+            tribunal_id=filing.tribunal_id,
+            filing_id=filing.id,
+            role=PartyRole.REPRESENTATIVE,
+            name=representative.get("representative_name") or "",
+            organisation=representative.get("representative_firm") or "",
+            licence_number=representative.get("representative_licence") or "",
+            email=representative.get("representative_email") or "",
+            phone=representative.get("representative_phone") or "",
+            language=filing.language,
+            represents_id=claimant.id,
+            # The claimant gave their consent in the filing itself.
+            authorised_at=now if representative.get("representative_consent") else None,
+        )
+        db.add(acting)
+        parties.append(acting)
+    return parties
+
+
+def search_text_of(filing: Filing, parties: list[CaseParty]) -> str:
+    """Return what the docket search matches for a case: its reference and every party's
+    and representative's name and organisation, lower-cased."""
+    words = [filing.reference or ""]
+    for party in parties:
+        words += [party.name, party.organisation]
+    return " ".join(word.strip().lower() for word in words if word and word.strip())
 
 
 def add_event(
@@ -398,7 +454,7 @@ def add_document(
         subject_type="document",
         subject_id=document.id,
     )
-    if filing.status is FilingStatus.SUBMITTED:
+    if filing.status.is_case:
         add_event(db, filing, "document_added", actor_id=uploader.id, filename=filename)
     else:
         filing.touched_at = utcnow()  # an upload is work on the draft: it must not expire

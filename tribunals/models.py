@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tribune.db import Model, enum_by_value
@@ -33,6 +33,11 @@ class Tribunal(Model):
     max_file_megabytes: Mapped[int] = mapped_column(default=25, server_default="25")
     max_case_megabytes: Mapped[int] = mapped_column(default=250, server_default="250")
     draft_retention_days: Mapped[int] = mapped_column(default=60, server_default="60")
+    # Business days a claimant has to complete a returned filing, and a respondent to respond.
+    completion_business_days: Mapped[int] = mapped_column(default=10, server_default="10")
+    response_business_days: Mapped[int] = mapped_column(default=20, server_default="20")
+    # Whether parties may see which staff roles (never names) opened their case.
+    show_access_to_parties: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     @property
     def reference_prefix(self) -> str:

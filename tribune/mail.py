@@ -38,7 +38,10 @@ class MessageStatus(enum.Enum):
 
 class OutboxMessage(Model):
     __tablename__ = "outbox_messages"
-    __table_args__ = (Index("ix_outbox_messages_created_at", "created_at"),)
+    __table_args__ = (
+        Index("ix_outbox_messages_created_at", "created_at"),
+        Index("ix_outbox_messages_case", "case_id", "created_at"),
+    )
 
     to_address: Mapped[str] = mapped_column(String(320))
     language: Mapped[str] = mapped_column(String(2))
@@ -51,6 +54,8 @@ class OutboxMessage(Model):
     )
     sent_at: Mapped[datetime | None]
     tribunal_id: Mapped[uuid.UUID | None]
+    # The case the message is about, if any: a clerk sees the case's delivery log.
+    case_id: Mapped[uuid.UUID | None]
 
 
 def render_message(
@@ -75,6 +80,7 @@ def queue_message(
     context: dict[str, Any],
     sensitive: bool = False,
     tribunal_id: uuid.UUID | None = None,
+    case_id: uuid.UUID | None = None,
 ) -> OutboxMessage:
     """Write a message to the outbox and queue its delivery with the caller's transaction.
 
@@ -89,6 +95,7 @@ def queue_message(
         body=body,
         sensitive=sensitive,
         tribunal_id=tribunal_id,
+        case_id=case_id,
     )
     db.add(message)
     jobs.enqueue(db, DELIVER_JOB, {"message_id": str(message.id)}, max_attempts=8)

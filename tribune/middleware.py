@@ -16,7 +16,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tribune import i18n
+from tribune import audit, i18n
 from tribune.db import Database
 from tribune.errors import server_error_handler
 from tribune.settings import Settings
@@ -71,6 +71,10 @@ class RequestContextMiddleware:
             return
         request_id = secrets.token_hex(8)
         _state(scope)["request_id"] = request_id
+        client = scope.get("client")
+        origin_token = audit.current_origin.set(
+            audit.RequestOrigin(request_id, client[0] if client else None)
+        )
         started = time.perf_counter()
         status = 500
         response_started = False
@@ -107,6 +111,7 @@ class RequestContextMiddleware:
                 await response(scope, receive, send_with_headers)
                 raise
         finally:
+            audit.current_origin.reset(origin_token)
             route = scope.get("route")
             # The route's name, never its path: paths can carry tokens.
             log.info(

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from filings.models import POSTGRESQL_ONLY_SCHEMA
 from tests.conftest import TEST_DATABASE_URL, on_postgresql
 from tribune import audit
 from tribune.app import metadata
@@ -42,8 +43,37 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def differences(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return list(compare_metadata(context, metadata))
+    def include_object(
+        _object: Any, name: str | None, _type: str, _reflected: bool, _compare_to: Any
+    ) -> bool:
+        return name not in POSTGRESQL_ONLY_SCHEMA
+
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_object": include_object}
+    )
+    found = list(compare_metadata(context, metadata))
+    if connection.dialect.name != "sqlite":
+        return found
+
+    # SQLite does not report the name of a foreign key declared on a column added by
+    # ALTER TABLE (migration 0004), so the same key shows as removed unnamed and added named.
+    def shape(change: Any) -> tuple[str, ...]:
+        constraint = change[1]
+        return (
+            *[column.name for column in constraint.columns],
+            *[element.target_fullname for element in constraint.elements],
+        )
+
+    removed_unnamed = {
+        shape(change) for change in found if change[0] == "remove_fk" and change[1].name is None
+    }
+    added = {shape(change) for change in found if change[0] == "add_fk"}
+    renamed_only = removed_unnamed & added
+    return [
+        change
+        for change in found
+        if not (change[0] in ("remove_fk", "add_fk") and shape(change) in renamed_only)
+    ]
 
 
 def table_names(connection: Connection) -> set[str]:

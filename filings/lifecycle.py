@@ -1,0 +1,386 @@
+"""The life of a case, in one place: its states, the moves between them, and who may make them.
+
+    draft → submitted → (returned ⇄ resubmitted) → accepted → scheduled → heard → decided → closed
+    withdrawn: by the claimant (or their authorised representative), until decided
+    dismissed: by the tribunal, with reasons, until decided
+
+Every move is a compare-and-set on the status (two clerks clicking at once move the case once),
+writes a case event (who, when, from, to, reason, visible to parties or not), an audit entry,
+and queues a notification to each party in their own language. Submission itself is
+`filings.services.submit`, which also assigns the reference.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import Environment
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts.models import User
+from filings import deadlines
+from filings.models import CaseEvent, CaseParty, DueFrom, Filing, FilingStatus, PartyRole
+from tribunals.models import Role, Tribunal
+from tribune import audit, mail
+from tribune.db import utcnow
+from tribune.i18n import gettext as _
+from tribune.i18n import lazy_gettext
+from tribune.settings import Settings
+
+
+class Actor(enum.Enum):
+    """The capacity someone acts in on a case."""
+
+    CLAIMANT = "claimant"
+    REPRESENTATIVE = "representative"  # authorised by the claimant
+    RESPONDENT = "respondent"
+    CLERK = "clerk"
+    ADJUDICATOR = "adjudicator"
+    ADMIN = "admin"
+
+
+STAFF_ACTORS = frozenset({Actor.CLERK, Actor.ADJUDICATOR, Actor.ADMIN})
+ROLE_ACTORS = {
+    Role.CLERK: Actor.CLERK,
+    Role.ADJUDICATOR: Actor.ADJUDICATOR,
+    Role.ADMIN: Actor.ADMIN,
+}
+
+S = FilingStatus
+OPEN_STATES = frozenset({S.SUBMITTED, S.RETURNED, S.ACCEPTED, S.SCHEDULED, S.HEARD})
+REGISTRY = frozenset({Actor.CLERK, Actor.ADMIN})
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    sources: frozenset[FilingStatus]
+    target: FilingStatus
+    actors: frozenset[Actor]
+    label: Any  # a lazy translated button label
+    event_kind: str
+    reason_required: bool = False
+
+
+TRANSITIONS: dict[str, Transition] = {
+    transition.name: transition
+    for transition in (
+        Transition(
+            "return",
+            frozenset({S.SUBMITTED}),
+            S.RETURNED,
+            REGISTRY,
+            lazy_gettext("Return for completion"),
+            "returned",
+            reason_required=True,
+        ),
+        Transition(
+            "resubmit",
+            frozenset({S.RETURNED}),
+            S.SUBMITTED,
+            frozenset({Actor.CLAIMANT, Actor.REPRESENTATIVE}),
+            lazy_gettext("Resubmit"),
+            "resubmitted",
+        ),
+        Transition(
+            "accept",
+            frozenset({S.SUBMITTED}),
+            S.ACCEPTED,
+            REGISTRY,
+            lazy_gettext("Accept"),
+            "accepted",
+        ),
+        Transition(
+            "schedule",
+            frozenset({S.ACCEPTED}),
+            S.SCHEDULED,
+            REGISTRY,
+            lazy_gettext("Mark as scheduled"),
+            "scheduled",
+        ),
+        Transition(
+            "mark_heard",
+            frozenset({S.SCHEDULED}),
+            S.HEARD,
+            frozenset({Actor.ADJUDICATOR, Actor.CLERK, Actor.ADMIN}),
+            lazy_gettext("Mark as heard"),
+            "heard",
+        ),
+        Transition(
+            "decide",
+            frozenset({S.HEARD}),
+            S.DECIDED,
+            frozenset({Actor.ADJUDICATOR}),
+            lazy_gettext("Record the decision"),
+            "decided",
+            reason_required=True,
+        ),
+        Transition(
+            "close", frozenset({S.DECIDED}), S.CLOSED, REGISTRY, lazy_gettext("Close"), "closed"
+        ),
+        Transition(
+            "withdraw",
+            OPEN_STATES,
+            S.WITHDRAWN,
+            frozenset({Actor.CLAIMANT, Actor.REPRESENTATIVE}),
+            lazy_gettext("Withdraw the case"),
+            "withdrawn",
+        ),
+        Transition(
+            "dismiss",
+            OPEN_STATES,
+            S.DISMISSED,
+            frozenset({Actor.ADJUDICATOR, Actor.ADMIN}),
+            lazy_gettext("Dismiss"),
+            "dismissed",
+            reason_required=True,
+        ),
+    )
+}
+
+STATUS_LABELS = {
+    S.DRAFT: lazy_gettext("Draft"),
+    S.SUBMITTED: lazy_gettext("Submitted"),
+    S.RETURNED: lazy_gettext("Returned for completion"),
+    S.ACCEPTED: lazy_gettext("Accepted"),
+    S.SCHEDULED: lazy_gettext("Hearing scheduled"),
+    S.HEARD: lazy_gettext("Heard"),
+    S.DECIDED: lazy_gettext("Decided"),
+    S.CLOSED: lazy_gettext("Closed"),
+    S.WITHDRAWN: lazy_gettext("Withdrawn"),
+    S.DISMISSED: lazy_gettext("Dismissed"),
+}
+
+
+class TransitionRefused(Exception):  # noqa: N818 - reads as what happened
+    """The move is not allowed from the case's state, or not for this person (answer 409)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def actors_for(
+    filing: Filing, user: User | None, roles: set[Role], parties: list[CaseParty]
+) -> frozenset[Actor]:
+    """Return every capacity in which `user` may act on the case."""
+    found = {ROLE_ACTORS[role] for role in roles if role in ROLE_ACTORS}
+    if user is None:
+        return frozenset(found)
+    if filing.filer_id == user.id and filing.entered_by_id != user.id:
+        found.add(Actor.CLAIMANT)
+    by_id = {party.id: party for party in parties}
+    for party in parties:
+        if party.user_id != user.id:
+            continue
+        if party.role is PartyRole.CLAIMANT:
+            found.add(Actor.CLAIMANT)
+        elif party.role is PartyRole.RESPONDENT:
+            found.add(Actor.RESPONDENT)
+        elif party.is_authorised and party.represents_id in by_id:
+            represented = by_id[party.represents_id]
+            if represented.role is PartyRole.CLAIMANT:
+                found.add(Actor.REPRESENTATIVE)
+            elif represented.role is PartyRole.RESPONDENT:
+                found.add(Actor.RESPONDENT)
+    return frozenset(found)
+
+
+def allowed_transitions(filing: Filing, actors: frozenset[Actor]) -> list[Transition]:
+    """Return the moves these actors may make on the case now, in the order they are listed."""
+    return [
+        transition
+        for transition in TRANSITIONS.values()
+        if filing.status in transition.sources and transition.actors & actors
+    ]
+
+
+def refusal_for(filing: Filing, transition: Transition, actors: frozenset[Actor]) -> str | None:
+    """Return why the move is refused (translated), or None if it is allowed."""
+    if filing.status not in transition.sources:
+        return _(
+            "This case's status is now “%(status)s”: it cannot be changed that way.",
+            status=str(STATUS_LABELS[filing.status]),
+        )
+    if not transition.actors & actors:
+        return _("You cannot make this change to the case.")
+    return None
+
+
+def _acting_role(transition: Transition, actors: frozenset[Actor]) -> Actor:
+    # The most specific capacity the move is made in, for the record.
+    for actor in (
+        Actor.ADJUDICATOR,
+        Actor.CLERK,
+        Actor.ADMIN,
+        Actor.CLAIMANT,
+        Actor.REPRESENTATIVE,
+        Actor.RESPONDENT,
+    ):
+        if actor in transition.actors and actor in actors:
+            return actor
+    raise ValueError("no actor may make this move")
+
+
+async def parties_of(db: AsyncSession, filing: Filing) -> list[CaseParty]:
+    """Return the case's parties and representatives, in the order they were added."""
+    rows = await db.execute(
+        select(CaseParty)
+        .where(CaseParty.filing_id == filing.id, CaseParty.tribunal_id == filing.tribunal_id)
+        .order_by(CaseParty.created_at, CaseParty.id)
+    )
+    return list(rows.scalars())
+
+
+async def apply(
+    db: AsyncSession,
+    environment: Environment,
+    settings: Settings,
+    tribunal: Tribunal,
+    filing: Filing,
+    name: str,
+    *,
+    user: User,
+    actors: frozenset[Actor],
+    reason: str = "",
+) -> CaseEvent:
+    """Move the case; return the event written.
+
+    Raises TransitionRefused (nothing changed) if the move is unknown, not allowed from the
+    case's state, not allowed to these actors, lacks a required reason, or lost a race.
+    """
+    transition = TRANSITIONS.get(name)
+    if transition is None:
+        raise TransitionRefused(_("You cannot make this change to the case."))
+    refusal = refusal_for(filing, transition, actors)
+    if refusal is not None:
+        raise TransitionRefused(refusal)
+    reason = reason.strip()
+    if transition.reason_required and not reason:
+        raise TransitionRefused(_("Give the reasons for this change."))
+    now = utcnow()
+    values: dict[str, Any] = {"status": transition.target, "status_changed_at": now}
+    values.update(_due_after_move(tribunal, transition))
+    moved = await db.execute(
+        update(Filing)
+        .where(Filing.id == filing.id, Filing.status == filing.status)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        # Someone else moved the case between the page and this click.
+        raise TransitionRefused(_("This case was changed by someone else. Check it again."))
+    previous = filing.status
+    for key, value in values.items():
+        setattr(filing, key, value)
+    role = _acting_role(transition, actors)
+    event = CaseEvent(
+        tribunal_id=filing.tribunal_id,
+        filing_id=filing.id,
+        kind=transition.event_kind,
+        occurred_at=now,
+        actor_id=user.id,
+        visible_to_parties=True,
+        details={
+            "from": previous.value,
+            "to": transition.target.value,
+            "role": role.value,
+            "reason": reason,
+            **(
+                {"due_on": filing.due_on.isoformat()}
+                if "due_on" in values and filing.due_on
+                else {}
+            ),
+        },
+    )
+    db.add(event)
+    audit.record(
+        db,
+        f"case.{transition.event_kind}",
+        actor_id=user.id,
+        actor_role=role.value,
+        tribunal_id=tribunal.id,
+        subject_type="filing",
+        subject_id=filing.id,
+        to=transition.target.value,
+    )
+    await notify_parties(db, environment, settings, tribunal, filing, event)
+    return event
+
+
+def _due_after_move(tribunal: Tribunal, transition: Transition) -> dict[str, Any]:
+    if transition.target is S.RETURNED:
+        return {
+            "due_on": deadlines.due_after(tribunal, tribunal.completion_business_days),
+            "due_from": DueFrom.CLAIMANT,
+            "due_for": "completion",
+        }
+    # Whatever was due is done or moot; a response deadline is set when a respondent is added.
+    return {"due_on": None, "due_from": None, "due_for": None}
+
+
+async def notify_parties(
+    db: AsyncSession,
+    environment: Environment,
+    settings: Settings,
+    tribunal: Tribunal,
+    filing: Filing,
+    event: CaseEvent,
+) -> None:
+    """Queue an email about a public case event to every party and acting representative,
+    each in their own language; the messages are linked to the case for its delivery log."""
+    if not event.visible_to_parties:
+        return
+    parties = await parties_of(db, filing)
+    sent_to: set[str] = set()
+    for party in parties:
+        if not party.email or party.email.lower() in sent_to:
+            continue
+        if party.role is PartyRole.REPRESENTATIVE and not party.is_authorised:
+            continue
+        sent_to.add(party.email.lower())
+        mail.queue_message(
+            db,
+            environment,
+            to=party.email,
+            language=party.language,
+            template="case_event",
+            context={
+                "name": party.name,
+                "tribunal": tribunal,
+                "reference": filing.reference,
+                "kind": event.kind,
+                "status": filing.status.value,
+                "reason": event.details.get("reason", ""),
+                "due_on": filing.due_on,
+                "url": f"{settings.base_url}/{tribunal.slug}/cases/{filing.id}",
+            },
+            tribunal_id=tribunal.id,
+            case_id=filing.id,
+        )
+
+
+def add_internal_event(
+    db: AsyncSession,
+    filing: Filing,
+    kind: str,
+    *,
+    actor_id: uuid.UUID | None,
+    **details: Any,
+) -> CaseEvent:
+    """Record a staff-only event on the case timeline (an assignment, a note...)."""
+    event = CaseEvent(
+        tribunal_id=filing.tribunal_id,
+        filing_id=filing.id,
+        kind=kind,
+        occurred_at=utcnow(),
+        actor_id=actor_id,
+        visible_to_parties=False,
+        details=details,
+    )
+    db.add(event)
+    return event
