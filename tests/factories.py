@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import re
 import uuid
+from datetime import datetime
 from html.parser import HTMLParser
+from typing import Any
 
 import httpx
 from sqlalchemy import select
@@ -13,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
 from accounts.passwords import hash_password
+from filings import services as filing_services
+from filings.models import CaseTypeVersion, Filing, FilingStatus
 from tribunals.models import Membership, Role, Tribunal
 from tribune.db import utcnow
 from tribune.mail import OutboxMessage
@@ -132,3 +136,109 @@ def link_in(message: OutboxMessage) -> str:
     match = re.search(r"https?://[^/\s]+(/\S*)", message.body)
     assert match, message.body
     return match.group(1)
+
+
+async def make_case_type(db: AsyncSession, tribunal: Tribunal, **values: Any) -> CaseTypeVersion:
+    """Return a published case type version with one question and one document slot."""
+    definition = values.pop(
+        "definition",
+        {
+            "questions": [
+                {
+                    "key": "decision_date",
+                    "type": "date",
+                    "label": {"en": "Date of the decision", "fr": "Date de la décision"},
+                    "required": True,
+                }
+            ],
+            "document_slots": [
+                {
+                    "key": "decision",
+                    "label": {
+                        "en": "The decision you are appealing",
+                        "fr": "La décision que vous portez en appel",
+                    },
+                    "required": False,
+                    "max_files": 5,
+                    "kinds": ["pdf", "jpeg", "png", "docx", "text"],
+                }
+            ],
+            "deadline": None,
+            "fee": None,
+        },
+    )
+    version = await filing_services.create_case_type(
+        db,
+        tribunal,
+        code=str(values.pop("code", unique("ct-"))),
+        title_en=str(values.pop("title_en", "Benefits appeal")),
+        title_fr=str(values.pop("title_fr", "Appel de prestations")),
+        definition=definition,
+        publish=True,
+    )
+    await db.commit()
+    return version
+
+
+async def make_case(
+    db: AsyncSession,
+    tribunal: Tribunal,
+    *,
+    filer: User | None = None,
+    version: CaseTypeVersion | None = None,
+    status: FilingStatus = FilingStatus.SUBMITTED,
+    name: str | None = None,
+    language: str = "en",
+    representative: str | None = None,
+    submitted_at: datetime | None = None,
+) -> Filing:
+    """Return a submitted case (a reference, the claimant as a party, a `submitted` event),
+    moved straight to `status` if another is given; optionally with an authorised representative.
+    """
+    filer = filer or await make_user(db, name=name or "Jane Doe", language=language)
+    version = version or await make_case_type(db, tribunal)
+    now = submitted_at or utcnow()
+    answers: dict[str, Any] = {
+        "eligibility": {"eligible": True},
+        "about_you": {
+            "full_name": name or filer.name,
+            "email": filer.email,
+            "phone": "",
+            "case_language": language,
+            "hearing_language": language,
+            "contact_method": "email",
+        },
+        "representative": {"has_representative": False},
+        "questions": {"decision_date": "2026-01-15"},
+    }
+    if representative:
+        answers["representative"] = {
+            "has_representative": True,
+            "representative_name": representative,
+            "representative_firm": "Legal Clinic",
+            "representative_licence": "P12345",
+            "representative_email": f"{unique('rep-')}@example.org",
+            "representative_phone": "",
+            "representative_consent": True,
+        }
+    filing = Filing(
+        tribunal_id=tribunal.id,
+        case_type_version_id=version.id,
+        filer_id=filer.id,
+        touched_at=now,
+        answers=answers,
+        last_step="declaration",
+        status=status,
+        submitted_at=now,
+        status_changed_at=now,
+        language=language,
+    )
+    db.add(filing)
+    year = now.year
+    number = await filing_services._next_case_number(db, tribunal.id, year)
+    filing.reference = filing_services.format_reference(tribunal.reference_prefix, year, number)
+    parties = filing_services.add_filing_parties(db, filing, filer, now)
+    filing.search_text = filing_services.search_text_of(filing, parties)
+    filing_services.add_event(db, filing, "submitted", actor_id=filer.id, occurred_at=now)
+    await db.commit()
+    return filing

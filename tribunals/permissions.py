@@ -16,14 +16,30 @@ class Permission(enum.Enum):
     STAFF_MANAGE = "tribunals:staff:manage"
     # Create, edit, preview and publish the tribunal's case types.
     CASE_TYPES_MANAGE = "filings:case_type:manage"
+    # The docket, its CSV export, and staff case pages (timeline, notes, delivery log).
+    DOCKET_VIEW = "filings:docket:view"
+    # Move cases (the lifecycle then checks role and state), assign, keep notes.
+    CASE_WORK = "filings:case:work"
+    # Add respondents, enter paper filings on someone's behalf.
+    REGISTRY_WORK = "filings:registry:work"
+    # Search and export the audit log.
+    AUDIT_VIEW = "tribune:audit:view"
 
+
+_STAFF = {Permission.WORKSPACE_VIEW, Permission.DOCKET_VIEW, Permission.CASE_WORK}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(
-        {Permission.WORKSPACE_VIEW, Permission.STAFF_MANAGE, Permission.CASE_TYPES_MANAGE}
+        {
+            *_STAFF,
+            Permission.STAFF_MANAGE,
+            Permission.CASE_TYPES_MANAGE,
+            Permission.REGISTRY_WORK,
+            Permission.AUDIT_VIEW,
+        }
     ),
-    Role.CLERK: frozenset({Permission.WORKSPACE_VIEW}),
-    Role.ADJUDICATOR: frozenset({Permission.WORKSPACE_VIEW}),
+    Role.CLERK: frozenset({*_STAFF, Permission.REGISTRY_WORK}),
+    Role.ADJUDICATOR: frozenset(_STAFF),
 }
 
 

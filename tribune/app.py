@@ -27,6 +27,7 @@ import tribunals.models
 from accounts import routes as account_routes
 from accounts.middleware import AuthenticationMiddleware
 from filings import admin as filing_admin
+from filings import audit_routes, casework, docket_routes, party_routes
 from filings import commands as filing_commands
 from filings import jobs as filing_jobs
 from filings import routes as filing_routes
@@ -69,6 +70,10 @@ def build_routes() -> list[BaseRoute]:
                 *tribunal_routes.tenant_routes,
                 *filing_routes.tenant_routes,
                 *filing_admin.tenant_routes,
+                *docket_routes.tenant_routes,
+                *casework.tenant_routes,
+                *party_routes.tenant_routes,
+                *audit_routes.tenant_routes,
             ]
         ),
     ]
