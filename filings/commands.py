@@ -39,6 +39,38 @@ EVIDENCE_SLOT = {
     "kinds": ["pdf", "jpeg", "png", "docx", "text"],
 }
 
+# What a respondent answers when they respond to a case (filings.parties).
+RESPONSE_SECTION: dict[str, Any] = {
+    "questions": [
+        {
+            "key": "agrees",
+            "type": "yes_no",
+            "label": _text("Do you agree with the claim?", "Êtes-vous d'accord avec la demande?"),
+            "required": True,
+        },
+        {
+            "key": "reasons",
+            "type": "long_text",
+            "label": _text("Your reasons", "Vos motifs"),
+            "hint": _text(
+                "Explain what you agree or disagree with, and why.",
+                "Expliquez ce avec quoi vous êtes d'accord ou non, et pourquoi.",
+            ),
+            "required": True,
+            "validation": {"max_length": 10000},
+        },
+    ],
+    "document_slots": [
+        {
+            "key": "response_evidence",
+            "label": _text("Evidence for your response", "Preuves à l'appui de votre réponse"),
+            "required": False,
+            "max_files": 20,
+            "kinds": ["pdf", "jpeg", "png", "docx", "text"],
+        }
+    ],
+}
+
 DEMO_CASE_TYPES: dict[str, list[dict[str, Any]]] = {
     "wcat": [
         {
@@ -113,6 +145,7 @@ DEMO_CASE_TYPES: dict[str, list[dict[str, Any]]] = {
                     },
                 ],
                 "document_slots": [DECISION_SLOT, EVIDENCE_SLOT],
+                "response": RESPONSE_SECTION,
                 "deadline": {"days": 180, "from_question": "decision_date"},
                 "fee": None,
             },
@@ -149,6 +182,7 @@ DEMO_CASE_TYPES: dict[str, list[dict[str, Any]]] = {
                     },
                 ],
                 "document_slots": [DECISION_SLOT],
+                "response": RESPONSE_SECTION,
                 "deadline": None,
                 "fee": None,
             },
@@ -202,6 +236,7 @@ DEMO_CASE_TYPES: dict[str, list[dict[str, Any]]] = {
                 "document_slots": [
                     {**EVIDENCE_SLOT, "key": "evidence"},
                 ],
+                "response": RESPONSE_SECTION,
                 "deadline": {"days": 90, "from_question": "events_date"},
                 "fee": {"applies": True},
             },
@@ -252,6 +287,7 @@ DEMO_CASE_TYPES: dict[str, list[dict[str, Any]]] = {
                         "kinds": ["pdf"],
                     }
                 ],
+                "response": RESPONSE_SECTION,
                 "deadline": None,
                 "fee": {"applies": True},
             },

@@ -477,7 +477,10 @@ class _Parser:
         if not isinstance(data, dict):
             self.problem(where, 'it must be an object with "questions" and "document_slots"')
             return None
-        self.unknown_settings(where, data, {"questions", "document_slots", "deadline", "fee"})
+        # "response": the respondents' questions and slots, read by filings.parties.
+        self.unknown_settings(
+            where, data, {"questions", "document_slots", "deadline", "fee", "response"}
+        )
         if "questions" not in data:
             self.problem(where, 'the "questions" list is missing')
         if "document_slots" not in data:

@@ -18,7 +18,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute
 
 from accounts.middleware import require_user, signed_in_user
-from filings import forms, services
+from filings import forms, lifecycle, services
 from filings.documents import (
     FileKind,
     Problem,
@@ -69,6 +69,11 @@ def _uuid(value: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise HTTPException(status_code=404) from None
+
+
+def _editable(filing: Filing) -> bool:
+    """Whether a filed case's answers may change: only while returned for completion."""
+    return filing.status is FilingStatus.RETURNED
 
 
 def _filing_url(filing: Filing, tail: str = "") -> str:
@@ -131,7 +136,10 @@ def _step_context(
         "action": base + _filing_url(filing, step),
         "provinces": forms.province_choices(),
         "returning": False,
-    }
+    } | (
+        # A returned filing is changed from its case page, and goes back there.
+        {"back_url": f"{base}/cases/{filing.id}"} if _editable(filing) else {}
+    )
 
 
 async def resume(request: Request) -> Response:
@@ -149,8 +157,12 @@ async def step(request: Request) -> Response:
     name = request.path_params["step"]
     if name not in services.STEPS:
         raise HTTPException(status_code=404)
-    # After filing, only documents can still be added; every other answer is on record.
-    if filing.status.is_case and name != "documents":
+    # After filing, only documents can still be added; every other answer is on record,
+    # unless the registry returned the filing for completion.
+    if filing.status.is_case and not _editable(filing) and name != "documents":
+        return redirect(f"/{tribunal.slug}/cases/{filing.id}")
+    if _editable(filing) and name in ("check", "declaration"):
+        # A returned filing is resubmitted from its case page, not declared again.
         return redirect(f"/{tribunal.slug}/cases/{filing.id}")
     if name in SPECIAL_STEPS:
         return await SPECIAL_STEPS[name](request, filing, version)
@@ -177,6 +189,8 @@ async def step(request: Request) -> Response:
         context["form"] = form
         return render(request, template, context, status_code=422)
     services.save_step(filing, name, values)
+    if _editable(filing):
+        return redirect(f"/{tribunal.slug}/cases/{filing.id}?changed={name}")
     if name == "eligibility" and not values["eligible"]:
         return redirect(f"/{tribunal.slug}{_filing_url(filing, 'not-eligible')}")
     target = "check" if returning else services.next_step(name)
@@ -301,6 +315,8 @@ async def questions_step(request: Request, filing: Filing, version: CaseTypeVers
         context["form"] = form
         return render(request, "filings/steps/questions.html", context, status_code=422)
     services.save_step(filing, "questions", answers)
+    if _editable(filing):
+        return redirect(f"/{tribunal.slug}/cases/{filing.id}?changed=questions")
     target = "check" if context["returning"] else services.next_step("questions")
     return redirect(f"/{tribunal.slug}{_filing_url(filing, target)}")
 
@@ -390,6 +406,7 @@ async def _documents_context(
             "slots": slots,
             "max_file_megabytes": tribunal.max_file_megabytes,
             "submitted": filing.status.is_case,
+            "editable": _editable(filing),
             "form": Form(),
         }
     )
@@ -410,6 +427,8 @@ async def documents_step(request: Request, filing: Filing, version: CaseTypeVers
         context["form"] = form
         return render(request, "filings/steps/documents.html", context, status_code=422)
     services.save_step(filing, "documents", {"done": True})
+    if _editable(filing):
+        return redirect(f"/{tribunal.slug}/cases/{filing.id}")
     return redirect(f"/{tribunal.slug}{_filing_url(filing, services.next_step('documents'))}")
 
 
@@ -565,8 +584,9 @@ async def _store_uploads(
 async def remove_document(request: Request) -> Response:
     tribunal = current_tribunal(request)
     filing, _version = await _own_filing(request)
-    if filing.status.is_case:
-        # Filed documents are part of the record: only the registry can withdraw them.
+    if filing.status.is_case and not _editable(filing):
+        # Filed documents are part of the record: only the registry can withdraw them
+        # (while the filing is returned for completion, the claimant may change them).
         raise HTTPException(status_code=409)
     db = db_of(request)
     found = await services.document_in(db, tribunal.id, _uuid(request.path_params["document_id"]))
@@ -589,7 +609,8 @@ async def remove_document(request: Request) -> Response:
 
 
 async def download(request: Request) -> Response:
-    """Send a document as an attachment, to its filer and the tribunal's staff only."""
+    """Send a document as an attachment, to the tribunal's staff, its filer and the case's
+    parties only."""
     tribunal = current_tribunal(request)
     db = db_of(request)
     user = signed_in_user(request)
@@ -597,7 +618,10 @@ async def download(request: Request) -> Response:
     if found is None:
         raise HTTPException(status_code=404)
     document, filing = found
-    if not services.may_read_documents(filing, user, is_staff=bool(current_roles(request))):
+    parties = await lifecycle.parties_of(db, filing)
+    if not services.may_read_documents(
+        filing, user, is_staff=bool(current_roles(request)), parties=parties
+    ):
         raise HTTPException(status_code=404)
     storage: Storage = request.app.state.storage
     stream = await storage.open(document.storage_key)
@@ -648,31 +672,69 @@ async def my_cases(request: Request) -> Response:
 
 
 async def case_page(request: Request) -> Response:
+    """A case as its parties see it: status, what is due, the public timeline, the answers,
+    documents, and the moves they may make (resubmit when returned, withdraw)."""
     tribunal = current_tribunal(request)
-    filing, version = await _own_filing(request)
+    db = db_of(request)
+    user = signed_in_user(request)
+    found = await services.case_of(db, tribunal.id, _uuid(request.path_params["filing_id"]))
+    if found is None:
+        raise HTTPException(status_code=404)
+    filing, version = found
+    parties = await lifecycle.parties_of(db, filing)
+    actors = lifecycle.actors_for(filing, user, set(), parties) - lifecycle.STAFF_ACTORS
+    if not actors and filing.filer_id != user.id:
+        raise HTTPException(status_code=404)
     if filing.status is FilingStatus.DRAFT:
         return redirect(f"/{tribunal.slug}{_filing_url(filing)}")
-    db = db_of(request)
     documents = await services.documents_of(db, filing)
+    events = await services.events_of(db, filing, parties_only=True)
     audit.record(
         db,
         "filing.viewed",
-        actor_id=signed_in_user(request).id,
+        actor_id=user.id,
+        actor_role=_party_role(actors),
         tribunal_id=tribunal.id,
         subject_type="filing",
         subject_id=filing.id,
     )
+    transitions = [
+        transition
+        for transition in lifecycle.allowed_transitions(filing, actors)
+        if transition.name in PARTY_TRANSITIONS
+    ]
+    return_event = next((e for e in reversed(events) if e.kind == "returned"), None)
     return render(
         request,
         "filings/case.html",
         {
             "filing": filing,
             "version": version,
+            "status_label": lifecycle.STATUS_LABELS[filing.status],
             "sections": _sections(filing, version, documents)[:-1],
-            "events": await services.events_of(db, filing, parties_only=True),
+            "events": events,
             "documents": documents,
+            "transitions": transitions,
+            "editable": _editable(filing) and filing.filer_id == user.id,
+            "may_add_documents": filing.filer_id == user.id,
+            "return_reason": (return_event.details.get("reason", "") if return_event else ""),
         },
     )
+
+
+# The moves a party makes from the case page.
+PARTY_TRANSITIONS = frozenset({"resubmit", "withdraw"})
+
+
+def _party_role(actors: frozenset[lifecycle.Actor]) -> str | None:
+    for actor in (
+        lifecycle.Actor.CLAIMANT,
+        lifecycle.Actor.REPRESENTATIVE,
+        lifecycle.Actor.RESPONDENT,
+    ):
+        if actor in actors:
+            return actor.value
+    return "filer"
 
 
 tenant_routes: list[BaseRoute] = [

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
+from filings import lifecycle, paper
 from filings.models import (
     CaseEvent,
     CaseParty,
@@ -157,6 +160,23 @@ def start_filing(
     return filing
 
 
+async def case_of(
+    db: AsyncSession, tribunal_id: uuid.UUID, filing_id: uuid.UUID
+) -> tuple[Filing, CaseTypeVersion] | None:
+    """Return a tribunal's filing with its case type version, whoever filed it, or None.
+
+    The caller decides who may see it (the filer, a party, staff); another tribunal's is None.
+    """
+    row = (
+        await db.execute(
+            select(Filing, CaseTypeVersion)
+            .join(CaseTypeVersion, CaseTypeVersion.id == Filing.case_type_version_id)
+            .where(Filing.id == filing_id, Filing.tribunal_id == tribunal_id)
+        )
+    ).one_or_none()
+    return (row[0], row[1]) if row else None
+
+
 async def filing_of(
     db: AsyncSession, tribunal_id: uuid.UUID, filing_id: uuid.UUID, filer_id: uuid.UUID
 ) -> tuple[Filing, CaseTypeVersion] | None:
@@ -279,15 +299,45 @@ async def submit(
     filing.language = about_you.get("case_language") or filer.language
     parties = add_filing_parties(db, filing, filer, now)
     filing.search_text = search_text_of(filing, parties)
-    add_event(db, filing, "submitted", actor_id=filer.id, occurred_at=now)
+    on_paper = paper.is_paper_filing(filing)
+    submitted = add_event(db, filing, "submitted", actor_id=filer.id, occurred_at=now)
+    if on_paper:
+        submitted.details = {"entered_by": "clerk"}
     audit.record(
         db,
         "filing.submitted",
         actor_id=filer.id,
+        actor_role="clerk" if on_paper else None,
         tribunal_id=tribunal.id,
         subject_type="filing",
         subject_id=filing.id,
     )
+    if on_paper:
+        # Entered by a clerk from a paper form: the claimant gets the acknowledgement,
+        # with a one-time code to claim the case online.
+        claimant = parties[0]
+        code = paper.issue_code(claimant, now)
+        # Without the claimant's own address (the clerk's was left in), a letter is posted.
+        if claimant.email and claimant.email.lower() != filer.email.lower():
+            mail.queue_message(
+                db,
+                environment,
+                to=claimant.email,
+                language=filing.language,
+                template="paper_filing_acknowledgement",
+                context={
+                    "name": claimant.name,
+                    "tribunal": tribunal,
+                    "reference": reference,
+                    "code": code,
+                    "expires_at": claimant.access_code_expires_at,
+                    "url": f"{settings.base_url}/{tribunal.slug}/claim",
+                },
+                sensitive=True,
+                tribunal_id=tribunal.id,
+                case_id=filing.id,
+            )
+        return reference
     mail.queue_message(
         db,
         environment,
@@ -346,13 +396,19 @@ def add_filing_parties(
     return parties
 
 
+def search_words(text: str) -> list[str]:
+    """Return the words of a text, lower-cased, split on anything but letters and digits:
+    WCAT-2026-000123 is three words (PostgreSQL's parser would read "-2026" as a number)."""
+    return re.findall(r"[^\W_]+", text.lower())
+
+
 def search_text_of(filing: Filing, parties: list[CaseParty]) -> str:
-    """Return what the docket search matches for a case: its reference and every party's
-    and representative's name and organisation, lower-cased."""
-    words = [filing.reference or ""]
+    """Return what the docket search matches for a case: the words of its reference and of
+    every party's and representative's name and organisation, lower-cased."""
+    texts = [filing.reference or ""]
     for party in parties:
-        words += [party.name, party.organisation]
-    return " ".join(word.strip().lower() for word in words if word and word.strip())
+        texts += [party.name or "", party.organisation or ""]
+    return " ".join(search_words(" ".join(texts)))
 
 
 def add_event(
@@ -475,9 +531,14 @@ async def document_in(
     return (row[0], row[1]) if row else None
 
 
-def may_read_documents(filing: Filing, user: User, is_staff: bool) -> bool:
-    """The filer and the tribunal's staff may read a filing's documents; nobody else."""
-    return is_staff or filing.filer_id == user.id
+def may_read_documents(
+    filing: Filing, user: User, is_staff: bool, parties: Sequence[CaseParty] = ()
+) -> bool:
+    """The tribunal's staff, the filer and the case's parties (a claimant, an authorised
+    representative, a respondent who joined) may read a filing's documents; nobody else."""
+    if is_staff or filing.filer_id == user.id:
+        return True
+    return bool(lifecycle.actors_for(filing, user, set(), list(parties)))
 
 
 # -- case types, as a tribunal administrator edits them ----------------------------------------

@@ -1,0 +1,565 @@
+"""The clerk's docket: a tribunal's cases, filtered, searched, counted and paged by keyset.
+
+Every page costs a fixed number of statements whatever its size: the rows come from one
+statement (case type titles, the adjudicator's name and the claimant's name joined or
+selected beside them), the counts per status from one GROUP BY. Pages follow each other by
+an opaque cursor holding the last row's sort key and id, never by OFFSET.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import enum
+import io
+import json
+import re
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Select,
+    and_,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from accounts.models import User
+from filings.deadlines import today_in
+from filings.lifecycle import STATUS_LABELS
+from filings.models import CaseParty, CaseTypeVersion, DueFrom, Filing, FilingStatus, PartyRole
+from filings.services import search_words
+from tribunals.models import Membership, Role, Tribunal
+from tribune import i18n
+from tribune.i18n import gettext as _
+from tribune.i18n import lazy_gettext
+
+PAGE_SIZE = 50
+MIN_PAGE_SIZE = 10
+MAX_PAGE_SIZE = 200
+EXPORT_BATCH = 500
+CASE_STATUSES = tuple(status for status in FilingStatus if status.is_case)
+LANGUAGES = ("en", "fr")
+
+DUE_FROM_LABELS = {
+    DueFrom.CLAIMANT: lazy_gettext("Claimant"),
+    DueFrom.RESPONDENT: lazy_gettext("Respondent"),
+    DueFrom.TRIBUNAL: lazy_gettext("Tribunal"),
+}
+
+
+class Sort(enum.Enum):
+    RECEIVED = "received"  # newest first
+    DUE = "due"  # soonest first, cases with nothing due last
+
+
+@dataclass(frozen=True)
+class DocketFilters:
+    statuses: tuple[FilingStatus, ...] = ()
+    case_type_id: uuid.UUID | None = None
+    received_from: date | None = None
+    received_to: date | None = None
+    adjudicator_id: uuid.UUID | None = None
+    overdue: bool = False
+    language: str | None = None
+    q: str = ""
+    sort: Sort = Sort.RECEIVED
+
+
+@dataclass(frozen=True)
+class DocketRow:
+    id: uuid.UUID
+    reference: str
+    claimant_name: str
+    case_type_title_en: str
+    case_type_title_fr: str
+    status: FilingStatus
+    submitted_at: datetime
+    due_on: date | None
+    due_from: DueFrom | None
+    adjudicator_name: str | None
+    language: str
+
+    @property
+    def case_type_title(self) -> str:
+        title = self.case_type_title_fr if i18n.get_language() == "fr" else ""
+        return title or self.case_type_title_en
+
+    @property
+    def status_label(self) -> str:
+        return str(STATUS_LABELS[self.status])
+
+    @property
+    def due_from_label(self) -> str:
+        return str(DUE_FROM_LABELS[self.due_from]) if self.due_from else ""
+
+
+@dataclass
+class DocketPage:
+    rows: list[DocketRow]
+    next_cursor: str | None
+    counts: dict[FilingStatus, int] = field(default_factory=dict)
+    # The statuses filtered on (none: every status).
+    statuses: tuple[FilingStatus, ...] = ()
+
+    @property
+    def total(self) -> int:
+        """The number of cases matching every filter, the status one included."""
+        return sum(
+            count
+            for status, count in self.counts.items()
+            if not self.statuses or status in self.statuses
+        )
+
+
+# Cursors ---------------------------------------------------------------------------------
+
+
+def encode_cursor(sort: Sort, row: DocketRow) -> str:
+    if sort is Sort.RECEIVED:
+        key: str | None = row.submitted_at.isoformat()
+    else:
+        key = row.due_on.isoformat() if row.due_on else None
+    raw = json.dumps([sort.value, key, row.id.hex], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    sort: Sort
+    key: datetime | date | None
+    id: uuid.UUID
+
+
+def decode_cursor(value: str, sort: Sort) -> Cursor | None:
+    """Return the cursor, or None when it is malformed or made for another order."""
+    if not value or len(value) > 200:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        sort_value, key, id_hex = json.loads(raw)
+        if sort_value != sort.value:
+            return None
+        row_id = uuid.UUID(hex=str(id_hex))
+        if sort is Sort.RECEIVED:
+            stamp = datetime.fromisoformat(str(key))
+            if stamp.tzinfo is None:
+                return None
+            return Cursor(sort, stamp, row_id)
+        return Cursor(sort, date.fromisoformat(key) if key is not None else None, row_id)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        return None
+
+
+# A search is a few names or a reference; more words only slow the query down.
+MAX_SEARCH_WORDS = 8
+
+
+# Queries ---------------------------------------------------------------------------------
+
+
+def _escape_like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _search_clause(dialect: str, q: str) -> ColumnElement[bool] | None:
+    # Each word must start a word of the case's reference or names, on both databases.
+    words = search_words(q)[:MAX_SEARCH_WORDS]
+    if not words:
+        # Punctuation alone matches nothing, rather than everything.
+        return false() if q.strip() else None
+    if dialect == "postgresql":
+        vector: ColumnElement[Any] = literal_column("filings.search_vector")
+        # The words hold letters and digits only, so they cannot inject tsquery operators.
+        matches: ColumnElement[bool] = vector.op("@@", return_type=Boolean)(
+            func.to_tsquery("simple", " & ".join(f"{word}:*" for word in words))
+        )
+        return matches
+    spaced = " " + Filing.search_text
+    return and_(*(spaced.like(f"% {_escape_like(word)}%", escape="\\") for word in words))
+
+
+def _conditions(
+    dialect: str, tribunal: Tribunal, filters: DocketFilters, *, with_status: bool = True
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [
+        Filing.tribunal_id == tribunal.id,
+        Filing.submitted_at.is_not(None),
+    ]
+    if with_status and filters.statuses:
+        conditions.append(Filing.status.in_(filters.statuses))
+    else:
+        conditions.append(Filing.status.in_(CASE_STATUSES))
+    if filters.case_type_id is not None:
+        conditions.append(
+            Filing.case_type_version_id.in_(
+                select(CaseTypeVersion.id).where(
+                    CaseTypeVersion.tribunal_id == tribunal.id,
+                    CaseTypeVersion.case_type_id == filters.case_type_id,
+                )
+            )
+        )
+    zone = ZoneInfo(tribunal.time_zone)
+    if filters.received_from is not None:
+        start = datetime.combine(filters.received_from, time.min, zone)
+        conditions.append(Filing.submitted_at >= start)
+    if filters.received_to is not None:
+        end = datetime.combine(filters.received_to + timedelta(days=1), time.min, zone)
+        conditions.append(Filing.submitted_at < end)
+    if filters.adjudicator_id is not None:
+        conditions.append(Filing.assigned_adjudicator_id == filters.adjudicator_id)
+    if filters.overdue:
+        conditions.append(Filing.due_on < today_in(tribunal))
+    if filters.language:
+        conditions.append(Filing.language == filters.language)
+    search = _search_clause(dialect, filters.q)
+    if search is not None:
+        conditions.append(search)
+    return conditions
+
+
+def _after(cursor: Cursor) -> ColumnElement[bool]:
+    # Row-value comparisons, so that PostgreSQL reads an index range from the cursor on;
+    # the spelled-out OR form made it scan and skip every earlier row.
+    if cursor.sort is Sort.RECEIVED:
+        return tuple_(Filing.submitted_at, Filing.id) < tuple_(cursor.key, cursor.id)
+    if cursor.key is None:
+        return and_(Filing.due_on.is_(None), Filing.id > cursor.id)
+    return or_(
+        tuple_(Filing.due_on, Filing.id) > tuple_(cursor.key, cursor.id),
+        Filing.due_on.is_(None),
+    )
+
+
+def _rows_statement(
+    dialect: str,
+    tribunal: Tribunal,
+    filters: DocketFilters,
+    cursor: Cursor | None,
+    limit: int,
+) -> Select[Any]:
+    adjudicator = aliased(User)
+    claimant_name = (
+        select(CaseParty.name)
+        .where(CaseParty.filing_id == Filing.id, CaseParty.role == PartyRole.CLAIMANT)
+        .order_by(CaseParty.created_at, CaseParty.id)
+        .limit(1)
+        .correlate(Filing)
+        .scalar_subquery()
+    )
+    statement = (
+        select(
+            Filing.id,
+            Filing.reference,
+            claimant_name.label("claimant_name"),
+            CaseTypeVersion.title_en,
+            CaseTypeVersion.title_fr,
+            Filing.status,
+            Filing.submitted_at,
+            Filing.due_on,
+            Filing.due_from,
+            adjudicator.name.label("adjudicator_name"),
+            Filing.language,
+        )
+        .join(CaseTypeVersion, CaseTypeVersion.id == Filing.case_type_version_id)
+        .outerjoin(adjudicator, adjudicator.id == Filing.assigned_adjudicator_id)
+        .where(*_conditions(dialect, tribunal, filters))
+    )
+    if cursor is not None and cursor.sort is filters.sort:
+        statement = statement.where(_after(cursor))
+    if filters.sort is Sort.RECEIVED:
+        statement = statement.order_by(Filing.submitted_at.desc(), Filing.id.desc())
+    else:
+        statement = statement.order_by(Filing.due_on.asc().nulls_last(), Filing.id.asc())
+    return statement.limit(limit)
+
+
+def _row(values: Any) -> DocketRow:
+    return DocketRow(
+        id=values.id,
+        reference=values.reference or "",
+        claimant_name=values.claimant_name or "",
+        case_type_title_en=values.title_en,
+        case_type_title_fr=values.title_fr,
+        status=values.status,
+        submitted_at=values.submitted_at,
+        due_on=values.due_on,
+        due_from=values.due_from,
+        adjudicator_name=values.adjudicator_name,
+        language=values.language,
+    )
+
+
+async def _fetch(
+    db: AsyncSession,
+    tribunal: Tribunal,
+    filters: DocketFilters,
+    cursor: Cursor | None,
+    size: int,
+) -> tuple[list[DocketRow], bool]:
+    dialect = db.get_bind().dialect.name
+    result = await db.execute(_rows_statement(dialect, tribunal, filters, cursor, size + 1))
+    rows = [_row(values) for values in result]
+    return rows[:size], len(rows) > size
+
+
+async def status_counts(
+    db: AsyncSession, tribunal: Tribunal, filters: DocketFilters
+) -> dict[FilingStatus, int]:
+    """Return the number of cases per status for the filters, leaving out the status filter."""
+    dialect = db.get_bind().dialect.name
+    result = await db.execute(
+        select(Filing.status, func.count())
+        .where(*_conditions(dialect, tribunal, filters, with_status=False))
+        .group_by(Filing.status)
+    )
+    counts: dict[FilingStatus, int] = dict.fromkeys(CASE_STATUSES, 0)
+    for status, count in result:
+        counts[status] = count
+    return counts
+
+
+async def docket_page(
+    db: AsyncSession,
+    tribunal: Tribunal,
+    filters: DocketFilters,
+    *,
+    after: str = "",
+    size: int = PAGE_SIZE,
+) -> DocketPage:
+    """Return one page of the docket (two statements: the rows, the counts per status)."""
+    cursor = decode_cursor(after, filters.sort) if after else None
+    rows, more = await _fetch(db, tribunal, filters, cursor, size)
+    next_cursor = encode_cursor(filters.sort, rows[-1]) if more and rows else None
+    counts = await status_counts(db, tribunal, filters)
+    return DocketPage(rows=rows, next_cursor=next_cursor, counts=counts, statuses=filters.statuses)
+
+
+async def all_rows(
+    db: AsyncSession, tribunal: Tribunal, filters: DocketFilters, *, batch: int = EXPORT_BATCH
+) -> AsyncIterator[DocketRow]:
+    """Yield every row of the filtered docket, in keyset batches (memory stays flat)."""
+    cursor: Cursor | None = None
+    while True:
+        rows, more = await _fetch(db, tribunal, filters, cursor, batch)
+        for row in rows:
+            yield row
+        if not more or not rows:
+            return
+        last = rows[-1]
+        key: datetime | date | None = (
+            last.submitted_at if filters.sort is Sort.RECEIVED else last.due_on
+        )
+        cursor = Cursor(filters.sort, key, last.id)
+
+
+# Filter choices --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    title_en: str
+    title_fr: str = ""
+
+    @property
+    def text(self) -> str:
+        title = self.title_fr if i18n.get_language() == "fr" else ""
+        return title or self.title_en
+
+
+async def case_type_choices(db: AsyncSession, tribunal: Tribunal) -> list[Choice]:
+    """Return the tribunal's case types, each titled by its latest version (one statement)."""
+    result = await db.execute(
+        select(
+            CaseTypeVersion.case_type_id,
+            CaseTypeVersion.number,
+            CaseTypeVersion.title_en,
+            CaseTypeVersion.title_fr,
+        ).where(CaseTypeVersion.tribunal_id == tribunal.id)
+    )
+    latest: dict[uuid.UUID, tuple[int, str, str]] = {}
+    for case_type_id, number, title_en, title_fr in result:
+        if case_type_id not in latest or number > latest[case_type_id][0]:
+            latest[case_type_id] = (number, title_en, title_fr)
+    choices = [Choice(key.hex, en, fr) for key, (_number, en, fr) in latest.items()]
+    return sorted(choices, key=lambda choice: choice.title_en.lower())
+
+
+async def adjudicator_choices(db: AsyncSession, tribunal: Tribunal) -> list[Choice]:
+    """Return the tribunal's adjudicators (one statement)."""
+    result = await db.execute(
+        select(User.id, User.name)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.tribunal_id == tribunal.id, Membership.role == Role.ADJUDICATOR)
+        .order_by(User.name, User.id)
+    )
+    return [Choice(user_id.hex, name) for user_id, name in result]
+
+
+# CSV export ------------------------------------------------------------------------------
+
+_DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: str) -> str:
+    """Keep spreadsheets from running a cell as a formula (CSV injection)."""
+    return "'" + value if value.startswith(_DANGEROUS_START) else value
+
+
+def csv_header() -> list[str]:
+    return [
+        _("Reference"),
+        _("Claimant"),
+        _("Case type"),
+        _("Status"),
+        _("Received"),
+        _("Due"),
+        _("Due from"),
+        _("Adjudicator"),
+        _("Language"),
+    ]
+
+
+def csv_cells(row: DocketRow, tribunal: Tribunal) -> list[str]:
+    received = row.submitted_at.astimezone(ZoneInfo(tribunal.time_zone)).date().isoformat()
+    return [
+        row.reference,
+        row.claimant_name,
+        row.case_type_title,
+        row.status_label,
+        received,
+        row.due_on.isoformat() if row.due_on else "",
+        row.due_from_label,
+        row.adjudicator_name or "",
+        row.language,
+    ]
+
+
+def csv_line(cells: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow([csv_safe(cell) for cell in cells])
+    return buffer.getvalue()
+
+
+async def csv_lines(
+    db: AsyncSession, tribunal: Tribunal, filters: DocketFilters, language: str
+) -> AsyncIterator[str]:
+    """Yield the CSV export, line by line, in the given language."""
+    with i18n.use_language(language):
+        header = csv_line(csv_header())
+    yield "\ufeff" + header
+    async for row in all_rows(db, tribunal, filters):
+        with i18n.use_language(language):
+            line = csv_line(csv_cells(row, tribunal))
+        yield line
+
+
+# Parsing the filters ---------------------------------------------------------------------
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _parse_date(value: str) -> date:
+    if not _DATE.match(value):
+        raise ValueError(value)
+    return date.fromisoformat(value)
+
+
+def parse_filters(
+    params: Any,
+    *,
+    case_types: Sequence[Choice],
+    adjudicators: Sequence[Choice],
+) -> tuple[DocketFilters, dict[str, str]]:
+    """Return the filters in a query string and the messages for the values that are wrong
+    (wrong values are left out of the filters)."""
+    errors: dict[str, str] = {}
+    filters = DocketFilters()
+    statuses: list[FilingStatus] = []
+    for value in params.getlist("status"):
+        if not value:
+            continue
+        try:
+            status = FilingStatus(value)
+        except ValueError:
+            status = FilingStatus.DRAFT
+        if not status.is_case:
+            errors.setdefault("status", _("Select a status from the list"))
+        elif status not in statuses:
+            statuses.append(status)
+    filters = replace(filters, statuses=tuple(statuses))
+    case_type = params.get("case_type", "").strip()
+    if case_type:
+        if case_type in {choice.value for choice in case_types}:
+            filters = replace(filters, case_type_id=uuid.UUID(hex=case_type))
+        else:
+            errors["case_type"] = _("Select a case type from the list")
+    adjudicator = params.get("adjudicator", "").strip()
+    if adjudicator:
+        if adjudicator in {choice.value for choice in adjudicators}:
+            filters = replace(filters, adjudicator_id=uuid.UUID(hex=adjudicator))
+        else:
+            errors["adjudicator"] = _("Select an adjudicator from the list")
+    dates: dict[str, date | None] = {}
+    for name in ("received_from", "received_to"):
+        value = params.get(name, "").strip()
+        if value:
+            try:
+                dates[name] = _parse_date(value)
+            except ValueError:
+                errors[name] = _("Enter a real date, like 2026-03-31")
+    filters = replace(
+        filters, received_from=dates.get("received_from"), received_to=dates.get("received_to")
+    )
+    if (
+        filters.received_from
+        and filters.received_to
+        and filters.received_from > filters.received_to
+    ):
+        errors["received_to"] = _("The end date must be the same as or after the start date")
+        filters = replace(filters, received_to=None)
+    overdue = params.get("overdue", "")
+    if overdue == "yes":
+        filters = replace(filters, overdue=True)
+    elif overdue:
+        errors["overdue"] = _("Select whether to show only overdue cases")
+    language = params.get("language", "").strip()
+    if language in LANGUAGES:
+        filters = replace(filters, language=language)
+    elif language:
+        errors["language"] = _("Select English or French")
+    q = params.get("q", "")
+    if any(ord(char) < 32 for char in q):
+        errors["q"] = _("Remove the control characters from the search")
+    elif len(q) > 200:
+        errors["q"] = _("Search for 200 characters or fewer")
+    else:
+        filters = replace(filters, q=q.strip())
+    sort = params.get("sort", "").strip()
+    if sort == Sort.DUE.value:
+        filters = replace(filters, sort=Sort.DUE)
+    elif sort and sort != Sort.RECEIVED.value:
+        errors["sort"] = _("Select how to sort the cases")
+    return filters, errors
+
+
+def page_size(value: str) -> int:
+    try:
+        size = int(value)
+    except ValueError:
+        return PAGE_SIZE
+    return min(max(size, MIN_PAGE_SIZE), MAX_PAGE_SIZE)

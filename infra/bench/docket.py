@@ -1,0 +1,1124 @@
+"""Docket benchmark: the staff docket over a million cases on PostgreSQL, beside a bare app.
+
+Run from the project folder, with PostgreSQL reachable (the admin URL's role creates databases):
+
+    .venv/bin/python infra/bench/docket.py                          # 1,000,000 cases, 15 s each
+    .venv/bin/python infra/bench/docket.py --cases 20000 --duration 5 --pages 300
+    .venv/bin/python infra/bench/docket.py --keep ...; then --skip-load to measure it again
+    .venv/bin/python infra/bench/docket.py --admin-url postgresql+asyncpg://me@db:5432/postgres
+
+What it does:
+
+1. Creates a fresh database (--database, default tribune_bench_docket; dropped first if it
+   exists) through the admin URL, applies the Alembic migrations (`python -m tribune migrate`),
+   and through the ORM adds the tribunal WCAT, a clerk (CLERK_EMAIL, password CLERK_PASSWORD,
+   role clerk), --adjudicators adjudicators and two published case types
+   (`filings.services.create_case_type`).
+2. Bulk loads --cases cases with asyncpg's binary COPY (`copy_records_to_table`), in batches:
+   a claimant account per case (a paper filing, 5 %, is held by the clerk instead), the filing
+   (about 2 % drafts, the rest spread over the statuses of a working tribunal; submitted over
+   the last three years in reference order, WCAT-YYYY-NNNNNN; 25 % in French; due dates on most
+   open cases, some overdue; adjudicators assigned to most scheduled and later cases; answers
+   with about_you.full_name; search_text as `filings.services.search_text_of` makes it), its
+   parties (the claimant; an authorised representative for about 30 %) and its events
+   (`submitted`, plus the event of the last status change). Names come from small lists of
+   first and last names drawn with a seeded random (--seed), so runs load the same data. During
+   the load the secondary indexes of the four tables are dropped and foreign-key triggers are
+   off (session_replication_role = replica, so the role must be a superuser); the indexes are
+   then rebuilt, the reference counters set, and the database vacuumed and ANALYZEd (VACUUM as
+   autovacuum would have by then: index-only scans need it). It prints the load time and the
+   rows per second.
+3. Starts the app (`python -m tribune serve --workers N`, development settings, no inline
+   worker) and the bare comparison app on free ports, and signs the clerk in with httpx (the
+   CSRF token from the sign-in form) for the session cookie. The bare app is the TechEmpower
+   "Fortunes" shape, defined in this file (`--serve-bare PORT DSN`): Starlette, Jinja2 and an
+   asyncpg pool, one query (the tribunal's 50 newest cases: reference, claimant name from the
+   answers, status, received) rendered as an HTML table: the framework's ceiling on this machine.
+4. Gets the cursor of docket page --pages (default 1000) by following the "next" links from the
+   first page (rel="next", or a link whose href holds `after=`), with --per-page cases a page;
+   if the docket has fewer pages it measures the last one and says so. A keyset cursor names the
+   last row seen, so the walk takes the most rows a step (up to 200) that divide the rows
+   before that page, and sets per_page back on the last link. Every URL measured is fetched once
+   first and must answer 200 (a docket answering 404 is reported, and only the bare page runs).
+5. Measures each case with wrk (`apt-get install -y wrk`; without /usr/bin/wrk, or with
+   --httpx, a small asyncio httpx load generator in a subprocess stands in and the script says
+   so: its own ceiling is far lower, about 70 requests per second on two busy cores, where wrk
+   drives the bare page past 800), with the session cookie,
+   --connections connections for --duration seconds after a --warm-up: the bare page; the
+   docket's first page; page --pages by keyset; a name search (q = a common last name); a
+   filtered page (status=accepted&language=fr). It prints requests per second and the p50, p95
+   and p99 latencies in milliseconds.
+
+It exits 1 when a target is missed: the docket's first page serves at least half the bare
+page's requests per second; page --pages has a p95 at most 1.2 times the first page's; the
+search has a p95 at most twice the first page's; no request fails (a status of 400 or more,
+or a socket error). The database is dropped at the end unless --keep. A full run (1,000,000
+cases) needs about 3 GB of disk; the load takes several minutes on two cores (generating the
+rows in Python costs more than COPY), then the walk to page 1000 and the five cases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import html
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(PROJECT_ROOT))
+
+import asyncpg  # noqa: E402
+import httpx  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from filings.services import search_words  # noqa: E402
+
+TRIBUNAL_SLUG = "wcat"
+CLERK_EMAIL = "clerk@wcat.bench.example"
+CLERK_PASSWORD = "bench docket password"  # noqa: S105 - a throwaway benchmark database
+SEARCH_NAME = "Tremblay"  # a common last name: about one case in forty
+WRK = "/usr/bin/wrk"
+BATCH = 20_000  # cases per COPY batch
+THROUGHPUT_TARGET = 0.5  # docket first page req/s / bare page req/s, at least
+KEYSET_TARGET = 1.2  # page --pages p95 / first page p95, at most
+SEARCH_TARGET = 2.0  # search p95 / first page p95, at most
+BARE_DSN_VARIABLE = "TRIBUNE_BENCH_BARE_DSN"
+
+FIRST_NAMES = [
+    "Olivia", "Liam", "Emma", "Noah", "Charlotte", "William", "Amelia", "Benjamin", "Ava",
+    "Lucas", "Sophia", "Jacob", "Chloé", "Félix", "Léa", "Gabriel", "Alice", "Thomas", "Zoé",
+    "Samuel", "Florence", "Mathis", "Rosalie", "Raphaël", "Juliette", "Émile", "Priya", "Arjun",
+    "Mei", "Wei", "Fatima", "Omar", "Aisha", "Mohamed", "Sofia", "Mateo", "Isabella", "Diego",
+    "Hannah", "Ethan",
+]  # fmt: skip
+LAST_NAMES = [
+    "Tremblay", "Gagnon", "Roy", "Côté", "Bouchard", "Gauthier", "Morin", "Lavoie", "Fortin",
+    "Gagné", "Smith", "Brown", "Wilson", "MacDonald", "Campbell", "Anderson", "Taylor", "Martin",
+    "Thompson", "White", "Li", "Wang", "Chen", "Singh", "Patel", "Kumar", "Nguyen", "Khan",
+    "Ahmed", "Ali", "Pelletier", "Bélanger", "Lévesque", "Bergeron", "Leblanc", "Paquette",
+    "Girard", "Simard", "Boucher", "Caron",
+]  # fmt: skip
+FIRMS = [
+    "Community Legal Clinic", "Injured Workers' Advocates", "Dupont Avocats",
+    "Fortin & Associés", "Office of the Worker Adviser", "Northern Legal Services",
+]  # fmt: skip
+# Status mix of a working tribunal's cases (drafts have no reference and stay off the docket).
+STATUS_WEIGHTS = {
+    "draft": 2, "submitted": 8, "returned": 3, "accepted": 20, "scheduled": 10, "heard": 5,
+    "decided": 12, "closed": 33, "withdrawn": 5, "dismissed": 2,
+}  # fmt: skip
+OPEN = {"submitted": "tribunal", "returned": "claimant", "accepted": "respondent"}
+ASSIGNED = {"scheduled": 0.95, "heard": 0.95, "decided": 0.95, "closed": 0.9, "accepted": 0.4}
+CASE_TYPE_DEFINITION: dict[str, Any] = {
+    "questions": [
+        {
+            "key": "decision_date",
+            "type": "date",
+            "label": {"en": "Date of the decision", "fr": "Date de la décision"},
+            "required": True,
+        }
+    ],
+    "document_slots": [
+        {
+            "key": "decision",
+            "label": {
+                "en": "The decision you are appealing",
+                "fr": "La décision que vous portez en appel",
+            },
+            "required": False,
+            "max_files": 5,
+            "kinds": ["pdf", "jpeg", "png", "docx", "text"],
+        }
+    ],
+    "deadline": None,
+    "fee": None,
+}
+USER_COLUMNS = [
+    "id", "created_at", "updated_at", "email", "name", "password_hash", "language",
+    "email_confirmed_at", "is_platform_operator",
+]  # fmt: skip
+FILING_COLUMNS = [
+    "id", "created_at", "updated_at", "tribunal_id", "case_type_version_id", "filer_id",
+    "entered_by_id", "status", "answers", "last_step", "reference", "submitted_at", "touched_at",
+    "language", "assigned_adjudicator_id", "status_changed_at", "due_on", "due_from", "due_for",
+    "search_text",
+]  # fmt: skip
+PARTY_COLUMNS = [
+    "id", "created_at", "updated_at", "tribunal_id", "filing_id", "role", "is_organisation",
+    "name", "organisation", "licence_number", "email", "phone", "language", "user_id",
+    "joined_at", "represents_id", "authorised_at",
+]  # fmt: skip
+EVENT_COLUMNS = [
+    "id", "created_at", "updated_at", "tribunal_id", "filing_id", "kind", "occurred_at",
+    "actor_id", "visible_to_parties", "details",
+]  # fmt: skip
+LOADED_TABLES = ("users", "filings", "case_parties", "case_events")
+
+
+@dataclass
+class Setup:
+    tribunal_id: uuid.UUID
+    clerk_id: uuid.UUID
+    adjudicator_ids: list[uuid.UUID]
+    version_ids: list[uuid.UUID]
+
+
+@dataclass
+class Measure:
+    name: str
+    url: str
+    requests_per_second: float = 0.0
+    p50: float = 0.0  # milliseconds
+    p95: float = 0.0
+    p99: float = 0.0
+    requests: int = 0
+    errors: int = 0
+    note: str = ""
+
+
+@dataclass
+class Batch:
+    users: list[tuple[Any, ...]] = field(default_factory=list)
+    filings: list[tuple[Any, ...]] = field(default_factory=list)
+    parties: list[tuple[Any, ...]] = field(default_factory=list)
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: the process exited with {process.returncode}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def asyncpg_dsn(url: str, database: str | None = None) -> str:
+    """Return the libpq URL (what asyncpg takes) of a SQLAlchemy URL, maybe another database."""
+    parsed = make_url(url).set(drivername="postgresql")
+    if database is not None:
+        parsed = parsed.set(database=database)
+    return parsed.render_as_string(hide_password=False)
+
+
+def sqlalchemy_url(url: str, database: str) -> str:
+    parsed = make_url(url).set(drivername="postgresql+asyncpg", database=database)
+    return parsed.render_as_string(hide_password=False)
+
+
+def cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+# -- 1. the database ----------------------------------------------------------------------------
+
+
+async def create_database(admin_url: str, name: str) -> None:
+    connection = await asyncpg.connect(asyncpg_dsn(admin_url))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
+async def drop_database(admin_url: str, name: str) -> None:
+    connection = await asyncpg.connect(asyncpg_dsn(admin_url))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+def migrate(environment: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "tribune", "migrate"],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def set_up(database_url: str, adjudicators: int) -> Setup:
+    """Add the tribunal, the clerk, the adjudicators and two published case types."""
+    import tribune.app  # noqa: F401 - registers every model, for the foreign keys
+    from accounts.models import User
+    from accounts.passwords import hash_password
+    from filings.services import create_case_type
+    from tribunals.models import Membership, Role, Tribunal
+    from tribune.db import Database, utcnow
+
+    database = Database.from_url(database_url)
+    password_hash = hash_password(CLERK_PASSWORD)
+    try:
+        async with database.session() as db:
+            tribunal = Tribunal(
+                slug=TRIBUNAL_SLUG,
+                name_en="Workers' Compensation Appeals Tribunal",
+                name_fr="Tribunal d'appel des accidents du travail",
+                short_name_en="WCAT",
+                short_name_fr="TAAT",
+                description_en="Hears appeals of workers' compensation decisions.",
+                description_fr="Entend les appels des décisions d'indemnisation.",
+                contact_email="registry@wcat.bench.example",
+            )
+            db.add(tribunal)
+            await db.flush()
+            people = []
+            for number in range(adjudicators + 1):
+                is_clerk = number == 0
+                user = User(
+                    email=CLERK_EMAIL if is_clerk else f"adjudicator-{number}@wcat.bench.example",
+                    name="Casey Clerk" if is_clerk else f"Adjudicator {number}",
+                    password_hash=password_hash,
+                    language="en",
+                    email_confirmed_at=utcnow(),
+                )
+                db.add(user)
+                await db.flush()
+                role = Role.CLERK if is_clerk else Role.ADJUDICATOR
+                db.add(Membership(tribunal_id=tribunal.id, user_id=user.id, role=role))
+                people.append(user.id)
+            versions = []
+            for code, title_en, title_fr in (
+                ("benefits-appeal", "Benefits appeal", "Appel de prestations"),
+                ("return-to-work", "Return to work appeal", "Appel de retour au travail"),
+            ):
+                version = await create_case_type(
+                    db,
+                    tribunal,
+                    code=code,
+                    title_en=title_en,
+                    title_fr=title_fr,
+                    definition=CASE_TYPE_DEFINITION,
+                    publish=True,
+                )
+                versions.append(version.id)
+            await db.commit()
+            return Setup(tribunal.id, people[0], people[1:], versions)
+    finally:
+        await database.dispose()
+
+
+def random_uuid(rng: random.Random) -> uuid.UUID:
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+def generate(
+    setup: Setup, cases: int, seed: int, now: datetime, counters: dict[int, int]
+) -> Iterator[Batch]:
+    """Yield batches of rows for ``cases`` cases; keep the last reference number per year."""
+    rng = random.Random(seed)  # noqa: S311 - test data, the same on every run
+    statuses = list(STATUS_WEIGHTS)
+    weights = list(STATUS_WEIGHTS.values())
+    start = now - timedelta(days=3 * 365)
+    span = (now - start).total_seconds()
+    today = now.date()
+    tribunal_id = setup.tribunal_id
+    batch = Batch()
+    for index in range(cases):
+        status = rng.choices(statuses, weights)[0]
+        # In reference order: case `index` was received in the `index`-th slice of three years.
+        received = start + timedelta(seconds=span * (index + rng.random()) / cases)
+        filing_id = random_uuid(rng)
+        language = "fr" if rng.random() < 0.25 else "en"
+        name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+        paper = rng.random() < 0.05
+        if paper:
+            filer_id = setup.clerk_id
+            email = ""
+        else:
+            filer_id = random_uuid(rng)
+            email = f"claimant-{index}@example.org"
+            batch.users.append(
+                (filer_id, received, received, email, name, "!", language, received, False)
+            )
+        answers: dict[str, Any] = {
+            "eligibility": {"eligible": True},
+            "about_you": {
+                "full_name": name,
+                "email": email,
+                "phone": "",
+                "case_language": language,
+                "hearing_language": language,
+                "contact_method": "email" if email else "post",
+            },
+            "representative": {"has_representative": False},
+            "questions": {"decision_date": (received - timedelta(days=30)).date().isoformat()},
+        }
+        represented = status != "draft" and rng.random() < 0.3
+        representative = firm = ""
+        if represented:
+            representative = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+            firm = rng.choice(FIRMS)
+            answers["representative"] = {
+                "has_representative": True,
+                "representative_name": representative,
+                "representative_firm": firm,
+                "representative_licence": f"P{rng.randrange(10000, 99999)}",
+                "representative_email": f"rep-{index}@example.org",
+                "representative_phone": "",
+                "representative_consent": True,
+            }
+        version_id = setup.version_ids[0 if rng.random() < 0.8 else 1]
+        if status == "draft":
+            batch.filings.append(
+                (
+                    filing_id, received, received, tribunal_id, version_id, filer_id,
+                    setup.clerk_id if paper else None, status, json.dumps(answers), "questions",
+                    None, None, received, language, None, None, None, None, None, "",
+                )
+            )  # fmt: skip
+        else:
+            year = received.year
+            counters[year] = counters.get(year, 0) + 1
+            reference = f"WCAT-{year}-{counters[year]:06d}"
+            changed = received
+            if status != "submitted":
+                latest = min(now, received + timedelta(days=400))
+                changed = received + (latest - received) * rng.random()
+            adjudicator = None
+            if setup.adjudicator_ids and rng.random() < ASSIGNED.get(status, 0):
+                adjudicator = rng.choice(setup.adjudicator_ids)
+            due_on = due_from = due_for = None
+            if status in OPEN and rng.random() < 0.8:
+                due_on = today + timedelta(days=rng.randint(-30, 90))
+                due_from = OPEN[status]
+                due_for = {"tribunal": "review", "claimant": "completion"}.get(due_from, "response")
+            elif status == "scheduled":
+                due_on = today + timedelta(days=rng.randint(1, 120))
+                due_from, due_for = "tribunal", "hearing"
+            words = [reference, name, representative, firm]
+            search_text = " ".join(search_words(" ".join(words)))
+            batch.filings.append(
+                (
+                    filing_id, received, changed, tribunal_id, version_id, filer_id,
+                    setup.clerk_id if paper else None, status, json.dumps(answers),
+                    "declaration", reference, received, changed, language, adjudicator,
+                    changed, due_on, due_from, due_for, search_text,
+                )
+            )  # fmt: skip
+            claimant_id = random_uuid(rng)
+            batch.parties.append(
+                (
+                    claimant_id, received, received, tribunal_id, filing_id, "claimant", False,
+                    name, "", "", email, "", language, None if paper else filer_id,
+                    None if paper else received, None, None,
+                )
+            )  # fmt: skip
+            if represented:
+                batch.parties.append(
+                    (
+                        random_uuid(rng), received, received, tribunal_id, filing_id,
+                        "representative", False, representative, firm,
+                        answers["representative"]["representative_licence"],
+                        f"rep-{index}@example.org", "", language, None, None, claimant_id,
+                        received,
+                    )
+                )  # fmt: skip
+            batch.events.append(
+                (
+                    random_uuid(rng), received, received, tribunal_id, filing_id, "submitted",
+                    received, filer_id, True, "{}",
+                )
+            )  # fmt: skip
+            if status != "submitted":
+                actor = adjudicator if status in {"heard", "decided"} and adjudicator else None
+                details = {
+                    "from": "submitted",
+                    "to": status,
+                    "role": "adjudicator" if actor else "clerk",
+                    "reason": None,
+                }
+                batch.events.append(
+                    (
+                        random_uuid(rng), changed, changed, tribunal_id, filing_id, status,
+                        changed, actor or setup.clerk_id, True, json.dumps(details),
+                    )
+                )  # fmt: skip
+        if len(batch.filings) >= BATCH:
+            yield batch
+            batch = Batch()
+    if batch.filings:
+        yield batch
+
+
+async def secondary_indexes(connection: asyncpg.Connection) -> list[tuple[str, str]]:
+    """Return (name, definition) of the loaded tables' indexes that back no constraint."""
+    rows = await connection.fetch(
+        """
+        SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS definition
+        FROM pg_index x
+        JOIN pg_class i ON i.oid = x.indexrelid
+        JOIN pg_class t ON t.oid = x.indrelid
+        WHERE t.relname = ANY($1::text[])
+          AND t.relnamespace = 'public'::regnamespace
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
+        """,
+        list(LOADED_TABLES),
+    )
+    return [(row["name"], row["definition"]) for row in rows]
+
+
+async def bulk_load(dsn: str, setup: Setup, cases: int, seed: int) -> dict[str, float]:
+    """Load the cases; return timings (seconds) and row counts."""
+    now = datetime.now(UTC)
+    connection = await asyncpg.connect(dsn)
+    try:
+        indexes = await secondary_indexes(connection)
+        for name, _definition in indexes:
+            await connection.execute(f'DROP INDEX "{name}"')
+        await connection.execute("SET session_replication_role = replica")
+        rows = {table: 0 for table in LOADED_TABLES}
+        began = time.perf_counter()
+        counters: dict[int, int] = {}
+        batches = generate(setup, cases, seed, now, counters)
+        # The next batch is made in a thread while this one is copied: PostgreSQL's side of the
+        # COPY then overlaps Python's work on the next rows.
+        upcoming = asyncio.create_task(asyncio.to_thread(next, batches, None))
+        while (batch := await upcoming) is not None:
+            upcoming = asyncio.create_task(asyncio.to_thread(next, batches, None))
+            async with connection.transaction():
+                for table, columns, records in (
+                    ("users", USER_COLUMNS, batch.users),
+                    ("filings", FILING_COLUMNS, batch.filings),
+                    ("case_parties", PARTY_COLUMNS, batch.parties),
+                    ("case_events", EVENT_COLUMNS, batch.events),
+                ):
+                    if records:
+                        await connection.copy_records_to_table(
+                            table, records=records, columns=columns
+                        )
+                        rows[table] += len(records)
+            done = rows["filings"]
+            if done % 100_000 < BATCH or done == cases:
+                print(f"  {done:>9,} cases", flush=True)
+        copied = time.perf_counter() - began
+        await connection.execute("SET session_replication_role = origin")
+        await connection.executemany(
+            "INSERT INTO reference_counters (tribunal_id, year, last_number) VALUES ($1, $2, $3)",
+            [(setup.tribunal_id, year, number) for year, number in sorted(counters.items())],
+        )
+        began = time.perf_counter()
+        await connection.execute("SET maintenance_work_mem = '256MB'")
+        for _name, definition in indexes:
+            await connection.execute(definition)
+        indexed = time.perf_counter() - began
+        began = time.perf_counter()
+        # VACUUM too: a steady-state database has been vacuumed (autovacuum vacuums after bulk
+        # inserts), which sets the visibility map that index-only scans read.
+        await connection.execute("VACUUM (ANALYZE)")
+        analysed = time.perf_counter() - began
+    finally:
+        await connection.close()
+    return {
+        "copy": copied,
+        "index": indexed,
+        "analyze": analysed,
+        **{f"rows_{table}": float(count) for table, count in rows.items()},
+    }
+
+
+# -- 2. the app ---------------------------------------------------------------------------------
+
+
+def app_environment(database_url: str, data_dir: Path) -> dict[str, str]:
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith("TRIBUNE_")
+    }
+    environment.update(
+        {
+            "TRIBUNE_ENV": "development",
+            "TRIBUNE_DATA_DIR": str(data_dir),
+            "TRIBUNE_STORAGE_URL": str(data_dir / "documents"),
+            "TRIBUNE_DATABASE_URL": database_url,
+            "TRIBUNE_INLINE_WORKER": "false",  # the web processes only
+            "TRIBUNE_LOG_LEVEL": "WARNING",
+        }
+    )
+    return environment
+
+
+def start_app(environment: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tribune", "serve", "--port", str(port), "--workers", str(workers)],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", server)
+    except BaseException:
+        stop(server)
+        assert server.stderr is not None
+        sys.stderr.write(server.stderr.read().decode(errors="replace")[-4000:])
+        raise
+    return server
+
+
+def start_bare(dsn: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--serve-bare",
+            str(port),
+            dsn,
+            "--workers",
+            str(workers),
+        ],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for(f"http://127.0.0.1:{port}/healthz", server)
+    return server
+
+
+def sign_in(base: str) -> str:
+    """Sign the clerk in; return the Cookie header of the session."""
+    with httpx.Client(base_url=base, timeout=30) as client:
+        form = client.get("/sign-in")
+        match = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        if match is None:
+            raise RuntimeError("no CSRF token on the sign-in page")
+        signed_in = client.post(
+            "/sign-in",
+            data={"email": CLERK_EMAIL, "password": CLERK_PASSWORD, "csrf_token": match[1]},
+        )
+        if signed_in.status_code != 303:
+            raise RuntimeError(f"sign-in failed: {signed_in.status_code}")
+        return "; ".join(f"{cookie.name}={cookie.value}" for cookie in client.cookies.jar)
+
+
+NEXT_LINKS = (
+    re.compile(r'<a\b[^>]*\brel="next"[^>]*\bhref="([^"]+)"'),
+    re.compile(r'<a\b[^>]*\bhref="([^"]+)"[^>]*\brel="next"'),
+    re.compile(r'<a\b[^>]*\bhref="([^"]*[?&](?:amp;)?after=[^"]*)"'),
+)
+
+
+def next_link(page: str) -> str | None:
+    for pattern in NEXT_LINKS:
+        match = pattern.search(page)
+        if match:
+            return html.unescape(match[1])
+    return None
+
+
+def page_url(base: str, first: str, pages: int, per_page: int, cookie: str) -> tuple[str, int]:
+    """Follow "next" links from ``first`` towards page ``pages`` of ``per_page`` rows; return the
+    URL of that page (or of the last, if fewer) and its number.
+
+    A keyset cursor names the last row seen, not a page number: the walk takes as many rows a
+    step as divide the rows before the page, up to 200 (for page 1000 of 50 rows: 150, three
+    times fewer requests), and the page's URL is the last "next" link with per_page set back.
+    """
+    before = (pages - 1) * per_page
+    step = max([size for size in range(10, 201) if before % size == 0] or [per_page])
+    url, seen = str(httpx.URL(first).copy_set_param("per_page", step)), 0
+    began = time.perf_counter()
+    with httpx.Client(base_url=base, headers={"Cookie": cookie}, timeout=120) as client:
+        while seen < before:
+            response = client.get(url)
+            if response.status_code != 200:
+                raise RuntimeError(f"{url} answered {response.status_code}")
+            link = next_link(response.text)
+            if link is None:
+                break
+            url = link if link.startswith("/") else str(httpx.URL(url).join(link))
+            seen += step
+            if (seen // step) % 50 == 0:
+                print(
+                    f"  {seen // per_page + 1} pages in, {time.perf_counter() - began:.0f} s",
+                    flush=True,
+                )
+    return str(httpx.URL(url).copy_set_param("per_page", per_page)), seen // per_page + 1
+
+
+def check_page(base: str, url: str, cookie: str) -> tuple[int, str]:
+    response = httpx.get(base + url, headers={"Cookie": cookie}, timeout=60)
+    return response.status_code, response.text
+
+
+# -- 3. the bare comparison app -----------------------------------------------------------------
+
+BARE_QUERY = """
+    SELECT f.reference, f.answers -> 'about_you' ->> 'full_name' AS name, f.status,
+           f.submitted_at
+    FROM filings f
+    WHERE f.tribunal_id = (SELECT id FROM tribunals WHERE slug = $1)
+      AND f.submitted_at IS NOT NULL
+    ORDER BY f.submitted_at DESC, f.id DESC
+    LIMIT 50
+"""
+BARE_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Docket – {{ tribunal }}</title></head>
+<body>
+<main>
+<h1>Docket</h1>
+<table class="govuk-table">
+<thead><tr><th scope="col">Reference</th><th scope="col">Claimant</th>
+<th scope="col">Status</th><th scope="col">Received</th></tr></thead>
+<tbody>
+{% for case in cases %}<tr>
+<td><a href="/{{ tribunal }}/staff/cases/{{ case.reference }}">{{ case.reference }}</a></td>
+<td>{{ case.name }}</td><td>{{ case.status | capitalize }}</td>
+<td>{{ case.submitted_at.strftime("%-d %B %Y") }}</td>
+</tr>{% endfor %}
+</tbody>
+</table>
+</main>
+</body>
+</html>
+"""
+
+
+def bare_app() -> Any:
+    """The bare app (a uvicorn factory): one query, one template; the DSN from the environment."""
+    import jinja2
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import HTMLResponse, PlainTextResponse
+    from starlette.routing import Route
+
+    template = jinja2.Environment(autoescape=True).from_string(BARE_TEMPLATE)
+    pools: list[asyncpg.Pool] = []
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        pools.append(await asyncpg.create_pool(os.environ[BARE_DSN_VARIABLE], max_size=10))
+        yield
+        await pools[0].close()
+
+    async def docket(request: Request) -> HTMLResponse:
+        async with pools[0].acquire() as connection:
+            cases = await connection.fetch(BARE_QUERY, TRIBUNAL_SLUG)
+        return HTMLResponse(template.render(tribunal=TRIBUNAL_SLUG, cases=cases))
+
+    async def healthz(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    return Starlette(
+        routes=[Route("/", docket), Route("/healthz", healthz)],
+        lifespan=lifespan,
+    )
+
+
+def serve_bare(port: int, dsn: str, workers: int) -> int:
+    import uvicorn
+
+    os.environ[BARE_DSN_VARIABLE] = dsn
+    uvicorn.run(
+        "infra.bench.docket:bare_app",
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_level="warning",
+        app_dir=str(PROJECT_ROOT),
+    )
+    return 0
+
+
+# -- 4. the load --------------------------------------------------------------------------------
+
+WRK_SCRIPT = """
+done = function(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.status + summary.errors.timeout
+  io.write(string.format("TRIBUNE-BENCH %d %d %d %.1f %.1f %.1f\\n",
+    summary.requests, summary.duration, errors,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
+"""
+
+
+def run_wrk(url: str, cookie: str, connections: int, duration: float, workdir: Path) -> Measure:
+    script = workdir / "report.lua"
+    script.write_text(WRK_SCRIPT)
+    threads = max(1, min(connections, cores()))
+    output = subprocess.run(
+        [
+            WRK,
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{max(1, round(duration))}s",
+            "--timeout",
+            "30s",
+            "-H",
+            f"Cookie: {cookie}",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    match = re.search(r"TRIBUNE-BENCH (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+)", output)
+    if match is None:
+        raise RuntimeError(f"no report from wrk:\n{output}")
+    requests, microseconds, errors = int(match[1]), int(match[2]), int(match[3])
+    p50, p95, p99 = (float(match[i]) / 1000 for i in (4, 5, 6))
+    return Measure("", url, requests / (microseconds / 1e6), p50, p95, p99, requests, errors)
+
+
+async def _load(url: str, cookie: str, connections: int, duration: float) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(headers={"Cookie": cookie}, limits=limits, timeout=30) as client:
+        began = time.perf_counter()
+        deadline = began + duration
+
+        async def user() -> None:
+            nonlocal errors
+            while time.perf_counter() < deadline:
+                sent = time.perf_counter()
+                try:
+                    response = await client.get(url)
+                    if response.status_code >= 400:
+                        errors += 1
+                except httpx.HTTPError:
+                    errors += 1
+                latencies.append(time.perf_counter() - sent)
+
+        await asyncio.gather(*(user() for _ in range(connections)))
+        seconds = time.perf_counter() - began
+    ordered = sorted(latencies) or [0.0]
+
+    def percentile(share: float) -> float:
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
+
+    return {
+        "requests": len(latencies),
+        "seconds": seconds,
+        "errors": errors,
+        "p50": percentile(0.50),
+        "p95": percentile(0.95),
+        "p99": percentile(0.99),
+    }
+
+
+def run_httpx(url: str, cookie: str, connections: int, duration: float) -> Measure:
+    """The stand-in for wrk: an asyncio httpx load generator in its own process."""
+    output = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--load-url",
+            url,
+            "--cookie",
+            cookie,
+            "--connections",
+            str(connections),
+            "--duration",
+            str(duration),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    report = json.loads(output.strip().splitlines()[-1])
+    return Measure(
+        "",
+        url,
+        report["requests"] / report["seconds"],
+        report["p50"],
+        report["p95"],
+        report["p99"],
+        report["requests"],
+        report["errors"],
+    )
+
+
+def measure(
+    name: str, url: str, cookie: str, arguments: argparse.Namespace, workdir: Path
+) -> Measure:
+    def run(duration: float) -> Measure:
+        if use_wrk(arguments):
+            return run_wrk(url, cookie, arguments.connections, duration, workdir)
+        return run_httpx(url, cookie, arguments.connections, duration)
+
+    print(f"{name} ...", end=" ", flush=True)
+    if arguments.warm_up > 0:
+        run(arguments.warm_up)
+    result = run(arguments.duration)
+    result.name = name
+    print(f"{result.requests_per_second:.0f} req/s, p95 {result.p95:.1f} ms", flush=True)
+    return result
+
+
+# -- the run ------------------------------------------------------------------------------------
+
+
+def use_wrk(arguments: argparse.Namespace) -> bool:
+    return Path(WRK).exists() and not arguments.httpx
+
+
+def print_table(results: Sequence[Measure], arguments: argparse.Namespace) -> None:
+    print()
+    print(
+        f"{'case':<22} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+        f"{'requests':>9} {'errors':>7}  note"
+    )
+    for r in results:
+        print(
+            f"{r.name:<22} {r.requests_per_second:>8.1f} {r.p50:>8.1f} {r.p95:>8.1f} "
+            f"{r.p99:>8.1f} {r.requests:>9} {r.errors:>7}  {r.note}"
+        )
+    tool = "wrk" if use_wrk(arguments) else "the httpx stand-in (for wrk: apt-get install -y wrk)"
+    print(f"(load: {tool}; latencies in milliseconds)")
+
+
+def check_targets(results: dict[str, Measure], missing: list[str]) -> list[str]:
+    misses = list(missing)
+    bare, first = results.get("bare page"), results.get("docket first page")
+    keyset, search = results.get("docket page by keyset"), results.get("docket name search")
+    for result in results.values():
+        if result.errors:
+            misses.append(f"{result.name}: {result.errors} failed requests")
+    if bare and first:
+        ratio = first.requests_per_second / bare.requests_per_second
+        print(
+            f"docket first page / bare page throughput: {ratio:.2f} "
+            f"(target at least {THROUGHPUT_TARGET})"
+        )
+        if ratio < THROUGHPUT_TARGET:
+            misses.append(f"the docket's first page serves {ratio:.2f} of the bare page's req/s")
+    if first and keyset:
+        ratio = keyset.p95 / first.p95
+        print(f"keyset page / first page p95: {ratio:.2f} (target at most {KEYSET_TARGET})")
+        if ratio > KEYSET_TARGET:
+            misses.append(f"{keyset.note or 'the keyset page'}: p95 {ratio:.2f} of page 1's")
+    if first and search:
+        ratio = search.p95 / first.p95
+        print(f"search / first page p95: {ratio:.2f} (target at most {SEARCH_TARGET})")
+        if ratio > SEARCH_TARGET:
+            misses.append(f"the name search's p95 is {ratio:.2f} times page 1's")
+    return misses
+
+
+async def prepare(arguments: argparse.Namespace, database_url: str, dsn: str) -> None:
+    print(f"creating the database {arguments.database}", flush=True)
+    await create_database(arguments.admin_url, arguments.database)
+    migrate(app_environment(database_url, Path(tempfile.gettempdir())))
+    setup = await set_up(database_url, arguments.adjudicators)
+    print(f"loading {arguments.cases:,} cases", flush=True)
+    began = time.perf_counter()
+    load = await bulk_load(dsn, setup, arguments.cases, arguments.seed)
+    total = time.perf_counter() - began
+    rows = sum(value for key, value in load.items() if key.startswith("rows_"))
+    counts = ", ".join(
+        f"{int(value):,} {key.removeprefix('rows_')}"
+        for key, value in load.items()
+        if key.startswith("rows_")
+    )
+    print(
+        f"loaded {counts} in {total:.1f} s ({rows / total:,.0f} rows/s, "
+        f"{arguments.cases / total:,.0f} cases/s): generating and COPY {load['copy']:.1f} s "
+        f"({rows / load['copy']:,.0f} rows/s), indexes {load['index']:.1f} s, "
+        f"VACUUM ANALYZE {load['analyze']:.1f} s",
+        flush=True,
+    )
+
+
+def benchmark(arguments: argparse.Namespace, database_url: str, dsn: str, workdir: Path) -> int:
+    app = bare = None
+    try:
+        app_port, bare_port = free_port(), free_port()
+        base = f"http://127.0.0.1:{app_port}"
+        print(f"starting the app ({arguments.workers} workers) and the bare app", flush=True)
+        app = start_app(app_environment(database_url, workdir), app_port, arguments.workers)
+        bare = start_bare(dsn, bare_port, arguments.workers)
+        cookie = sign_in(base)
+        docket = arguments.docket_path
+        per_page = f"per_page={arguments.per_page}"
+        cases: list[tuple[str, str, str]] = [
+            ("bare page", f"http://127.0.0.1:{bare_port}/", ""),
+            ("docket first page", f"{docket}?{per_page}", ""),
+        ]
+        missing: list[str] = []
+        status, _text = check_page(base, cases[1][1], cookie)
+        if status != 200:
+            missing.append(f"{docket} answered {status}: the docket cases were not measured")
+            cases = cases[:1]
+        else:
+            print(f"following the docket's next links to page {arguments.pages}", flush=True)
+            url, reached = page_url(base, cases[1][1], arguments.pages, arguments.per_page, cookie)
+            note = f"page {reached}"
+            if reached < arguments.pages:
+                note += f" (the docket has fewer than {arguments.pages})"
+                print(f"  the docket is shorter: measuring page {reached}", flush=True)
+            cases += [
+                ("docket page by keyset", url, note),
+                ("docket name search", f"{docket}?q={SEARCH_NAME.lower()}&{per_page}", ""),
+                ("docket filtered", f"{docket}?status=accepted&language=fr&{per_page}", ""),
+            ]
+        results: dict[str, Measure] = {}
+        for name, url, note in cases:
+            full = url if url.startswith("http") else base + url
+            if name != "bare page":
+                status, _text = check_page(base, url, cookie)
+                if status != 200:
+                    missing.append(f"{name}: {url} answered {status}")
+                    continue
+            result = measure(name, full, cookie, arguments, workdir)
+            result.note = note or url.removeprefix(base)
+            results[name] = result
+        print_table(list(results.values()), arguments)
+        misses = check_targets(results, missing)
+        for miss in misses:
+            print(f"target missed: {miss}")
+        if not misses:
+            print("targets met")
+        return 1 if misses else 0
+    finally:
+        for process in (app, bare):
+            if process is not None:
+                stop(process)
+                if process.stderr is not None:
+                    process.stderr.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument(
+        "--admin-url",
+        default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres",
+        help="a PostgreSQL URL whose role may create databases (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--database", default="tribune_bench_docket", help="the database (default: %(default)s)"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the database at the end")
+    parser.add_argument(
+        "--skip-load",
+        action="store_true",
+        help="measure a database kept by an earlier run (--keep) instead of making one",
+    )
+    parser.add_argument(
+        "--cases", type=int, default=1_000_000, help="cases to load (default: %(default)s)"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="random seed (default: %(default)s)")
+    parser.add_argument(
+        "--adjudicators", type=int, default=12, help="adjudicators (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=cores(),
+        help="server processes for each app (default: the cores available, %(default)s)",
+    )
+    parser.add_argument(
+        "--connections", type=int, default=16, help="concurrent connections (default: 16)"
+    )
+    parser.add_argument(
+        "--duration", type=float, default=15, help="seconds per case (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--warm-up", type=float, default=2, help="unmeasured seconds first (default: 2)"
+    )
+    parser.add_argument(
+        "--pages", type=int, default=1000, help="the docket page measured by keyset (default: 1000)"
+    )
+    parser.add_argument(
+        "--per-page", type=int, default=50, help="docket rows per page, 10..200 (default: 50)"
+    )
+    parser.add_argument(
+        "--docket-path",
+        default=f"/{TRIBUNAL_SLUG}/staff/docket",
+        help="the docket page's path (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--httpx",
+        action="store_true",
+        help="measure with the built-in httpx load generator even if wrk is installed",
+    )
+    parser.add_argument("--serve-bare", nargs=2, metavar=("PORT", "DSN"), help=argparse.SUPPRESS)
+    parser.add_argument("--load-url", help=argparse.SUPPRESS)
+    parser.add_argument("--cookie", default="", help=argparse.SUPPRESS)
+    arguments = parser.parse_args(argv)
+
+    if arguments.serve_bare:
+        return serve_bare(int(arguments.serve_bare[0]), arguments.serve_bare[1], arguments.workers)
+    if arguments.load_url:
+        report = asyncio.run(
+            _load(arguments.load_url, arguments.cookie, arguments.connections, arguments.duration)
+        )
+        print(json.dumps(report))
+        return 0
+    if arguments.cases < 1 or arguments.workers < 1 or arguments.connections < 1:
+        parser.error("--cases, --workers and --connections must be at least 1")
+    if not 10 <= arguments.per_page <= 200 or arguments.pages < 1:
+        parser.error("--per-page is 10..200 and --pages at least 1")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", arguments.database):
+        parser.error("--database: lower-case letters, digits and underscores")
+    if not Path(WRK).exists() and not arguments.httpx:
+        print(f"{WRK} is missing: install it with `apt-get install -y wrk`.")
+        print("Measuring with a small httpx load generator instead (its own ceiling is lower).")
+
+    database_url = sqlalchemy_url(arguments.admin_url, arguments.database)
+    dsn = asyncpg_dsn(arguments.admin_url, arguments.database)
+    workdir = Path(tempfile.mkdtemp(prefix="tribune-bench-docket-"))
+    try:
+        if not arguments.skip_load:
+            asyncio.run(prepare(arguments, database_url, dsn))
+        return benchmark(arguments, database_url, dsn, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        if not arguments.keep and not arguments.skip_load:
+            asyncio.run(drop_database(arguments.admin_url, arguments.database))
+            print(f"dropped the database {arguments.database}")
+        elif arguments.keep:
+            print(f"kept the database {arguments.database} (clerk: {CLERK_EMAIL})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
