@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute
 from accounts.middleware import signed_in_user
 from accounts.models import User
 from filings import lifecycle, services
+from filings import parties as parties_service
 from filings.lifecycle import STAFF_ACTORS, Actor, TransitionRefused
 from filings.models import (
     CaseNote,
@@ -28,7 +29,7 @@ from filings.models import (
 )
 from filings.routes import _sections
 from tribunals.models import Membership, Role, Tribunal
-from tribunals.permissions import Permission
+from tribunals.permissions import Permission, permissions_of
 from tribunals.tenancy import current_roles, current_tribunal, tenant_page
 from tribune import audit
 from tribune.forms import Form
@@ -273,6 +274,12 @@ async def _staff_page(
         "may_assign": bool(roles & ASSIGNERS),
         "assign_form": assign_form,
         "messages": await messages_of(db, filing),
+        "responses": {
+            party_id: (response, parties_service.response_rows(version, response))
+            for party_id, response in (await parties_service.responses_of(db, filing)).items()
+        },
+        "may_add_respondent": Permission.REGISTRY_WORK in permissions_of(roles)
+        and filing.status in parties_service.RESPONDENT_STATES,
         "transitions": lifecycle.allowed_transitions(filing, actors),
         "transition_form": transition_form or Form(),
         "error_form": _merged(note_form, assign_form, transition_form),

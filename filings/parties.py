@@ -37,7 +37,12 @@ from filings.models import (
     FilingStatus,
     PartyRole,
 )
-from filings.questions import CaseTypeDefinition, DefinitionError, parse_definition
+from filings.questions import (
+    CaseTypeDefinition,
+    DefinitionError,
+    display_answer,
+    parse_definition,
+)
 from tribunals.models import Tribunal
 from tribune import audit, mail
 from tribune.audit import AuditEvent
@@ -444,6 +449,26 @@ def response_definition(version: CaseTypeVersion) -> CaseTypeDefinition:
         )
     except DefinitionError:
         return CaseTypeDefinition()
+
+
+async def responses_of(db: AsyncSession, filing: Filing) -> dict[uuid.UUID, CaseResponse]:
+    """Return the case's filed responses by respondent party id (one query)."""
+    rows = await db.execute(
+        select(CaseResponse).where(
+            CaseResponse.filing_id == filing.id, CaseResponse.tribunal_id == filing.tribunal_id
+        )
+    )
+    return {response.party_id: response for response in rows.scalars()}
+
+
+def response_rows(version: CaseTypeVersion, response: CaseResponse) -> list[tuple[str, str]]:
+    """Return a response's answers as (question, answer) pairs in the current language."""
+    answers = response.answers or {}
+    return [
+        (question.label.current(), display_answer(question, answers[question.key]))
+        for question in response_definition(version).questions
+        if question.key in answers
+    ]
 
 
 async def response_of(db: AsyncSession, party: CaseParty) -> CaseResponse | None:

@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute
 
 from accounts.middleware import require_user, signed_in_user
 from filings import forms, lifecycle, services
+from filings import parties as party_services
 from filings.documents import (
     FileKind,
     Problem,
@@ -27,7 +28,7 @@ from filings.documents import (
     inspect,
     normalise_filename,
 )
-from filings.models import CaseTypeVersion, Document, Filing, FilingStatus
+from filings.models import CaseTypeVersion, Document, Filing, FilingStatus, PartyRole
 from filings.questions import (
     CaseTypeDefinition,
     answers_form,
@@ -172,7 +173,8 @@ async def step(request: Request) -> Response:
     context["returning"] = returning
     if request.method == "GET":
         context["form"] = forms.form_for(filing.answers.get(name))
-        if name == "about_you" and not filing.answers.get(name):
+        # Prefilled from the account, unless a clerk is entering someone else's paper filing.
+        if name == "about_you" and not filing.answers.get(name) and not filing.entered_by_id:
             user = signed_in_user(request)
             context["form"] = Form(
                 {
@@ -704,10 +706,30 @@ async def case_page(request: Request) -> Response:
         if transition.name in PARTY_TRANSITIONS
     ]
     return_event = next((e for e in reversed(events) if e.kind == "returned"), None)
+    is_open = filing.status in lifecycle.OPEN_STATES
+    claimant = lifecycle.Actor.CLAIMANT in actors
+    responding = party_services.responding_party(user, parties)
+    may_respond = (
+        is_open
+        and responding is not None
+        and await party_services.response_of(db, responding) is None
+    )
+    claimant_ids = {party.id for party in parties if party.role is PartyRole.CLAIMANT}
     return render(
         request,
         "filings/case.html",
         {
+            # The claimant manages who represents them; a respondent files their response.
+            "representatives": [
+                party
+                for party in parties
+                if party.role is PartyRole.REPRESENTATIVE and party.represents_id in claimant_ids
+            ]
+            if claimant
+            else [],
+            "may_manage_representatives": claimant and is_open,
+            "may_respond": may_respond,
+            "show_access": tribunal.show_access_to_parties and filing.filer_id == user.id,
             "filing": filing,
             "version": version,
             "status_label": lifecycle.STATUS_LABELS[filing.status],

@@ -48,6 +48,11 @@ async def enter_paper_filing(
         "email": email,
         "case_language": "fr",
     }
+    # The person's details come from the paper form, not from the clerk's account.
+    blank = await client.get(f"{base}/about_you")
+    assert blank.status_code == 200
+    assert 'name="full_name" type="text" value=""' in blank.text
+    assert 'name="email" type="email" value=""' in blank.text
     for step, data in [
         ("eligibility", {"eligible": "yes"}),
         ("about_you", about_you),

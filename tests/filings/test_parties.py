@@ -299,6 +299,8 @@ async def test_a_joined_respondent_files_one_response(
     await as_user(client, respondent)
     assert (await client.get(page)).status_code == 404  # not joined yet
     assert (await join(client, tribunal, filing.reference or "", code)).status_code == 303
+    case_page = await client.get(f"/{tribunal.slug}/cases/{filing.id}")
+    assert f'href="{page}"' in case_page.text  # "Respond to the case"
     form = await client.get(page)
     assert form.status_code == 200
     assert "Do you agree with the claim?" in form.text
@@ -314,6 +316,7 @@ async def test_a_joined_respondent_files_one_response(
     ).scalar_one()
     assert saved.answers == {"agrees": False, "reasons": "It was paid."}
     assert saved.submitted_at is not None
+    assert f'href="{page}"' not in (await client.get(f"/{tribunal.slug}/cases/{filing.id}")).text
     await db.refresh(filing)
     assert filing.due_on is None
     assert filing.due_from is None
@@ -327,6 +330,12 @@ async def test_a_joined_respondent_files_one_response(
     assert "already filed" in second.text
     await db.refresh(saved)
     assert saved.answers["reasons"] == "It was paid."
+
+    # The registry reads the response on the staff case page.
+    await as_user(client, await make_staff(db, tribunal, Role.CLERK))
+    staff_page = await client.get(f"/{tribunal.slug}/staff/cases/{filing.id}")
+    assert "Do you agree with the claim?" in staff_page.text
+    assert "It was paid." in staff_page.text
 
 
 # -- representatives ------------------------------------------------------------------------
@@ -355,6 +364,9 @@ async def test_the_claimant_invites_their_representative_then_withdraws_them(
     assert (await post_form(client, f"{other_base}/withdraw", {})).status_code == 404
 
     await as_user(client, claimant)
+    case_page = await client.get(f"/{tribunal.slug}/cases/{filing.id}")
+    assert f'action="{base}/invite"' in case_page.text
+    assert f'href="{base}/withdraw"' in case_page.text
     invited = await post_form(client, f"{base}/invite", {})
     assert invited.status_code == 303
     message = await last_message(db, representative.email)
