@@ -1,15 +1,29 @@
-"""Demo case types: two realistic kinds of case for each demo tribunal."""
+"""Demo data: two realistic kinds of case for each demo tribunal, and a few cases."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from filings.models import CaseType
-from filings.services import create_case_type
+from accounts.models import User
+from accounts.services import ensure_user
+from filings.deadlines import add_business_days
+from filings.models import CaseEvent, CaseType, CaseTypeVersion, DueFrom, Filing, FilingStatus
+from filings.services import (
+    add_event,
+    add_filing_parties,
+    create_case_type,
+    format_reference,
+    next_case_number,
+    published_versions,
+    search_text_of,
+)
+from tribunals.models import Tribunal
 from tribunals.services import tribunal_by_slug
+from tribune.db import utcnow
 
 
 def _text(en: str, fr: str) -> dict[str, str]:
@@ -314,3 +328,147 @@ async def load_demo_case_types(db: AsyncSession) -> int:
             await create_case_type(db, tribunal, **spec, publish=True)
             created += 1
     return created
+
+
+# Demo claimants, with accounts (password: the demo password) so each view can be tried.
+DEMO_CLAIMANTS = [
+    ("claimant@example.org", "Sam Claimant", "en"),
+    ("marie.tremblay@example.org", "Marie Tremblay", "fr"),
+    ("david.chen@example.org", "David Chen", "en"),
+    ("amina.diallo@example.org", "Amina Diallo", "fr"),
+    ("john.macdonald@example.org", "John MacDonald", "en"),
+]
+# (claimant index, status, representative or None, days ago received)
+DEMO_CASES: list[tuple[int, FilingStatus, str | None, int]] = [
+    (0, FilingStatus.SUBMITTED, None, 1),
+    (1, FilingStatus.SUBMITTED, "Isabelle Gagnon", 2),
+    (2, FilingStatus.RETURNED, None, 9),
+    (3, FilingStatus.ACCEPTED, "Paul Okafor", 20),
+    (4, FilingStatus.ACCEPTED, None, 26),
+    (0, FilingStatus.SCHEDULED, None, 45),
+    (2, FilingStatus.WITHDRAWN, None, 60),
+]
+
+
+async def load_demo_cases(db: AsyncSession, password: str) -> int:
+    """Give each demo tribunal a few cases in different states, once; return how many."""
+    created = 0
+    claimants = [
+        await ensure_user(db, email=email, name=name, password=password, language=language)
+        for email, name, language in DEMO_CLAIMANTS
+    ]
+    for slug in DEMO_CASE_TYPES:
+        tribunal = await tribunal_by_slug(db, slug)
+        if tribunal is None:
+            continue
+        has_cases = await db.execute(select(Filing.id).where(Filing.tribunal_id == tribunal.id))
+        if has_cases.first() is not None:
+            continue
+        version = (await published_versions(db, tribunal.id))[0]
+        for index, status, representative, days_ago in DEMO_CASES:
+            await _demo_case(
+                db,
+                tribunal,
+                version,
+                claimants[index],
+                status,
+                representative,
+                utcnow() - timedelta(days=days_ago),
+                await next_case_number(db, tribunal.id, utcnow().year),
+            )
+            created += 1
+    return created
+
+
+async def _demo_case(
+    db: AsyncSession,
+    tribunal: Tribunal,
+    version: CaseTypeVersion,
+    claimant: User,
+    status: FilingStatus,
+    representative: str | None,
+    received: datetime,
+    number: int,
+) -> Filing:
+    answers: dict[str, Any] = {
+        "eligibility": {"eligible": True},
+        "about_you": {
+            "full_name": claimant.name,
+            "email": claimant.email,
+            "phone": "416 555 0199",
+            "address_line1": "100 Queen Street West",
+            "address_line2": "",
+            "city": "Toronto",
+            "province": "ON",
+            "postal_code": "M5H 2N2",
+            "case_language": claimant.language,
+            "hearing_language": claimant.language,
+            "contact_method": "email",
+        },
+        "representative": {"has_representative": False},
+        "accessibility": {
+            "needs_interpreter": False,
+            "interpreter_language": "",
+            "sign_language": "none",
+            "other_needs": "",
+        },
+        "questions": {},
+        "declaration": {"declared": True},
+    }
+    if representative:
+        answers["representative"] = {
+            "has_representative": True,
+            "representative_name": representative,
+            "representative_firm": "Community Legal Clinic",
+            "representative_licence": "P" + str(number).zfill(5),
+            "representative_email": representative.lower().replace(" ", ".") + "@example.org",
+            "representative_phone": "",
+            "representative_consent": True,
+        }
+    filing = Filing(
+        tribunal_id=tribunal.id,
+        case_type_version_id=version.id,
+        filer_id=claimant.id,
+        answers=answers,
+        last_step="declaration",
+        status=status,
+        submitted_at=received,
+        status_changed_at=received,
+        touched_at=received,
+        language=claimant.language,
+        reference=format_reference(tribunal.reference_prefix, received.year, number),
+    )
+    db.add(filing)
+    await db.flush()  # the case's rows below refer to it
+    parties = add_filing_parties(db, filing, claimant, received)
+    filing.search_text = search_text_of(filing, parties)
+    add_event(db, filing, "submitted", actor_id=claimant.id, occurred_at=received)
+    later = received + timedelta(days=2)
+    if status is FilingStatus.RETURNED:
+        filing.due_on = add_business_days(
+            later.date(), tribunal.completion_business_days, tribunal.province
+        )
+        filing.due_from, filing.due_for = DueFrom.CLAIMANT, "completion"
+        db.add(
+            CaseEvent(
+                tribunal_id=tribunal.id,
+                filing_id=filing.id,
+                kind="returned",
+                occurred_at=later,
+                visible_to_parties=True,
+                details={
+                    "from": "submitted",
+                    "to": "returned",
+                    "role": "clerk",
+                    "reason": "The copy of the decision is missing its second page. "
+                    "Please add the whole decision.",
+                },
+            )
+        )
+    if status in (FilingStatus.ACCEPTED, FilingStatus.SCHEDULED):
+        add_event(db, filing, "accepted", actor_id=None, occurred_at=later, role="clerk")
+    if status is FilingStatus.SCHEDULED:
+        add_event(db, filing, "scheduled", actor_id=None, occurred_at=later + timedelta(days=5))
+    if status is FilingStatus.WITHDRAWN:
+        add_event(db, filing, "withdrawn", actor_id=claimant.id, occurred_at=later, to="withdrawn")
+    return filing

@@ -233,7 +233,7 @@ async def filings_of(db: AsyncSession, filer_id: uuid.UUID) -> list[FilingSummar
     return [FilingSummary(filing, tribunal, version) for filing, tribunal, version in rows]
 
 
-async def _next_case_number(db: AsyncSession, tribunal_id: uuid.UUID, year: int) -> int:
+async def next_case_number(db: AsyncSession, tribunal_id: uuid.UUID, year: int) -> int:
     """Return the next case number of the year, taken in the caller's transaction.
 
     The counter row stays locked until the transaction ends, and a rolled-back
@@ -283,7 +283,7 @@ async def submit(
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise AlreadySubmittedError
     year = now.astimezone(ZoneInfo(tribunal.time_zone)).year
-    number = await _next_case_number(db, tribunal.id, year)
+    number = await next_case_number(db, tribunal.id, year)
     reference = format_reference(tribunal.reference_prefix, year, number)
     await db.execute(
         update(Filing)

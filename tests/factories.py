@@ -234,8 +234,9 @@ async def make_case(
         language=language,
     )
     db.add(filing)
+    await db.flush()  # the case's rows below refer to it
     year = now.year
-    number = await filing_services._next_case_number(db, tribunal.id, year)
+    number = await filing_services.next_case_number(db, tribunal.id, year)
     filing.reference = filing_services.format_reference(tribunal.reference_prefix, year, number)
     parties = filing_services.add_filing_parties(db, filing, filer, now)
     filing.search_text = filing_services.search_text_of(filing, parties)

@@ -110,6 +110,7 @@ def describe_demo() -> str:
     lines += [
         f"  {email:<28} {role.value:<12} /{slug}/staff" for slug, role, email, _n, _l in DEMO_STAFF
     ]
+    lines += [f"  {'claimant@example.org':<28} {'claimant':<12} /my-cases"]
     return "\n".join(lines)
 
 

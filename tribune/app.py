@@ -210,14 +210,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _load_demo_data(settings: Settings) -> int:
-    async def load(db: AsyncSession) -> tuple[bool, int]:
+    async def load(db: AsyncSession) -> tuple[bool, int, int]:
         created = await tribunal_commands.load_demo_data(db)
         await db.flush()
-        return created, await filing_commands.load_demo_case_types(db)
+        case_types = await filing_commands.load_demo_case_types(db)
+        await db.flush()
+        cases = await filing_commands.load_demo_cases(db, tribunal_commands.DEMO_PASSWORD)
+        return created, case_types, cases
 
-    tribunals_created, case_types_created = await _runner(settings)(load)
+    tribunals_created, case_types_created, cases_created = await _runner(settings)(load)
     print("demo data loaded" if tribunals_created else "demo data already present")
-    print(f"demo case types created: {case_types_created}")
+    print(f"demo case types created: {case_types_created}; demo cases created: {cases_created}")
     print(tribunal_commands.describe_demo())
     return 0
 

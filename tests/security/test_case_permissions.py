@@ -109,8 +109,8 @@ GET_MATRIX: dict[str, dict[str, int]] = {
     "/{tribunal}/claim": rule(SIGNED_IN),
 }
 
-# Who must not reach each form (POST), and what they get; the others are not posted here
-# (their own tests cover what a successful post does).
+# Who must not reach each form (POST), and what they get. A 200 here means "may post": those
+# people are not posted as (their own tests cover what a successful post does).
 POST_REFUSED: dict[str, dict[str, int]] = {
     "/{tribunal}/staff/cases/{filing_id}/notes": rule(STAFF),
     # An adjudicator reaches it and is refused with a 409 (the registry assigns).
@@ -167,7 +167,7 @@ class Scene:
     people: dict[str, User | None]
     adjudicator_id: uuid.UUID
 
-    def url(self, path: str, method: str = "GET") -> str:
+    def url(self, path: str) -> str:
         staff = path.startswith("/{tribunal}/staff/")
         values = {
             "tribunal": self.tribunal.slug,
@@ -416,7 +416,7 @@ async def test_forms_refuse_whoever_must_not_reach_them_and_change_nothing(
             continue
         before = await snapshot(db, scene)
         response = await client.post(
-            scene.url(path, "POST"), data={**forms.get(path, {}), "csrf_token": token}
+            scene.url(path), data={**forms.get(path, {}), "csrf_token": token}
         )
         problem = check(response, expected, f"POST {path} as {person}")
         if problem:
@@ -459,7 +459,7 @@ async def test_another_tribunals_staff_cannot_reach_a_case_through_their_own_tri
         if "{" not in path.removeprefix("/{tribunal}"):
             continue
         before = await snapshot(db, scene)
-        url = scene.url(path, "POST").replace(a_slug, b_slug, 1)
+        url = scene.url(path).replace(a_slug, b_slug, 1)
         response = await client.post(url, data={**forms.get(path, {}), "csrf_token": token})
         problem = check(response, 404, f"POST {url}")
         if problem:
@@ -504,3 +504,30 @@ async def test_a_former_clerk_no_longer_reaches_the_paper_filing_they_entered(
         )
     }
     assert got == dict.fromkeys(got, 404)
+
+
+# -- bad addresses -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("person", ["admin", "claimant"])
+@pytest.mark.parametrize("bad", ["not-an-id", "random id"])
+async def test_a_bad_or_unknown_id_is_not_found_never_an_error(
+    client: httpx.AsyncClient, db: AsyncSession, scene: Scene, person: str, bad: str
+) -> None:
+    user = scene.people[person]
+    assert user is not None
+    if person == "admin":  # every staff permission at once
+        db.add(Membership(tribunal_id=scene.tribunal.id, user_id=user.id, role=Role.CLERK))
+        await db.commit()
+    await sign_in(client, user.email)
+    wrong = []
+    for path in GET_MATRIX:
+        if "{" not in path.removeprefix("/{tribunal}"):
+            continue
+        for name in re.findall(r"\{(\w+)\}", path.removeprefix("/{tribunal}")):
+            value = "not-an-id" if bad == "not-an-id" else str(uuid.uuid4())
+            url = scene.url(path.replace("{" + name + "}", value))
+            problem = check(await client.get(url), 404, f"GET {url}")
+            if problem:
+                wrong.append(problem)
+    assert wrong == []
