@@ -381,7 +381,11 @@ async def case_access(request: Request) -> Response:
     found = await services.filing_of(
         db, tribunal.id, _uuid(request.path_params["filing_id"]), signed_in_user(request).id
     )
-    if found is None or not found[0].status.is_case:
+    if (
+        found is None
+        or not found[0].status.is_case
+        or not services.holds_filing(found[0], signed_in_user(request).id, current_roles(request))
+    ):
         raise HTTPException(status_code=404)
     filing, version = found
     rows = await db.execute(

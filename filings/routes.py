@@ -117,7 +117,9 @@ async def _own_filing(request: Request) -> tuple[Filing, CaseTypeVersion]:
         _uuid(request.path_params["filing_id"]),
         signed_in_user(request).id,
     )
-    if found is None:
+    if found is None or not services.holds_filing(
+        found[0], signed_in_user(request).id, current_roles(request)
+    ):
         raise HTTPException(status_code=404)
     return found
 
@@ -685,7 +687,8 @@ async def case_page(request: Request) -> Response:
     filing, version = found
     parties = await lifecycle.parties_of(db, filing)
     actors = lifecycle.actors_for(filing, user, set(), parties) - lifecycle.STAFF_ACTORS
-    if not actors and filing.filer_id != user.id:
+    holds = services.holds_filing(filing, user.id, current_roles(request))
+    if not actors and not holds:
         raise HTTPException(status_code=404)
     if filing.status is FilingStatus.DRAFT:
         return redirect(f"/{tribunal.slug}{_filing_url(filing)}")
@@ -729,7 +732,7 @@ async def case_page(request: Request) -> Response:
             else [],
             "may_manage_representatives": claimant and is_open,
             "may_respond": may_respond,
-            "show_access": tribunal.show_access_to_parties and filing.filer_id == user.id,
+            "show_access": tribunal.show_access_to_parties and holds,
             "filing": filing,
             "version": version,
             "status_label": lifecycle.STATUS_LABELS[filing.status],
@@ -737,8 +740,8 @@ async def case_page(request: Request) -> Response:
             "events": events,
             "documents": documents,
             "transitions": transitions,
-            "editable": _editable(filing) and filing.filer_id == user.id,
-            "may_add_documents": filing.filer_id == user.id,
+            "editable": _editable(filing) and holds,
+            "may_add_documents": holds,
             "return_reason": (return_event.details.get("reason", "") if return_event else ""),
         },
     )

@@ -33,7 +33,7 @@ from filings.models import (
     VersionStatus,
 )
 from filings.questions import DefinitionError, parse_definition
-from tribunals.models import Tribunal
+from tribunals.models import Role, Tribunal
 from tribune import audit, mail
 from tribune.db import utcnow
 from tribune.settings import Settings
@@ -531,12 +531,23 @@ async def document_in(
     return (row[0], row[1]) if row else None
 
 
+REGISTRY_ROLES = frozenset({Role.CLERK, Role.ADMIN})
+
+
+def holds_filing(filing: Filing, user_id: uuid.UUID, roles: set[Role]) -> bool:
+    """Return whether the account holds the filing: its filer, except that an unclaimed
+    paper filing is held by the clerk who entered it only while they work in the registry."""
+    if filing.filer_id != user_id:
+        return False
+    return filing.entered_by_id != user_id or bool(roles & REGISTRY_ROLES)
+
+
 def may_read_documents(
     filing: Filing, user: User, is_staff: bool, parties: Sequence[CaseParty] = ()
 ) -> bool:
     """The tribunal's staff, the filer and the case's parties (a claimant, an authorised
     representative, a respondent who joined) may read a filing's documents; nobody else."""
-    if is_staff or filing.filer_id == user.id:
+    if is_staff or (filing.filer_id == user.id and filing.entered_by_id != user.id):
         return True
     return bool(lifecycle.actors_for(filing, user, set(), list(parties)))
 

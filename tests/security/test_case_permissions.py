@@ -472,11 +472,6 @@ async def test_another_tribunals_staff_cannot_reach_a_case_through_their_own_tri
 # -- a paper filing held by a clerk who left ---------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the clerk who entered an unclaimed paper filing is its filer, and filer_id "
-    "alone opens the party pages and documents, even once the clerk is no longer staff",
-)
 async def test_a_former_clerk_no_longer_reaches_the_paper_filing_they_entered(
     client: httpx.AsyncClient, db: AsyncSession, app: Starlette, scene: Scene, tmp_path: Path
 ) -> None:
