@@ -336,6 +336,7 @@ async def test_a_joined_respondent_files_one_response(
     staff_page = await client.get(f"/{tribunal.slug}/staff/cases/{filing.id}")
     assert "Do you agree with the claim?" in staff_page.text
     assert "It was paid." in staff_page.text
+    assert 'Contact person</dt><dd class="govuk-summary-list__value">Sam Boss' in staff_page.text
 
 
 # -- representatives ------------------------------------------------------------------------

@@ -1,0 +1,301 @@
+"""A case goes through the registry: docket, return, resubmission, acceptance and a response.
+
+Covered, in three browsers at once (a clerk, the claimant, the respondent): the clerk signs
+in, opens the docket from the workspace, filters it by status and by the claimant's last
+name (the GET form, swapped in by htmx) and opens the case from its reference; returns it
+for completion with reasons; the claimant sees the reasons in the case page's banner,
+changes an answer through a "Change" link and resubmits; the clerk accepts the case and
+adds a respondent (an organisation); the respondent signs in, joins the case with the
+reference and the access code from their email (with the keyboard alone), files their
+response and sees it on the timeline; the clerk's case page then shows the response.
+axe-core checks every page on the way.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from uuid import uuid4
+
+import pytest
+from playwright.async_api import Browser, Locator, Page, expect
+from sqlalchemy import select
+
+from accounts.models import User
+from filings.commands import DEMO_CASE_TYPES
+from filings.models import CaseType, CaseTypeVersion, VersionStatus
+from tests.browser.conftest import Checker, LiveServer, new_context, open_page
+from tests.browser.test_filing_journey import heading, live_database, sign_in_here
+from tests.browser.test_keyboard_journey import tab
+from tests.factories import last_message, make_case, make_staff, make_user, unique
+from tribunals.models import Role
+from tribunals.services import tribunal_by_slug
+
+pytestmark = pytest.mark.browser
+
+APPEAL = DEMO_CASE_TYPES["wcat"][0]  # "Appeal a decision about compensation benefits"
+QUESTIONS = {q["key"]: q for q in APPEAL["definition"]["questions"]}
+RESPONSE_QUESTIONS = {q["key"]: q for q in APPEAL["definition"]["response"]["questions"]}
+ACCESS_CODE = re.compile(r"\b[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}\b")
+RETURN_REASON = "Add your board claim number and say what the decision is about."
+RESPONSE_REASONS = "The worker's benefits were paid in full; the claim has no basis."
+
+
+@dataclass
+class Case:
+    slug: str
+    filing_id: str
+    reference: str
+    last_name: str
+    clerk: User
+    claimant: User
+    respondent: User
+
+
+async def a_submitted_case(live_server: LiveServer) -> Case:
+    """A new clerk of the WCAT, and a claimant's case submitted under its demo appeal.
+
+    The demo tribunal and its published appeal (loaded with the live server's data, through
+    `create_case_type(..., publish=True)`) are used rather than new ones: every test shares
+    the live server, and a new tribunal or case type would show on the pages other journeys
+    read (the list of tribunals, "What do you want to file?"). The claimant's last name is
+    unique, so the docket search finds this case alone whatever else the tribunal holds.
+    """
+    async with live_database(live_server) as db:
+        tribunal = await tribunal_by_slug(db, "wcat")
+        assert tribunal is not None
+        version = (
+            await db.execute(
+                select(CaseTypeVersion)
+                .join(CaseType, CaseType.id == CaseTypeVersion.case_type_id)
+                .where(
+                    CaseType.tribunal_id == tribunal.id,
+                    CaseType.code == APPEAL["code"],
+                    CaseTypeVersion.status == VersionStatus.PUBLISHED,
+                )
+            )
+        ).scalar_one()
+        last_name = "Okafor" + "".join(chr(ord("a") + int(digit, 16)) for digit in uuid4().hex[:8])
+        clerk = await make_staff(
+            db, tribunal, Role.CLERK, name="Chris Clerk", email=f"{unique('clerk-')}@example.org"
+        )
+        claimant = await make_user(
+            db, name=f"Camille {last_name}", email=f"{unique('claimant-')}@example.org"
+        )
+        respondent = await make_user(
+            db, name="Rita Okoye", email=f"{unique('respondent-')}@example.org"
+        )
+        filing = await make_case(db, tribunal, filer=claimant, version=version)
+        assert filing.reference is not None
+        return Case(
+            tribunal.slug,
+            str(filing.id),
+            filing.reference,
+            last_name,
+            clerk,
+            claimant,
+            respondent,
+        )
+
+
+async def access_code_for(live_server: LiveServer, email: str) -> str:
+    """The access code in the latest message to the address, read from the outbox."""
+    async with live_database(live_server) as db:
+        message = await last_message(db, email)
+    match = ACCESS_CODE.search(message.body)
+    assert match, message.body
+    return match.group(0)
+
+
+def summary_row(scope: Page | Locator, label: str) -> Locator:
+    """The row of a summary list, on the page or inside a part of it, whose key is the label."""
+    page = scope if isinstance(scope, Page) else scope.page
+    key = page.locator(".govuk-summary-list__key", has_text=re.compile(f"^{re.escape(label)}$"))
+    return scope.locator(".govuk-summary-list__row").filter(has=key)
+
+
+async def expect_status(page: Page, label: str) -> None:
+    await expect(page.locator("#case-status")).to_have_text(label)
+
+
+async def open_the_case_from_the_docket(page: Page, case: Case, check: Checker) -> None:
+    """Step 1: workspace, "Open the docket", filter by status and last name, open the case."""
+    await page.goto(f"/{case.slug}/staff")
+    await expect(page).to_have_url(re.compile(rf"/sign-in\?next=%2F{case.slug}%2Fstaff$"))
+    await sign_in_here(page, "en", case.clerk, check)
+    await heading(page, "Staff workspace", check)
+
+    await page.get_by_role("link", name="Open the docket").click()
+    await heading(page, "Docket", check)
+    results = page.locator("#docket-results")
+    await page.get_by_role("group", name="Status").get_by_label("Submitted", exact=True).check()
+    await page.get_by_label("Search", exact=True).fill(case.last_name)
+    await page.get_by_role("button", name="Apply filters").click()
+    # htmx swaps the results in and puts the filters in the address.
+    await expect(page).to_have_url(re.compile(rf"/staff/docket\?.*q={case.last_name}"))
+    await expect(page).to_have_url(re.compile(r"status=submitted"))
+    await expect(results.get_by_role("heading", level=2)).to_have_text("1 case")
+    row = results.get_by_role("row").filter(has_text=case.reference)
+    await expect(row).to_contain_text(f"Camille {case.last_name}")
+    await expect(row).to_contain_text(APPEAL["title_en"])
+    await expect(row).to_contain_text("Submitted")
+    await check(page, "filtered")
+
+    await results.get_by_role("link", name=case.reference).click()
+    await expect(page).to_have_url(re.compile(rf"/{case.slug}/staff/cases/{case.filing_id}$"))
+    await heading(page, f"Case {case.reference}", check)
+    await expect_status(page, "Submitted")
+
+
+async def return_for_completion(page: Page, case: Case, check: Checker) -> None:
+    """Step 2: the clerk returns the case with reasons, and sees the new status."""
+    await page.get_by_label("Reasons: Return for completion").fill(RETURN_REASON)
+    await page.get_by_role("button", name="Return for completion").click()
+    await expect(page).to_have_url(re.compile(rf"/staff/cases/{case.filing_id}$"))
+    await expect_status(page, "Returned for completion")
+    timeline = page.locator(".tribune-timeline")
+    await expect(timeline).to_contain_text(f"Reason: {RETURN_REASON}")
+    await check(page, "returned")
+
+
+async def complete_and_resubmit(page: Page, case: Case, check: Checker) -> None:
+    """Step 3: the claimant reads the reasons, changes an answer and resubmits."""
+    await page.goto(f"/{case.slug}/cases/{case.filing_id}")
+    await sign_in_here(page, "en", case.claimant, check)
+    await heading(page, f"Case {case.reference}", check, "returned")
+    banner = page.get_by_role("region", name="Important")
+    await expect(banner).to_contain_text("The registry returned your filing for completion.")
+    await expect(banner).to_contain_text(f"Reason: {RETURN_REASON}")
+    await expect_status(page, "Returned for completion")
+
+    await page.get_by_role("link", name=f"Change {APPEAL['title_en']}").click()
+    await heading(page, "About your case", check, "returned filing")
+    claim_label = QUESTIONS["claim_number"]["label"]["en"]
+    await page.get_by_label(claim_label).fill("87654321")
+    await page.get_by_label(QUESTIONS["issue"]["choices"][1]["label"]["en"]).check()
+    await page.get_by_label(QUESTIONS["reasons"]["label"]["en"]).fill(
+        "The board did not consider my doctor's report."
+    )
+    await page.get_by_role("button", name="Save and continue").click()
+
+    await expect(page).to_have_url(re.compile(rf"/cases/{case.filing_id}\?changed=questions$"))
+    await expect(summary_row(page, claim_label)).to_contain_text("87654321")
+    await check(page, "answer changed")
+    await page.get_by_role("button", name="Resubmit").click()
+    await expect(page).to_have_url(re.compile(rf"/cases/{case.filing_id}$"))
+    await expect_status(page, "Submitted")
+    await expect(page.get_by_role("region", name="Important")).to_have_count(0)
+    await expect(page.locator(".tribune-timeline strong")).to_contain_text(
+        ["Filed online", "Returned for completion", "Filing resubmitted"]
+    )
+    await check(page, "resubmitted")
+
+
+async def accept_and_add_a_respondent(page: Page, case: Case, check: Checker) -> None:
+    """Step 4: the clerk sees the resubmission, accepts the case and adds a respondent."""
+    await page.reload()
+    await expect_status(page, "Submitted")
+    await expect(summary_row(page, QUESTIONS["claim_number"]["label"]["en"])).to_contain_text(
+        "87654321"
+    )
+    await check(page, "resubmitted")
+    await page.get_by_role("button", name="Accept", exact=True).click()
+    await expect_status(page, "Accepted")
+    await check(page, "accepted")
+
+    await page.get_by_role("link", name="Add a respondent").click()
+    await heading(page, "Add a respondent", check)
+    await page.get_by_label("An organisation", exact=True).check()
+    await page.get_by_label("Name of the person or organisation").fill("Northern Mining Ltd")
+    await page.get_by_label("Contact person (for an organisation)").fill("Rita Okoye")
+    await page.get_by_label("Email address").fill(case.respondent.email)
+    await page.get_by_role("group", name="In which language").get_by_label("English").check()
+    await page.get_by_role("button", name="Add the respondent and send the invitation").click()
+
+    await expect(page).to_have_url(re.compile(rf"/staff/cases/{case.filing_id}$"))
+    await expect(
+        page.get_by_role("heading", name="Respondent: Northern Mining Ltd")
+    ).to_be_visible()
+    await expect(page.locator(".tribune-timeline")).to_contain_text("Respondent added")
+    await check(page, "respondent added")
+
+
+async def join_with_the_keyboard(page: Page, case: Case, code: str) -> None:
+    """Skip link, then Tab to each field, type, and Enter to send the form."""
+    skip_link = await tab(page)
+    assert skip_link["text"] == "Skip to main content"
+    await page.keyboard.press("Enter")
+    assert (await tab(page))["id"] == "reference"
+    await page.keyboard.type(case.reference)
+    assert (await tab(page))["id"] == "code"
+    await page.keyboard.type(code)
+    await page.keyboard.press("Enter")
+
+
+async def join_and_respond(page: Page, case: Case, code: str, check: Checker) -> None:
+    """Step 5: the respondent joins with the access code and files their response."""
+    await page.goto(f"/{case.slug}/join")
+    await sign_in_here(page, "en", case.respondent, check)
+    await expect(page).to_have_url(re.compile(rf"/{case.slug}/join$"))
+    await heading(page, "Join a case", check)
+    await join_with_the_keyboard(page, case, code)
+
+    await expect(page).to_have_url(re.compile(rf"/{case.slug}/cases/{case.filing_id}$"))
+    await heading(page, f"Case {case.reference}", check, "joined")
+    await expect_status(page, "Accepted")
+    await page.get_by_role("link", name="Respond to the case").click()
+    await heading(page, "Respond to the case", check)
+    await expect(page.get_by_text("Responding for: Northern Mining Ltd")).to_be_visible()
+    agrees = RESPONSE_QUESTIONS["agrees"]["label"]["en"]
+    await page.get_by_role("group", name=agrees).get_by_label("No", exact=True).check()
+    await page.get_by_label(RESPONSE_QUESTIONS["reasons"]["label"]["en"]).fill(RESPONSE_REASONS)
+    await page.get_by_role("button", name="Send the response").click()
+
+    await expect(page).to_have_url(re.compile(rf"/cases/{case.filing_id}$"))
+    await expect(page.locator(".tribune-timeline strong")).to_contain_text(["Response received"])
+    await expect(page.get_by_role("link", name="Respond to the case")).to_have_count(0)
+    await check(page, "response sent")
+
+
+async def test_a_case_goes_from_the_docket_to_a_response(
+    browser: Browser, page: Page, live_server: LiveServer, check_accessibility: Checker
+) -> None:
+    check = check_accessibility
+    case = await a_submitted_case(live_server)
+
+    # `page` is the clerk's; the claimant and the respondent have browsers of their own.
+    await open_the_case_from_the_docket(page, case, check)
+    await return_for_completion(page, case, check)
+
+    claimant_context = await new_context(browser, live_server)
+    try:
+        async with open_page(claimant_context, check) as claimant_page:
+            await complete_and_resubmit(claimant_page, case, check)
+    finally:
+        await claimant_context.close()
+
+    await accept_and_add_a_respondent(page, case, check)
+    code = await access_code_for(live_server, case.respondent.email)
+
+    respondent_context = await new_context(browser, live_server)
+    try:
+        async with open_page(respondent_context, check) as respondent_page:
+            await join_and_respond(respondent_page, case, code, check)
+    finally:
+        await respondent_context.close()
+
+    # The clerk's case page shows the response.
+    await page.reload()
+    respondent_list = page.get_by_role("heading", name="Respondent: Northern Mining Ltd").locator(
+        "xpath=following-sibling::dl[1]"
+    )
+    await expect(summary_row(respondent_list, "Response")).to_contain_text("Filed on")
+    await expect(summary_row(respondent_list, "Joined online")).to_contain_text("Yes, on")
+    await expect(
+        summary_row(respondent_list, RESPONSE_QUESTIONS["agrees"]["label"]["en"])
+    ).to_contain_text("No")
+    await expect(
+        summary_row(respondent_list, RESPONSE_QUESTIONS["reasons"]["label"]["en"])
+    ).to_contain_text(RESPONSE_REASONS)
+    await expect(page.locator(".tribune-timeline")).to_contain_text("Response received")
+    await check(page, "response received")
