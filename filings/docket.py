@@ -2,7 +2,8 @@
 
 Every page costs a fixed number of statements whatever its size: the rows come from one
 statement (case type titles, the adjudicator's name and the claimant's name joined or
-selected beside them), the counts per status from one GROUP BY. Pages follow each other by
+selected beside them), the counts per status from another, each count stopping at a cap so
+that its cost does not grow with the tribunal. Pages follow each other by
 an opaque cursor holding the last row's sort key and id, never by OFFSET.
 """
 
@@ -17,7 +18,7 @@ import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -51,6 +52,8 @@ PAGE_SIZE = 50
 MIN_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 200
 EXPORT_BATCH = 500
+# Counts per status stop here ("more than 1,000"): past it a clerk filters rather than counts.
+COUNT_CAP = 1000
 CASE_STATUSES = tuple(status for status in FilingStatus if status.is_case)
 LANGUAGES = ("en", "fr")
 
@@ -107,22 +110,46 @@ class DocketRow:
         return str(DUE_FROM_LABELS[self.due_from]) if self.due_from else ""
 
 
+@dataclass(frozen=True)
+class StatusCounts:
+    """How many cases match the filters, per status (the status filter left out)."""
+
+    per_status: dict[FilingStatus, int]
+    # Statuses with more cases than their count says: counting stopped at the cap.
+    more_than: frozenset[FilingStatus] = frozenset()
+    # Set when the matching cases outnumber the cap and were not counted per status.
+    over: int | None = None
+
+
 @dataclass
 class DocketPage:
     rows: list[DocketRow]
     next_cursor: str | None
-    counts: dict[FilingStatus, int] = field(default_factory=dict)
+    # None for a search: its cases are found, not counted.
+    counts: StatusCounts | None = None
     # The statuses filtered on (none: every status).
     statuses: tuple[FilingStatus, ...] = ()
 
+    def _shown(self, status: FilingStatus) -> bool:
+        return not self.statuses or status in self.statuses
+
     @property
     def total(self) -> int:
-        """The number of cases matching every filter, the status one included."""
-        return sum(
-            count
-            for status, count in self.counts.items()
-            if not self.statuses or status in self.statuses
-        )
+        """The number of cases matching every filter, the status one included (at least)."""
+        if self.counts is None:
+            return len(self.rows)
+        if self.counts.over is not None:
+            return self.counts.over
+        return sum(count for status, count in self.counts.per_status.items() if self._shown(status))
+
+    @property
+    def total_is_more(self) -> bool:
+        """Whether there are more cases than `total`."""
+        if self.counts is None:
+            return self.next_cursor is not None
+        if self.counts.over is not None:
+            return True
+        return any(self._shown(status) for status in self.counts.more_than)
 
 
 # Cursors ---------------------------------------------------------------------------------
@@ -193,13 +220,22 @@ def _search_clause(dialect: str, q: str) -> ColumnElement[bool] | None:
 
 
 def _conditions(
-    dialect: str, tribunal: Tribunal, filters: DocketFilters, *, with_status: bool = True
+    dialect: str,
+    tribunal: Tribunal,
+    filters: DocketFilters,
+    *,
+    only_status: FilingStatus | None = None,
+    any_status: bool = False,
 ) -> list[ColumnElement[bool]]:
+    """Return the WHERE conditions of the filters; `only_status` replaces the status filter,
+    `any_status` leaves it out (any case status)."""
     conditions: list[ColumnElement[bool]] = [
         Filing.tribunal_id == tribunal.id,
         Filing.submitted_at.is_not(None),
     ]
-    if with_status and filters.statuses:
+    if only_status is not None:
+        conditions.append(Filing.status == only_status)
+    elif filters.statuses and not any_status:
         conditions.append(Filing.status.in_(filters.statuses))
     else:
         conditions.append(Filing.status.in_(CASE_STATUSES))
@@ -316,20 +352,72 @@ async def _fetch(
     return rows[:size], len(rows) > size
 
 
-async def status_counts(
-    db: AsyncSession, tribunal: Tribunal, filters: DocketFilters
-) -> dict[FilingStatus, int]:
-    """Return the number of cases per status for the filters, leaving out the status filter."""
-    dialect = db.get_bind().dialect.name
-    result = await db.execute(
-        select(Filing.status, func.count())
-        .where(*_conditions(dialect, tribunal, filters, with_status=False))
-        .group_by(Filing.status)
+def _capped_count(
+    dialect: str, tribunal: Tribunal, filters: DocketFilters, status: FilingStatus, cap: int
+) -> ColumnElement[int]:
+    # Counting stops at cap + 1 rows: an index range read of at most that many entries,
+    # where an exact count would read every case of the status (a million, in a big tribunal).
+    conditions = _conditions(dialect, tribunal, filters, only_status=status)
+    rows = select(literal_column("1")).where(*conditions).limit(cap + 1).subquery()
+    return select(func.count()).select_from(rows).scalar_subquery()
+
+
+def _index_served(filters: DocketFilters) -> bool:
+    """Whether the filters other than status are served by the (tribunal, status, received)
+    index, so that each status's count is a short index range read."""
+    return not (
+        filters.case_type_id or filters.adjudicator_id or filters.overdue or filters.language
     )
-    counts: dict[FilingStatus, int] = dict.fromkeys(CASE_STATUSES, 0)
-    for status, count in result:
-        counts[status] = count
-    return counts
+
+
+async def status_counts(
+    db: AsyncSession, tribunal: Tribunal, filters: DocketFilters, *, cap: int
+) -> StatusCounts | None:
+    """Count the cases per status for the filters, leaving out the status filter, in at most
+    one statement whose cost does not grow with the tribunal:
+
+    - with no filter but dates, each status is counted up to `cap` from the index;
+    - with other filters, up to `cap` matching cases are read once and grouped by status;
+      when there are more, only "more than `cap`" is known;
+    - a search is not counted (None): the matches of a common name can be a large part of
+      the docket, and only reading them all would count them.
+    """
+    if filters.q:
+        return None
+    dialect = db.get_bind().dialect.name
+    if _index_served(filters):
+        values = (
+            await db.execute(
+                select(
+                    *(
+                        _capped_count(dialect, tribunal, filters, status, cap).label(status.value)
+                        for status in CASE_STATUSES
+                    )
+                )
+            )
+        ).one()
+        return StatusCounts(
+            per_status={
+                status: min(int(count), cap)
+                for status, count in zip(CASE_STATUSES, values, strict=True)
+            },
+            more_than=frozenset(
+                status for status, count in zip(CASE_STATUSES, values, strict=True) if count > cap
+            ),
+        )
+    matching = (
+        select(Filing.status)
+        .where(*_conditions(dialect, tribunal, filters, only_status=None, any_status=True))
+        .limit(cap + 1)
+        .subquery()
+    )
+    grouped = await db.execute(select(matching.c.status, func.count()).group_by(matching.c.status))
+    per_status: dict[FilingStatus, int] = dict.fromkeys(CASE_STATUSES, 0)
+    for status, count in grouped:
+        per_status[status] = count
+    if sum(per_status.values()) > cap:
+        return StatusCounts(per_status={}, over=cap)
+    return StatusCounts(per_status=per_status)
 
 
 async def docket_page(
@@ -339,12 +427,14 @@ async def docket_page(
     *,
     after: str = "",
     size: int = PAGE_SIZE,
+    count_cap: int | None = None,
 ) -> DocketPage:
     """Return one page of the docket (two statements: the rows, the counts per status)."""
     cursor = decode_cursor(after, filters.sort) if after else None
     rows, more = await _fetch(db, tribunal, filters, cursor, size)
     next_cursor = encode_cursor(filters.sort, rows[-1]) if more and rows else None
-    counts = await status_counts(db, tribunal, filters)
+    cap = COUNT_CAP if count_cap is None else count_cap
+    counts = await status_counts(db, tribunal, filters, cap=cap)
     return DocketPage(rows=rows, next_cursor=next_cursor, counts=counts, statuses=filters.statuses)
 
 

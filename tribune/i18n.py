@@ -112,8 +112,12 @@ def other_language(language: str | None = None) -> str:
     return "fr" if (language or get_language()) == "en" else "en"
 
 
+# Parsed once: Locale.parse on every date or number costs more than the formatting.
+_LOCALES = {"fr": Locale.parse("fr_CA"), "en": Locale.parse("en_CA")}
+
+
 def _locale() -> Locale:
-    return Locale.parse("fr_CA" if get_language() == "fr" else "en_CA")
+    return _LOCALES["fr" if get_language() == "fr" else "en"]
 
 
 def format_date(value: date | datetime, format: str = "long", zone: str | None = None) -> str:

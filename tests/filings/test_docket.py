@@ -14,6 +14,7 @@ from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from accounts.models import User
+from filings import docket
 from filings.deadlines import today_in
 from filings.models import DueFrom, FilingStatus
 from tests.factories import make_case, make_case_type, make_staff, make_tribunal, sign_in
@@ -300,6 +301,47 @@ async def test_counts_per_status_follow_the_other_filters(
     assert counts(page.text)["Submitted"] == "2"
     assert counts(page.text)["Closed"] == "0"
     assert "3 cases" in page.text
+
+
+async def test_counts_stop_at_the_cap_and_say_more_than(
+    client: httpx.AsyncClient, db: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Counting stops at a cap so that a big tribunal's docket stays fast; the page says so.
+    monkeypatch.setattr(docket, "COUNT_CAP", 2)
+    tribunal = await make_tribunal(db)
+    version = await make_case_type(db, tribunal)
+    for status in [FilingStatus.SUBMITTED] * 3 + [FilingStatus.ACCEPTED] * 2:
+        await make_case(db, tribunal, version=version, status=status, name="Jane Doe")
+    clerk = await clerk_of(client, db, tribunal)
+    base = f"/{tribunal.slug}/staff/docket"
+
+    page = await client.get(base)
+    assert "<li>Submitted: <strong>more than 2</strong></li>" in page.text
+    assert "<li>Accepted: <strong>2</strong></li>" in page.text
+    assert "More than 4 cases" in page.text
+    page = await client.get(base, params={"status": "accepted"})
+    assert "2 cases" in page.text
+    assert "More than" not in page.text
+    # Every case is still listed: only the counting stops.
+    page = await client.get(base, params={"status": "submitted"})
+    assert page.text.count(f"/{tribunal.slug}/staff/cases/") == 3
+    # A filter the index cannot serve reads at most cap + 1 cases: past that, no breakdown.
+    page = await client.get(base, params={"language": "en"})
+    assert "More than 2 cases" in page.text
+    assert "<li>Submitted:" not in page.text
+    assert "Narrow the filters to see how many cases there are of each status." in page.text
+    # A search is not counted; its cases are listed.
+    page = await client.get(base, params={"q": "doe"})
+    assert "Cases found by a search are not counted by status." in page.text
+    assert "<li>Submitted:" not in page.text
+    assert "5 cases" in page.text
+    assert page.text.count(f"/{tribunal.slug}/staff/cases/") == 5
+    clerk.language = "fr"
+    db.add(clerk)
+    await db.commit()
+    page = await client.get(base)
+    assert "Plus de 4 dossiers" in page.text
+    assert "plus de 2" in page.text
 
 
 async def test_htmx_gets_only_the_results(client: httpx.AsyncClient, db: AsyncSession) -> None:
