@@ -508,6 +508,12 @@ def _apply(version: CaseTypeVersion, definition: dict[str, Any]) -> list[str]:
         services.update_draft_definition(version, definition)
     except DefinitionError as error:
         return error.problems
+    # The editor does not show the respondents' questions ("response", read by
+    # filings.parties), and a parsed definition does not hold them: carry them over as they
+    # were, or editing anything else would silently drop them.
+    response = definition.get("response")
+    if response is not None:
+        version.definition = {**version.definition, "response": services.copy_json(response)}
     return []
 
 

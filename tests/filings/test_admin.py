@@ -27,7 +27,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
+from filings.commands import DEMO_CASE_TYPES
 from filings.models import CaseType, CaseTypeVersion, VersionStatus
+from filings.parties import response_definition
 from filings.services import create_case_type
 from tests.factories import csrf_token, make_staff, make_tribunal, make_user, post_form, sign_in
 from tests.filings.test_journey import ABOUT_YOU
@@ -507,6 +509,43 @@ async def test_a_published_version_is_never_edited_and_has_one_draft_at_a_time(
         .where(CaseTypeVersion.tribunal_id == tribunal.id)
     )
     assert count.scalar_one() == 2
+
+
+async def test_editing_a_version_keeps_the_respondents_questions(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    """The editor does not show the response section; changing anything else keeps it."""
+    tribunal = await signed_in_admin(client, db)
+    demo = DEMO_CASE_TYPES["wcat"][0]
+    published = await create_case_type(db, tribunal, **demo, publish=True)
+    await db.commit()
+    response_section = demo["definition"]["response"]
+    editor = f"{list_url(tribunal)}/versions/{published.id}"
+
+    made = await post(client, f"{editor}/new-draft")
+    assert made.status_code == 303
+    draft_editor = made.headers["location"]
+    first = keys(await stored(db, version_id(draft_editor)))[0]
+    for path, data in [
+        ("add-question", question("extra", "text", "Anything else?", "Autre chose?")),
+        (f"questions/{first}/move", {"direction": "down"}),
+        ("questions/extra/remove", {}),
+        ("fee", {"fee_applies": "yes"}),
+        ("details", {**DETAILS, "title_en": "Changed"}),
+    ]:
+        response = await post(client, f"{draft_editor}/{path}", data)
+        assert response.status_code == 303, (path, response.text)
+        draft = await stored(db, version_id(draft_editor))
+        assert draft.definition["response"] == response_section, path
+    assert draft.definition["fee"] == {"applies": True}
+    assert keys(draft)[1] == first
+    respondents_questions = response_definition(draft).questions
+    assert [q.key for q in respondents_questions] == ["agrees", "reasons"]
+
+    assert (await post(client, f"{draft_editor}/publish")).status_code == 303
+    version_2 = await stored(db, version_id(draft_editor))
+    assert version_2.status is VersionStatus.PUBLISHED
+    assert version_2.definition["response"] == response_section
 
 
 async def start_filing(client: httpx.AsyncClient, tribunal: Tribunal, version: uuid.UUID) -> str:

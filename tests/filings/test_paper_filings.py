@@ -10,6 +10,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from filings import access_codes
 from filings.access_codes import hash_access_code, new_access_code
 from filings.models import CaseEvent, CaseParty, Filing, FilingStatus, PartyRole
 from tests.factories import (
@@ -189,7 +190,7 @@ async def test_a_wrong_code_changes_nothing_and_too_many_are_refused(
     assert filing.filer_id == clerk.id
     assert (await claimant_party(db, filing)).user_id is None
     failures = await db.execute(
-        select(AuditEvent).where(AuditEvent.action == "filing.claim_failed")
+        select(AuditEvent).where(AuditEvent.action == access_codes.FAILED_ACTION)
     )
     assert len(failures.scalars().all()) == 1
 
@@ -200,7 +201,7 @@ async def test_a_wrong_code_changes_nothing_and_too_many_are_refused(
         client, claim, {"reference": filing.reference or "", "code": code.group(0)}, page=claim
     )
     assert blocked.status_code == 429
-    assert "too many times" in blocked.text
+    assert "too many wrong codes" in blocked.text
     await db.refresh(filing)
     assert filing.filer_id == clerk.id
 
