@@ -274,10 +274,7 @@ async def _staff_page(
         "may_assign": bool(roles & ASSIGNERS),
         "assign_form": assign_form,
         "messages": await messages_of(db, filing),
-        "responses": {
-            party_id: (response, parties_service.response_rows(version, response))
-            for party_id, response in (await parties_service.responses_of(db, filing)).items()
-        },
+        "responses": await parties_service.filed_responses(db, filing, version, parties),
         "may_add_respondent": Permission.REGISTRY_WORK in permissions_of(roles)
         and filing.status in parties_service.RESPONDENT_STATES,
         "transitions": lifecycle.allowed_transitions(filing, actors),

@@ -77,11 +77,36 @@ RESPONSE_SECTION: dict[str, Any] = {
     "document_slots": [
         {
             "key": "response_evidence",
-            "label": _text("Evidence for your response", "Preuves à l'appui de votre réponse"),
+            "label": _text("Your evidence (optional)", "Vos éléments de preuve (facultatif)"),
+            "hint": _text(
+                "Letters, records, photos or anything else that supports your response.",
+                "Lettres, dossiers, photos ou tout autre document à l'appui de votre réponse.",
+            ),
             "required": False,
             "max_files": 20,
             "kinds": ["pdf", "jpeg", "png", "docx", "text"],
         }
+    ],
+}
+# An employer answering a certification application must give its list of employees.
+CERTIFICATION_RESPONSE_SECTION: dict[str, Any] = {
+    **RESPONSE_SECTION,
+    "document_slots": [
+        {
+            "key": "employee_list",
+            "label": _text(
+                "List of employees in the proposed unit",
+                "Liste des salariés de l'unité proposée",
+            ),
+            "hint": _text(
+                "Names and job titles of the employees on the date of the application.",
+                "Nom et poste des salariés à la date de la demande.",
+            ),
+            "required": True,
+            "max_files": 3,
+            "kinds": ["pdf", "docx"],
+        },
+        *RESPONSE_SECTION["document_slots"],
     ],
 }
 
@@ -301,7 +326,7 @@ DEMO_CASE_TYPES: dict[str, list[dict[str, Any]]] = {
                         "kinds": ["pdf"],
                     }
                 ],
-                "response": RESPONSE_SECTION,
+                "response": CERTIFICATION_RESPONSE_SECTION,
                 "deadline": None,
                 "fee": {"applies": True},
             },

@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tribune.db import Base, Model, enum_by_value
@@ -172,7 +172,17 @@ class Document(Model):
 
     __tablename__ = "documents"
     __table_args__ = (
-        UniqueConstraint("filing_id", "sha256"),
+        # One copy of a file per filing, and one per response: a respondent may give a file
+        # that the claimant gave too (migration 0005).
+        Index(
+            "uq_documents_filing_sha256",
+            "filing_id",
+            "sha256",
+            unique=True,
+            sqlite_where=text("response_id IS NULL"),
+            postgresql_where=text("response_id IS NULL"),
+        ),
+        Index("uq_documents_response_sha256", "response_id", "sha256", unique=True),
         Index("ix_documents_filing_slot", "filing_id", "slot"),
     )
 
@@ -254,7 +264,9 @@ class CaseNote(Model):
 
 
 class CaseResponse(Model):
-    """A respondent's response to a case: answers to the case type's response questions."""
+    """A respondent's response to a case: answers to the case type's response questions, and
+    documents (`Document.response_id`). A draft until `submitted_at` is set: the respondent
+    saves their answers first, then uploads documents, then files it once."""
 
     __tablename__ = "case_responses"
     __table_args__ = (UniqueConstraint("party_id"),)

@@ -3,35 +3,31 @@ access code, letting them join, withdrawing a representative, and the respondent
 
 An access code is 12 characters from an alphabet without look-alikes (no 0/O, 1/I/L, U),
 shown grouped as ABCD-EFGH-JKLM. Only its SHA-256 is kept, on the party, with an expiry; it is
-found by that hash (a unique column) and cleared once used. Wrong codes are counted in the
-audit log: after too many in an hour, a person cannot try again until the hour has passed.
+found by that hash (a unique column) and cleared once used. Codes are redeemed, and wrong
+codes counted, in filings.access_codes.
 """
 
 from __future__ import annotations
 
-import hmac
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from jinja2 import Environment
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
 from filings import deadlines, lifecycle, services
-from filings.access_codes import (
-    CODE_LENGTH,
-    hash_access_code,
-    issue_access_code,
-    normalise_access_code,
-)
+from filings.access_codes import issue_access_code
 from filings.models import (
     CaseEvent,
     CaseParty,
     CaseResponse,
     CaseTypeVersion,
+    Document,
     DueFrom,
     Filing,
     FilingStatus,
@@ -40,18 +36,16 @@ from filings.models import (
 from filings.questions import (
     CaseTypeDefinition,
     DefinitionError,
+    DocumentSlot,
     display_answer,
     parse_definition,
 )
 from tribunals.models import Tribunal
 from tribune import audit, mail
-from tribune.audit import AuditEvent
 from tribune.db import utcnow
 from tribune.settings import Settings
 
 CODE_LIFETIME = timedelta(days=30)
-MAX_FAILED_JOINS_PER_HOUR = 10
-JOIN_FAILED_ACTION = "case.join_failed"
 
 # A respondent can be added while the registry is still dealing with the case.
 RESPONDENT_STATES = frozenset(
@@ -59,97 +53,6 @@ RESPONDENT_STATES = frozenset(
 )
 # Representatives can be invited, authorised or withdrawn, and responses filed, while it is open.
 OPEN_STATES = lifecycle.OPEN_STATES
-
-
-# -- access codes ---------------------------------------------------------------------------
-
-
-async def failed_joins_last_hour(db: AsyncSession, user_id: uuid.UUID) -> int:
-    since = utcnow() - timedelta(hours=1)
-    count = await db.scalar(
-        select(func.count())
-        .select_from(AuditEvent)
-        .where(
-            AuditEvent.action == JOIN_FAILED_ACTION,
-            AuditEvent.actor_id == user_id,
-            AuditEvent.occurred_at >= since,
-        )
-    )
-    return int(count or 0)
-
-
-async def party_for_code(
-    db: AsyncSession, tribunal: Tribunal, reference: str, code: str
-) -> tuple[Filing, CaseParty] | None:
-    """Return the case and party this reference and code open, or None (whatever is wrong)."""
-    reference = reference.strip().upper()
-    digest = hash_access_code(code)
-    if not reference or len(normalise_access_code(code)) != CODE_LENGTH:
-        return None
-    row = (
-        await db.execute(
-            select(Filing, CaseParty)
-            .join(CaseParty, CaseParty.filing_id == Filing.id)
-            .where(
-                CaseParty.access_code_hash == digest,
-                CaseParty.tribunal_id == tribunal.id,
-                # A claimant's code (a paper filing) is claimed at /claim: filings.paper.
-                CaseParty.role.in_([PartyRole.RESPONDENT, PartyRole.REPRESENTATIVE]),
-                Filing.tribunal_id == tribunal.id,
-            )
-        )
-    ).first()
-    if row is None:
-        return None
-    filing, party = row
-    stored = party.access_code_hash or ""
-    if not hmac.compare_digest(stored, digest):
-        return None
-    if not hmac.compare_digest((filing.reference or "").upper().encode(), reference.encode()):
-        return None
-    expires = party.access_code_expires_at
-    if expires is None or expires <= utcnow():
-        return None
-    if not filing.status.is_case:
-        return None
-    return filing, party
-
-
-def record_failed_join(db: AsyncSession, tribunal: Tribunal, user: User) -> None:
-    audit.record(
-        db, JOIN_FAILED_ACTION, actor_id=user.id, actor_role="visitor", tribunal_id=tribunal.id
-    )
-
-
-async def join(
-    db: AsyncSession, tribunal: Tribunal, filing: Filing, party: CaseParty, user: User
-) -> bool:
-    """Make `user` the account acting as `party`; the code is used up. Return False (nothing
-    changed) if someone else used the code in the meantime."""
-    now = utcnow()
-    used = await db.execute(
-        update(CaseParty)
-        .where(CaseParty.id == party.id, CaseParty.access_code_hash == party.access_code_hash)
-        .values(user_id=user.id, joined_at=now, access_code_hash=None, access_code_expires_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    if used.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    party.user_id = user.id
-    party.joined_at = now
-    party.access_code_hash = None
-    party.access_code_expires_at = None
-    audit.record(
-        db,
-        "case.joined",
-        actor_id=user.id,
-        actor_role=party.role.value,
-        tribunal_id=tribunal.id,
-        subject_type="case_party",
-        subject_id=party.id,
-        case_id=filing.id,
-    )
-    return True
 
 
 # -- finding parties ------------------------------------------------------------------------
@@ -167,21 +70,38 @@ def claimant_of(parties: list[CaseParty]) -> CaseParty | None:
     return next((party for party in parties if party.role is PartyRole.CLAIMANT), None)
 
 
-def is_claimant(filing: Filing, user: User, parties: list[CaseParty]) -> bool:
-    return lifecycle.Actor.CLAIMANT in lifecycle.actors_for(filing, user, set(), parties)
-
-
-def claimant_representative(parties: list[CaseParty], party_id: uuid.UUID) -> CaseParty | None:
-    """Return the representative with this id acting (or named) for the case's claimant."""
-    claimants = {party.id for party in parties if party.role is PartyRole.CLAIMANT}
+def own_party(filing: Filing, user: User, parties: list[CaseParty]) -> CaseParty | None:
+    """Return the party `user` is on the case in person (the claimant, or a respondent who
+    joined), whose representatives they manage; None for anyone else, a representative too:
+    only the party itself authorises or withdraws who acts for it."""
+    if lifecycle.Actor.CLAIMANT in lifecycle.actors_for(filing, user, set(), parties):
+        return claimant_of(parties)
     return next(
         (
             party
             for party in parties
-            if party.id == party_id
-            and party.role is PartyRole.REPRESENTATIVE
-            and party.represents_id in claimants
+            if party.user_id == user.id and party.role is PartyRole.RESPONDENT
         ),
+        None,
+    )
+
+
+def representatives_of(parties: list[CaseParty], represented: CaseParty) -> list[CaseParty]:
+    """Return the representatives acting (or named, or withdrawn) for this party."""
+    return [
+        party
+        for party in parties
+        if party.role is PartyRole.REPRESENTATIVE and party.represents_id == represented.id
+    ]
+
+
+def representative_of(
+    parties: list[CaseParty], represented: CaseParty, party_id: uuid.UUID
+) -> CaseParty | None:
+    """Return the representative with this id if they act (or acted) for `represented`:
+    another party's representative is None."""
+    return next(
+        (party for party in representatives_of(parties, represented) if party.id == party_id),
         None,
     )
 
@@ -310,10 +230,10 @@ def invite_representative(
     settings: Settings,
     tribunal: Tribunal,
     filing: Filing,
+    represented: CaseParty,
     party: CaseParty,
     *,
     actor: User | None = None,
-    claimant_name: str = "",
 ) -> None:
     """Give the representative a new access code and email it to them (again)."""
     now = utcnow()
@@ -322,7 +242,7 @@ def invite_representative(
         db,
         "case.representative_invited",
         actor_id=actor.id if actor else None,
-        actor_role="claimant",
+        actor_role=represented.role.value,
         tribunal_id=tribunal.id,
         subject_type="case_party",
         subject_id=party.id,
@@ -336,7 +256,7 @@ def invite_representative(
         template="representative_invitation",
         context={
             "name": party.name,
-            "claimant": claimant_name,
+            "claimant": represented.name,  # whoever they act for, claimant or respondent
             "tribunal": tribunal,
             "reference": filing.reference,
             "code": code,
@@ -349,13 +269,47 @@ def invite_representative(
     )
 
 
+def _tell_represented_party(
+    db: AsyncSession,
+    environment: Environment,
+    settings: Settings,
+    tribunal: Tribunal,
+    filing: Filing,
+    represented: CaseParty,
+    representative: CaseParty,
+    template: str,
+) -> None:
+    """Tell the party, in their language, of a change to who acts for them: a record of it,
+    and a warning if it was not them."""
+    if not represented.email:
+        return
+    mail.queue_message(
+        db,
+        environment,
+        to=represented.email,
+        language=represented.language,
+        template=template,
+        context={
+            "name": represented.name,
+            "representative": representative.name,
+            "party": represented.name,
+            "to_representative": False,
+            "tribunal": tribunal,
+            "reference": filing.reference,
+            "url": _case_url(settings, tribunal, filing),
+        },
+        tribunal_id=tribunal.id,
+        case_id=filing.id,
+    )
+
+
 async def authorise_representative(
     db: AsyncSession,
     environment: Environment,
     settings: Settings,
     tribunal: Tribunal,
     filing: Filing,
-    claimant: CaseParty,
+    represented: CaseParty,
     *,
     user: User,
     name: str,
@@ -363,7 +317,8 @@ async def authorise_representative(
     licence_number: str,
     email: str,
 ) -> CaseParty:
-    """Record a representative the claimant authorises now, and invite them."""
+    """Record a representative the party (claimant or respondent) authorises now, invite
+    them, and tell the party it was done."""
     now = utcnow()
     party = CaseParty(
         id=uuid.uuid4(),
@@ -374,36 +329,64 @@ async def authorise_representative(
         organisation=firm,
         licence_number=licence_number,
         email=email,
-        language=filing.language,
-        represents_id=claimant.id,
+        # Written to in the language of the party they act for, the only one we know.
+        language=represented.language,
+        represents_id=represented.id,
         authorised_at=now,
         added_by_id=user.id,
     )
     db.add(party)
     parties = await lifecycle.parties_of(db, filing)
     filing.search_text = services.search_text_of(filing, parties)
-    services.add_event(db, filing, "representative_authorised", actor_id=user.id, occurred_at=now)
+    services.add_event(
+        db,
+        filing,
+        "representative_authorised",
+        actor_id=user.id,
+        occurred_at=now,
+        role=represented.role.value,
+    )
     audit.record(
         db,
         "case.representative_authorised",
         actor_id=user.id,
-        actor_role="claimant",
+        actor_role=represented.role.value,
         tribunal_id=tribunal.id,
         subject_type="case_party",
         subject_id=party.id,
         case_id=filing.id,
     )
+    # The representative hears of it through their invitation, which carries the code.
     invite_representative(
-        db, environment, settings, tribunal, filing, party, actor=user, claimant_name=claimant.name
+        db, environment, settings, tribunal, filing, represented, party, actor=user
+    )
+    _tell_represented_party(
+        db,
+        environment,
+        settings,
+        tribunal,
+        filing,
+        represented,
+        party,
+        "representative_authorised",
     )
     return party
 
 
 async def withdraw_representative(
-    db: AsyncSession, tribunal: Tribunal, filing: Filing, party: CaseParty, *, user: User
+    db: AsyncSession,
+    environment: Environment,
+    settings: Settings,
+    tribunal: Tribunal,
+    filing: Filing,
+    represented: CaseParty,
+    party: CaseParty,
+    *,
+    user: User,
 ) -> CaseEvent | None:
-    """End the representative's authorisation: from now on they no longer act on the case.
-    Return None (nothing changed) if it was withdrawn already."""
+    """End the representative's authorisation: from now on they no longer act on the case;
+    they and the party they acted for are told. Return None (nothing changed) if it was
+    withdrawn already."""
     now = utcnow()
     withdrawn = await db.execute(
         update(CaseParty)
@@ -417,17 +400,51 @@ async def withdraw_representative(
     party.access_code_hash = None
     party.access_code_expires_at = None
     event = services.add_event(
-        db, filing, "representative_withdrawn", actor_id=user.id, occurred_at=now
+        db,
+        filing,
+        "representative_withdrawn",
+        actor_id=user.id,
+        occurred_at=now,
+        role=represented.role.value,
     )
     audit.record(
         db,
         "case.representative_withdrawn",
         actor_id=user.id,
-        actor_role="claimant",
+        actor_role=represented.role.value,
         tribunal_id=tribunal.id,
         subject_type="case_party",
         subject_id=party.id,
         case_id=filing.id,
+    )
+    if party.email:
+        mail.queue_message(
+            db,
+            environment,
+            to=party.email,
+            language=party.language,
+            template="representative_withdrawn",
+            context={
+                "name": party.name,
+                "representative": party.name,
+                "party": represented.name,
+                "to_representative": True,
+                "tribunal": tribunal,
+                "reference": filing.reference,
+                "url": _case_url(settings, tribunal, filing),
+            },
+            tribunal_id=tribunal.id,
+            case_id=filing.id,
+        )
+    _tell_represented_party(
+        db,
+        environment,
+        settings,
+        tribunal,
+        filing,
+        represented,
+        party,
+        "representative_withdrawn",
     )
     return event
 
@@ -452,10 +469,12 @@ def response_definition(version: CaseTypeVersion) -> CaseTypeDefinition:
 
 
 async def responses_of(db: AsyncSession, filing: Filing) -> dict[uuid.UUID, CaseResponse]:
-    """Return the case's filed responses by respondent party id (one query)."""
+    """Return the case's filed responses (not drafts) by respondent party id (one query)."""
     rows = await db.execute(
         select(CaseResponse).where(
-            CaseResponse.filing_id == filing.id, CaseResponse.tribunal_id == filing.tribunal_id
+            CaseResponse.filing_id == filing.id,
+            CaseResponse.tribunal_id == filing.tribunal_id,
+            CaseResponse.submitted_at.is_not(None),
         )
     )
     return {response.party_id: response for response in rows.scalars()}
@@ -471,7 +490,49 @@ def response_rows(version: CaseTypeVersion, response: CaseResponse) -> list[tupl
     ]
 
 
+@dataclass(frozen=True)
+class FiledResponse:
+    """A filed response as the case pages show it."""
+
+    party: CaseParty
+    response: CaseResponse
+    rows: list[tuple[str, str]]
+    documents: list[Document]
+
+
+async def filed_responses(
+    db: AsyncSession, filing: Filing, version: CaseTypeVersion, parties: list[CaseParty]
+) -> dict[uuid.UUID, FiledResponse]:
+    """Return the case's filed responses with their answers and documents, by party id
+    (two queries); drafts stay with their respondent."""
+    responses = await responses_of(db, filing)
+    documents: dict[uuid.UUID, list[Document]] = {}
+    if responses:
+        rows = await db.execute(
+            select(Document)
+            .where(
+                Document.filing_id == filing.id,
+                Document.response_id.in_([r.id for r in responses.values()]),
+            )
+            .order_by(Document.created_at)
+        )
+        for document in rows.scalars():
+            documents.setdefault(document.response_id, []).append(document)  # type: ignore[arg-type]
+    by_id = {party.id: party for party in parties}
+    return {
+        party_id: FiledResponse(
+            by_id[party_id],
+            response,
+            response_rows(version, response),
+            documents.get(response.id, []),
+        )
+        for party_id, response in responses.items()
+        if party_id in by_id
+    }
+
+
 async def response_of(db: AsyncSession, party: CaseParty) -> CaseResponse | None:
+    """Return the respondent's response, filed or still a draft, or None."""
     row = await db.execute(select(CaseResponse).where(CaseResponse.party_id == party.id))
     return row.scalar_one_or_none()
 
@@ -480,41 +541,120 @@ class AlreadyRespondedError(Exception):
     """The respondent filed their response already (answer 409)."""
 
 
+class MissingDocumentsError(Exception):
+    """Required response documents are missing; `slots` lists their slots."""
+
+    def __init__(self, slots: list[DocumentSlot]) -> None:
+        super().__init__(", ".join(slot.key for slot in slots))
+        self.slots = slots
+
+
+async def save_response_answers(
+    db: AsyncSession,
+    tribunal: Tribunal,
+    filing: Filing,
+    respondent: CaseParty,
+    answers: dict[str, Any],
+) -> CaseResponse:
+    """Keep the answers on the respondent's draft response, starting one if need be.
+
+    Raises AlreadyRespondedError (nothing changed) once the response is filed,
+    CaseClosedError if the case is no longer open.
+    """
+    if filing.status not in OPEN_STATES:
+        raise CaseClosedError
+    response = await response_of(db, respondent)
+    if response is None:
+        response = CaseResponse(
+            id=uuid.uuid4(),
+            tribunal_id=tribunal.id,
+            filing_id=filing.id,
+            party_id=respondent.id,
+            answers=answers,
+        )
+        try:
+            async with db.begin_nested():
+                db.add(response)
+                await db.flush()
+        except IntegrityError:
+            # Started at the same moment in another tab: answer on that one.
+            response = await response_of(db, respondent)
+            if response is None:
+                raise
+    if response.submitted_at is not None:
+        raise AlreadyRespondedError
+    response.answers = answers
+    return response
+
+
+def missing_response_slots(
+    definition: CaseTypeDefinition, documents: list[Document]
+) -> list[DocumentSlot]:
+    """Return the required slots that hold no document yet."""
+    given = {document.slot for document in documents}
+    return [slot for slot in definition.document_slots if slot.required and slot.key not in given]
+
+
+def may_change_response(filing: Filing, response: CaseResponse | None) -> bool:
+    """Whether the respondent may still change their draft (answers and documents)."""
+    return filing.status in OPEN_STATES and (response is None or response.submitted_at is None)
+
+
+def may_read_response_documents(
+    filing: Filing,
+    response: CaseResponse,
+    user: User,
+    *,
+    is_staff: bool,
+    parties: list[CaseParty],
+) -> bool:
+    """The respondent (or their representative) reads their response's documents at any time;
+    the tribunal's staff and the case's other parties once the response is filed."""
+    responding = responding_party(user, parties)
+    if responding is not None and responding.id == response.party_id:
+        return True
+    if response.submitted_at is None:
+        return False
+    return services.may_read_documents(filing, user, is_staff=is_staff, parties=parties)
+
+
 async def submit_response(
     db: AsyncSession,
     environment: Environment,
     settings: Settings,
     tribunal: Tribunal,
     filing: Filing,
-    respondent: CaseParty,
-    answers: dict[str, Any],
+    version: CaseTypeVersion,
+    response: CaseResponse,
     *,
     user: User,
     acting_role: str,
 ) -> CaseResponse:
-    """Save the response once; clear the response deadline; tell the parties.
+    """File the draft response once; clear the response deadline; tell the parties.
 
     Raises AlreadyRespondedError (nothing changed) for a second response,
-    CaseClosedError if the case is no longer open.
+    CaseClosedError if the case is no longer open, MissingDocumentsError while a required
+    document slot is empty.
     """
     if filing.status not in OPEN_STATES:
         raise CaseClosedError
-    if await response_of(db, respondent) is not None:
+    if response.submitted_at is not None:
         raise AlreadyRespondedError
+    documents = await services.documents_of(db, filing, response_id=response.id)
+    missing = missing_response_slots(response_definition(version), documents)
+    if missing:
+        raise MissingDocumentsError(missing)
     now = utcnow()
-    response = CaseResponse(
-        tribunal_id=tribunal.id,
-        filing_id=filing.id,
-        party_id=respondent.id,
-        answers=answers,
-        submitted_at=now,
+    # Conditional, so that two clicks (or two tabs) file it once.
+    filed = await db.execute(
+        update(CaseResponse)
+        .where(CaseResponse.id == response.id, CaseResponse.submitted_at.is_(None))
+        .values(submitted_at=now)
+        .execution_options(synchronize_session=False)
     )
-    try:
-        async with db.begin_nested():
-            db.add(response)
-            await db.flush()
-    except IntegrityError:
-        raise AlreadyRespondedError from None
+    if filed.rowcount != 1:  # type: ignore[attr-defined]
+        raise AlreadyRespondedError
+    response.submitted_at = now
     if filing.due_for == "response":
         filing.due_on = None
         filing.due_from = None

@@ -1,9 +1,11 @@
 """Pages for respondents and representatives: adding a respondent (registry), joining a case
-with an access code, the claimant's representatives, and the respondent's response."""
+with an access code (also how a claimant claims a paper filing), a party's own
+representatives, and the respondent's response."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -12,14 +14,27 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from accounts.middleware import signed_in_user
-from filings import deadlines, lifecycle, parties
-from filings.models import CaseParty, CaseTypeVersion, Filing
-from filings.questions import read_answers
+from filings import access_codes, deadlines, lifecycle, parties, services
+from filings.documents import (
+    FileKind,
+)
+from filings.models import CaseParty, CaseResponse, CaseTypeVersion, Filing
+from filings.questions import CaseTypeDefinition, answers_form, read_answers
+
+# The filing's upload messages, so that both parties read the same words.
+from filings.routes import _kinds_text, check_and_store_uploads, upload_error_message
 from tribunals.models import Role
 from tribunals.permissions import Permission
 from tribunals.tenancy import current_roles, current_tribunal, tenant_page
+from tribune import audit
 from tribune.forms import Form
 from tribune.i18n import gettext as _
+from tribune.uploads import (
+    UploadError,
+    UploadLimits,
+    receive_multipart,
+    request_csrf_verifier,
+)
 from tribune.web import db_of, redirect, render, settings_of
 
 PARTY_KINDS = ("person", "organisation")
@@ -112,69 +127,88 @@ async def add_respondent(request: Request) -> Response:
     return redirect(back_url)
 
 
-# -- joining a case -------------------------------------------------------------------------
+# -- joining a case with an access code (/join, and /claim printed on paper-filing letters) ---
 
 
 async def join_case(request: Request) -> Response:
+    """A person enters a case reference and access code to take their place in the case: a
+    respondent or representative joining, a claimant claiming a paper filing. Any code works
+    on either URL; the code says which party it opens."""
     tribunal = current_tribunal(request)
     user = signed_in_user(request)
     db = db_of(request)
+    # The form posts back to the URL it was shown at, so /claim stays /claim.
+    context: dict[str, Any] = {"action": request.url.path}
     if request.method == "GET":
-        return render(request, "filings/parties/join.html", {"form": Form()})
+        return render(request, "filings/parties/join.html", {**context, "form": Form()})
     form = Form(await request.form())
-    reference = form.text("reference", required=_("Enter the case reference"), max_length=40)
+    context["form"] = form
+    reference = form.text("reference", required=_("Enter the case reference"), max_length=50)
     code = form.text("code", required=_("Enter the access code"), max_length=40)
     if not form.is_valid:
-        return render(request, "filings/parties/join.html", {"form": form}, status_code=422)
-    if await parties.failed_joins_last_hour(db, user.id) >= parties.MAX_FAILED_JOINS_PER_HOUR:
+        return render(request, "filings/parties/join.html", context, status_code=422)
+    if await access_codes.failures_last_hour(db, user.id) >= access_codes.MAX_FAILURES_PER_HOUR:
         form.add_error("code", _("You have entered too many wrong codes. Try again in an hour."))
-        return render(request, "filings/parties/join.html", {"form": form}, status_code=429)
+        return render(request, "filings/parties/join.html", context, status_code=429)
     wrong_code = _(
         "The case reference or access code is not right, or the code has expired "
         "or was used already. Check the email or letter you received."
     )
-    found = await parties.party_for_code(db, tribunal, reference, code)
+    found = await access_codes.find_party(db, tribunal, reference, code)
     if found is None:
         # Counted even though the page fails: the count is what stops guessing.
-        parties.record_failed_join(db, tribunal, user)
+        access_codes.record_failure(db, tribunal, user)
         await db.commit()
         form.add_error("code", wrong_code)
-        return render(request, "filings/parties/join.html", {"form": form}, status_code=422)
+        return render(request, "filings/parties/join.html", context, status_code=422)
     filing, party = found
-    if not await parties.join(db, tribunal, filing, party, user):
+    if await access_codes.holds_other_party(db, filing, party, user):
+        # One person, one place in a case: a claimant cannot also become its respondent.
+        form.add_error(
+            "code",
+            _(
+                "You already take part in this case with this account. This code is for "
+                "someone else: give it back to them, or contact the tribunal."
+            ),
+        )
+        return render(request, "filings/parties/join.html", context, status_code=422)
+    if not await access_codes.redeem(db, tribunal, filing, party, user):
         form.add_error("code", wrong_code)
-        return render(request, "filings/parties/join.html", {"form": form}, status_code=422)
+        return render(request, "filings/parties/join.html", context, status_code=422)
     return redirect(f"/{tribunal.slug}/cases/{filing.id}")
 
 
-# -- the claimant's representatives ---------------------------------------------------------
+# -- a party's own representatives ----------------------------------------------------------
 
 
-async def _claimant_case(request: Request) -> tuple[Filing, list[CaseParty], CaseParty]:
-    """Return the case, its parties and its claimant, if the signed-in person is its claimant."""
+async def _own_party_case(request: Request) -> tuple[Filing, list[CaseParty], CaseParty]:
+    """Return the case, its parties and the signed-in person's own party on it (the claimant,
+    or a respondent who joined); 404 for anyone else, a representative included."""
     filing = await _case(request)
     case_parties = await lifecycle.parties_of(db_of(request), filing)
-    claimant = parties.claimant_of(case_parties)
-    if claimant is None or not parties.is_claimant(filing, signed_in_user(request), case_parties):
+    represented = parties.own_party(filing, signed_in_user(request), case_parties)
+    if represented is None:
         raise HTTPException(status_code=404)
-    return filing, case_parties, claimant
+    return filing, case_parties, represented
 
 
-async def _claimant_representative(
+async def _own_representative(
     request: Request,
 ) -> tuple[Filing, CaseParty, CaseParty]:
-    filing, case_parties, claimant = await _claimant_case(request)
-    representative = parties.claimant_representative(
-        case_parties, _uuid(request.path_params["party_id"])
+    """Return the case, the person's own party and one of that party's representatives;
+    another party's representative is a 404."""
+    filing, case_parties, represented = await _own_party_case(request)
+    representative = parties.representative_of(
+        case_parties, represented, _uuid(request.path_params["party_id"])
     )
     if representative is None:
         raise HTTPException(status_code=404)
-    return filing, claimant, representative
+    return filing, represented, representative
 
 
 async def invite_representative(request: Request) -> Response:
     tribunal = current_tribunal(request)
-    filing, claimant, representative = await _claimant_representative(request)
+    filing, represented, representative = await _own_representative(request)
     case_url = f"/{tribunal.slug}/cases/{filing.id}"
     if filing.status not in parties.OPEN_STATES:
         return _refused(request, _("This case is no longer open."), case_url)
@@ -188,16 +222,16 @@ async def invite_representative(request: Request) -> Response:
         settings_of(request),
         tribunal,
         filing,
+        represented,
         representative,
         actor=signed_in_user(request),
-        claimant_name=claimant.name,
     )
     return redirect(case_url)
 
 
 async def withdraw_representative(request: Request) -> Response:
     tribunal = current_tribunal(request)
-    filing, _claimant, representative = await _claimant_representative(request)
+    filing, represented, representative = await _own_representative(request)
     case_url = f"/{tribunal.slug}/cases/{filing.id}"
     if not representative.is_authorised:
         return _refused(
@@ -210,7 +244,14 @@ async def withdraw_representative(request: Request) -> Response:
             {"filing": filing, "representative": representative, "back_url": case_url},
         )
     event = await parties.withdraw_representative(
-        db_of(request), tribunal, filing, representative, user=signed_in_user(request)
+        db_of(request),
+        request.app.state.templates.env,
+        settings_of(request),
+        tribunal,
+        filing,
+        represented,
+        representative,
+        user=signed_in_user(request),
     )
     if event is None:
         return _refused(
@@ -221,7 +262,7 @@ async def withdraw_representative(request: Request) -> Response:
 
 async def new_representative(request: Request) -> Response:
     tribunal = current_tribunal(request)
-    filing, _parties, claimant = await _claimant_case(request)
+    filing, _parties, represented = await _own_party_case(request)
     case_url = f"/{tribunal.slug}/cases/{filing.id}"
     context: dict[str, Any] = {"filing": filing, "back_url": case_url}
     if filing.status not in parties.OPEN_STATES:
@@ -245,7 +286,7 @@ async def new_representative(request: Request) -> Response:
         settings_of(request),
         tribunal,
         filing,
-        claimant,
+        represented,
         user=signed_in_user(request),
         name=name,
         firm=firm,
@@ -256,61 +297,248 @@ async def new_representative(request: Request) -> Response:
 
 
 # -- the respondent's response --------------------------------------------------------------
+# Three pages, like the filing journey: the answers, then the documents with a check of the
+# answers, then filed once. Answers and documents stay on a draft response until it is filed.
 
 
-async def response_page(request: Request) -> Response:
-    tribunal = current_tribunal(request)
-    user = signed_in_user(request)
+@dataclass
+class _Responding:
+    filing: Filing
+    version: CaseTypeVersion
+    definition: CaseTypeDefinition
+    respondent: CaseParty
+    response: CaseResponse | None
+    case_url: str
+
+    @property
+    def page_url(self) -> str:
+        return f"{self.case_url}/response"
+
+
+async def _responding(request: Request) -> _Responding:
+    """Return the case and the respondent the signed-in person answers for, or 404."""
     db = db_of(request)
     filing = await _case(request)
     case_parties = await lifecycle.parties_of(db, filing)
-    respondent = parties.responding_party(user, case_parties)
+    respondent = parties.responding_party(signed_in_user(request), case_parties)
     if respondent is None:
         raise HTTPException(status_code=404)
     version = await db.get(CaseTypeVersion, filing.case_type_version_id)
     if version is None:
         raise HTTPException(status_code=404)
-    definition = parties.response_definition(version)
-    case_url = f"/{tribunal.slug}/cases/{filing.id}"
-    existing = await parties.response_of(db, respondent)
-    if existing is not None:
-        message = _("A response was already filed for %(name)s.", name=respondent.name)
-        return _refused(request, message, case_url)
-    if filing.status not in parties.OPEN_STATES:
-        return _refused(request, _("This case is no longer open."), case_url)
+    return _Responding(
+        filing,
+        version,
+        parties.response_definition(version),
+        respondent,
+        await parties.response_of(db, respondent),
+        f"/{current_tribunal(request).slug}/cases/{filing.id}",
+    )
+
+
+def _response_refusal(request: Request, responding: _Responding) -> Response | None:
+    """Return the page refusing any change once the response is filed or the case closed."""
+    if responding.response is not None and responding.response.submitted_at is not None:
+        message = _("A response was already filed for %(name)s.", name=responding.respondent.name)
+        return _refused(request, message, responding.case_url)
+    if responding.filing.status not in parties.OPEN_STATES:
+        return _refused(request, _("This case is no longer open."), responding.case_url)
+    return None
+
+
+async def response_page(request: Request) -> Response:
+    """The response's answers, kept on the draft; then on to its documents."""
+    tribunal = current_tribunal(request)
+    responding = await _responding(request)
+    refusal = _response_refusal(request, responding)
+    if refusal is not None:
+        return refusal
     context: dict[str, Any] = {
-        "filing": filing,
-        "respondent": respondent,
-        "questions": definition.questions,
-        "back_url": case_url,
+        "filing": responding.filing,
+        "respondent": responding.respondent,
+        "questions": responding.definition.questions,
+        "back_url": responding.case_url,
     }
     if request.method == "GET":
-        context["form"] = Form()
+        saved = responding.response.answers if responding.response else {}
+        context["form"] = answers_form(responding.definition, saved or {})
         return render(request, "filings/parties/response.html", context)
     form = Form(await request.form())
-    answers = read_answers(definition, form, today=deadlines.today_in(tribunal))
+    answers = read_answers(responding.definition, form, today=deadlines.today_in(tribunal))
     if not form.is_valid:
         context["form"] = form
         return render(request, "filings/parties/response.html", context, status_code=422)
-    acting = "respondent" if respondent.user_id == user.id else "representative"
+    try:
+        await parties.save_response_answers(
+            db_of(request), tribunal, responding.filing, responding.respondent, answers
+        )
+    except (parties.AlreadyRespondedError, parties.CaseClosedError):
+        responding.response = await parties.response_of(db_of(request), responding.respondent)
+        return _response_refusal(request, responding) or redirect(responding.case_url)
+    return redirect(f"{responding.page_url}/check")
+
+
+async def _check_context(
+    request: Request, responding: _Responding, form: Form | None = None
+) -> dict[str, Any]:
+    tribunal = current_tribunal(request)
+    assert responding.response is not None
+    documents = await services.documents_of(
+        db_of(request), responding.filing, response_id=responding.response.id
+    )
+    slots = [
+        {
+            "key": slot.key,
+            "label": slot.label.current(),
+            "hint": slot.hint.current() if slot.hint else "",
+            "required": slot.required,
+            "max_files": slot.max_files,
+            "kinds": _kinds_text(list(slot.kinds)),
+            "accept": ",".join(
+                mime
+                for kind in slot.kinds
+                for mime in (FileKind(kind).mime_type.split(";")[0], *FileKind(kind).extensions)
+            ),
+            "documents": [d for d in documents if d.slot == slot.key],
+        }
+        for slot in responding.definition.document_slots
+    ]
+    return {
+        "filing": responding.filing,
+        "respondent": responding.respondent,
+        "rows": parties.response_rows(responding.version, responding.response),
+        "slots": slots,
+        "max_file_megabytes": tribunal.max_file_megabytes,
+        "page_url": responding.page_url,
+        "back_url": responding.page_url,
+        "case_url": responding.case_url,
+        "form": form or Form(),
+    }
+
+
+async def response_check(request: Request) -> Response:
+    """The response's documents and a check of its answers; filing it sends it, once."""
+    tribunal = current_tribunal(request)
+    user = signed_in_user(request)
+    db = db_of(request)
+    responding = await _responding(request)
+    refusal = _response_refusal(request, responding)
+    if refusal is not None:
+        return refusal
+    if responding.response is None:  # the answers come first
+        return redirect(responding.page_url)
+    if request.method == "GET":
+        context = await _check_context(request, responding)
+        return render(request, "filings/parties/response_check.html", context)
+    acting = "respondent" if responding.respondent.user_id == user.id else "representative"
     try:
         await parties.submit_response(
             db,
             request.app.state.templates.env,
             settings_of(request),
             tribunal,
-            filing,
-            respondent,
-            answers,
+            responding.filing,
+            responding.version,
+            responding.response,
             user=user,
             acting_role=acting,
         )
+    except parties.MissingDocumentsError as missing:
+        form = Form()
+        for slot in missing.slots:
+            form.add_error(
+                f"file-{slot.key}", _("Upload %(document)s", document=slot.label.current())
+            )
+        context = await _check_context(request, responding, form)
+        return render(request, "filings/parties/response_check.html", context, status_code=422)
     except parties.AlreadyRespondedError:
-        message = _("A response was already filed for %(name)s.", name=respondent.name)
-        return _refused(request, message, case_url)
+        message = _("A response was already filed for %(name)s.", name=responding.respondent.name)
+        return _refused(request, message, responding.case_url)
     except parties.CaseClosedError:
-        return _refused(request, _("This case is no longer open."), case_url)
-    return redirect(case_url)
+        return _refused(request, _("This case is no longer open."), responding.case_url)
+    return redirect(responding.case_url)
+
+
+async def response_upload(request: Request) -> Response:
+    """Receive files for one of the response's slots: streamed to disk, checked by content,
+    scanned, then stored, exactly as the filing's own documents are (filings.routes.upload)."""
+    tribunal = current_tribunal(request)
+    settings = settings_of(request)
+    responding = await _responding(request)
+    refusal = _response_refusal(request, responding)
+    if refusal is not None:
+        return refusal
+    if responding.response is None:
+        return redirect(responding.page_url)
+    slot_key = request.path_params["slot"]
+    slot = next((s for s in responding.definition.document_slots if s.key == slot_key), None)
+    if slot is None:
+        raise HTTPException(status_code=404)
+    limits = UploadLimits(
+        max_file_size=tribunal.max_file_megabytes * 1024 * 1024, max_files=slot.max_files
+    )
+    field = f"file-{slot.key}"
+    form = Form()
+    try:
+        received = await receive_multipart(
+            request, limits, verify_csrf=request_csrf_verifier(request, settings.secret_key)
+        )
+    except UploadError as error:
+        form.add_error(field, upload_error_message(error, tribunal, slot.max_files))
+        context = await _check_context(request, responding, form)
+        return render(
+            request, "filings/parties/response_check.html", context, status_code=error.status_code
+        )
+    try:
+        assert responding.response is not None
+        await check_and_store_uploads(
+            request,
+            responding.filing,
+            received.files_for(field),
+            form,
+            slot_key=slot.key,
+            kinds=list(slot.kinds),
+            max_files=slot.max_files,
+            response_id=responding.response.id,
+        )
+        if not form.is_valid:
+            context = await _check_context(request, responding, form)
+            return render(request, "filings/parties/response_check.html", context, status_code=422)
+    finally:
+        received.cleanup()
+    return redirect(f"{responding.page_url}/check?uploaded=1")
+
+
+async def response_remove_document(request: Request) -> Response:
+    """Take a document off the draft response (a filed response's documents are on record)."""
+    tribunal = current_tribunal(request)
+    db = db_of(request)
+    responding = await _responding(request)
+    refusal = _response_refusal(request, responding)
+    if refusal is not None:
+        return refusal
+    found = await services.document_in(db, tribunal.id, _uuid(request.path_params["document_id"]))
+    if (
+        found is None
+        or responding.response is None
+        or found[0].response_id != responding.response.id
+    ):
+        raise HTTPException(status_code=404)
+    document = found[0]
+    key = document.storage_key
+    await db.delete(document)
+    audit.record(
+        db,
+        "document.removed",
+        actor_id=signed_in_user(request).id,
+        tribunal_id=tribunal.id,
+        subject_type="document",
+        subject_id=document.id,
+        case_id=responding.filing.id,
+    )
+    await db.commit()
+    await request.app.state.storage.delete(key)
+    return redirect(f"{responding.page_url}/check")
 
 
 tenant_routes: list[BaseRoute] = [
@@ -327,6 +555,14 @@ tenant_routes: list[BaseRoute] = [
         permission=Permission.SIGNED_IN,
         methods=["GET", "POST"],
         name="parties:join",
+    ),
+    # The address on letters and emails sent to claimants of paper filings.
+    tenant_page(
+        "/claim",
+        join_case,
+        permission=Permission.SIGNED_IN,
+        methods=["GET", "POST"],
+        name="paper:claim",
     ),
     tenant_page(
         "/cases/{filing_id}/representatives/new",
@@ -355,5 +591,27 @@ tenant_routes: list[BaseRoute] = [
         permission=Permission.SIGNED_IN,
         methods=["GET", "POST"],
         name="parties:response",
+    ),
+    tenant_page(
+        "/cases/{filing_id}/response/check",
+        response_check,
+        permission=Permission.SIGNED_IN,
+        methods=["GET", "POST"],
+        name="parties:response_check",
+    ),
+    tenant_page(
+        "/cases/{filing_id}/response/documents/{slot}/upload",
+        response_upload,
+        permission=Permission.SIGNED_IN,
+        methods=["POST"],
+        name="parties:response_upload",
+        streaming_upload=True,
+    ),
+    tenant_page(
+        "/cases/{filing_id}/response/documents/{document_id}/remove",
+        response_remove_document,
+        permission=Permission.SIGNED_IN,
+        methods=["POST"],
+        name="parties:response_remove_document",
     ),
 ]

@@ -28,7 +28,7 @@ from filings.documents import (
     inspect,
     normalise_filename,
 )
-from filings.models import CaseTypeVersion, Document, Filing, FilingStatus, PartyRole
+from filings.models import CaseResponse, CaseTypeVersion, Document, Filing, FilingStatus
 from filings.questions import (
     CaseTypeDefinition,
     answers_form,
@@ -49,6 +49,7 @@ from tribune.i18n import gettext as _
 from tribune.security import CSRFError
 from tribune.storage import Storage, new_object_key
 from tribune.uploads import (
+    ReceivedFile,
     ReceivedForm,
     UploadError,
     UploadLimits,
@@ -109,19 +110,28 @@ async def before_you_start(request: Request) -> Response:
     return render(request, "filings/before_you_start.html", {"version": version, "slots": slots})
 
 
-async def _own_filing(request: Request) -> tuple[Filing, CaseTypeVersion]:
+async def _own_filing(
+    request: Request, *, completing: bool = False
+) -> tuple[Filing, CaseTypeVersion]:
+    """Return the filing the signed-in account holds; with `completing` (changing answers or
+    documents), also a returned filing the account completes as the claimant's authorised
+    representative. Anything else is a 404."""
     tribunal = current_tribunal(request)
-    found = await services.filing_of(
-        db_of(request),
-        tribunal.id,
-        _uuid(request.path_params["filing_id"]),
-        signed_in_user(request).id,
-    )
-    if found is None or not services.holds_filing(
-        found[0], signed_in_user(request).id, current_roles(request)
-    ):
+    db = db_of(request)
+    user = signed_in_user(request)
+    found = await services.case_of(db, tribunal.id, _uuid(request.path_params["filing_id"]))
+    if found is None:
         raise HTTPException(status_code=404)
-    return found
+    filing = found[0]
+    roles = current_roles(request)
+    if services.holds_filing(filing, user.id, roles):
+        return found
+    # Only a returned case's parties are read: the representative's way in.
+    if completing and filing.status is FilingStatus.RETURNED:
+        parties = await lifecycle.parties_of(db, filing)
+        if services.may_complete(filing, user, roles, parties):
+            return found
+    raise HTTPException(status_code=404)
 
 
 def _step_context(
@@ -156,7 +166,7 @@ async def resume(request: Request) -> Response:
 
 async def step(request: Request) -> Response:
     tribunal = current_tribunal(request)
-    filing, version = await _own_filing(request)
+    filing, version = await _own_filing(request, completing=True)
     name = request.path_params["step"]
     if name not in services.STEPS:
         raise HTTPException(status_code=404)
@@ -439,7 +449,7 @@ async def documents_step(request: Request, filing: Filing, version: CaseTypeVers
 async def upload(request: Request) -> Response:
     """Receive files for one slot, streamed to disk, checked by content, then stored."""
     tribunal = current_tribunal(request)
-    filing, version = await _own_filing(request)
+    filing, version = await _own_filing(request, completing=True)
     settings = settings_of(request)
     slot_key = request.path_params["slot"]
     slot = next((s for s in _slots(version) if s.get("key") == slot_key), None)
@@ -457,22 +467,7 @@ async def upload(request: Request) -> Response:
             request, limits, verify_csrf=request_csrf_verifier(request, settings.secret_key)
         )
     except UploadError as error:
-        if error.code == "csrf":
-            raise CSRFError() from None
-        if error.code in ("too_large", "field_too_large"):
-            form.add_error(
-                field,
-                _(
-                    "The selected file must be smaller than %(size)s MB",
-                    size=tribunal.max_file_megabytes,
-                ),
-            )
-        elif error.code == "too_many_files":
-            form.add_error(
-                field, _("You can upload up to %(n)s files here", n=int(slot.get("max_files", 1)))
-            )
-        else:
-            form.add_error(field, _("The upload did not arrive complete. Try again"))
+        form.add_error(field, upload_error_message(error, tribunal, limits.max_files))
         context["form"] = form
         return render(
             request, "filings/steps/documents.html", context, status_code=error.status_code
@@ -481,6 +476,118 @@ async def upload(request: Request) -> Response:
         return await _store_uploads(request, tribunal, filing, version, slot, received, context)
     finally:
         received.cleanup()
+
+
+def upload_error_message(error: UploadError, tribunal: Tribunal, max_files: int) -> str:
+    """Return the message for an upload that did not arrive whole (a forged one raises)."""
+    if error.code == "csrf":
+        raise CSRFError()
+    if error.code in ("too_large", "field_too_large"):
+        return _(
+            "The selected file must be smaller than %(size)s MB", size=tribunal.max_file_megabytes
+        )
+    if error.code == "too_many_files":
+        return _("You can upload up to %(n)s files here", n=max_files)
+    return _("The upload did not arrive complete. Try again")
+
+
+async def check_and_store_uploads(
+    request: Request,
+    filing: Filing,
+    files: list[ReceivedFile],
+    form: Form,
+    *,
+    slot_key: str,
+    kinds: list[str],
+    max_files: int,
+    response_id: uuid.UUID | None = None,
+) -> int:
+    """Check received files for a slot of the filing (or of a response to it) and store them
+    all, returning how many; or add an error to `form` and store none.
+
+    The checks: how many files the slot holds, the case's total size, each file's content,
+    duplicates, the virus scan. Objects are written before the commit and removed again if it
+    fails, so no document row points at a missing object and no object is orphaned.
+    """
+    tribunal = current_tribunal(request)
+    db = db_of(request)
+    user = signed_in_user(request)
+    storage: Storage = request.app.state.storage
+    scanner: Scanner = request.app.state.scanner
+    field = f"file-{slot_key}"
+    usage = await services.document_usage(db, filing, response_id=response_id)
+    if not files:
+        form.add_error(field, _("Select a file"))
+    elif usage.counts.get(slot_key, 0) + len(files) > max_files:
+        form.add_error(field, _("You can upload up to %(n)s files here", n=max_files))
+    elif usage.total_size + sum(f.size for f in files) > tribunal.max_case_megabytes * 1024 * 1024:
+        form.add_error(
+            field,
+            _(
+                "The files of one case must add up to %(size)s MB or less",
+                size=tribunal.max_case_megabytes,
+            ),
+        )
+    file_kinds = [FileKind(kind) for kind in kinds]
+    checked = []
+    seen: set[str] = set()
+    for file in files if form.is_valid else []:
+        inspection = await anyio.to_thread.run_sync(inspect, file.path, file.size)
+        problem = inspection.problem_for(file_kinds)
+        name = normalise_filename(file.filename, inspection.kind)
+        if problem is not None:
+            form.add_error(field, f"{name}: {_problem_message(problem, kinds)}")
+            return 0
+        duplicate = await services.duplicate_of(db, filing, file.sha256, response_id=response_id)
+        if duplicate is not None or file.sha256 in seen:
+            form.add_error(
+                field,
+                _(
+                    "You have already uploaded this file: %(filename)s",
+                    filename=duplicate.filename if duplicate else name,
+                ),
+            )
+            return 0
+        try:
+            result = await scanner.scan(file.path)
+        except ScannerUnavailable:
+            raise HTTPException(status_code=503) from None
+        if not result.clean:
+            form.add_error(
+                field, _("%(filename)s contains a virus and was not accepted", filename=name)
+            )
+            return 0
+        seen.add(file.sha256)
+        checked.append((file, inspection, name))
+    if not form.is_valid:
+        return 0
+    stored_keys: list[str] = []
+    try:
+        for file, inspection, name in checked:
+            key = new_object_key()
+            await storage.put_file(key, file.path)
+            stored_keys.append(key)
+            assert inspection.kind is not None
+            services.add_document(
+                db,
+                filing,
+                slot=slot_key,
+                storage_key=key,
+                filename=name,
+                size=file.size,
+                sha256=file.sha256,
+                kind=inspection.kind.value,
+                uploader=user,
+                response_id=response_id,
+            )
+        await db.commit()
+    except BaseException:
+        await db.rollback()
+        for key in stored_keys:
+            with contextlib.suppress(Exception):
+                await storage.delete(key)
+        raise
+    return len(checked)
 
 
 async def _store_uploads(
@@ -492,109 +599,39 @@ async def _store_uploads(
     received: ReceivedForm,
     context: dict[str, Any],
 ) -> Response:
-    db = db_of(request)
-    user = signed_in_user(request)
-    storage: Storage = request.app.state.storage
-    scanner: Scanner = request.app.state.scanner
     field = f"file-{slot['key']}"
     form = Form()
-    files = received.files_for(field)
-    kinds = [FileKind(kind) for kind in slot.get("kinds", [])]
-    usage = await services.document_usage(db, filing)
-    if not files:
-        form.add_error(field, _("Select a file"))
-    elif usage.counts.get(slot["key"], 0) + len(files) > int(slot.get("max_files", 1)):
-        form.add_error(
-            field, _("You can upload up to %(n)s files here", n=int(slot.get("max_files", 1)))
-        )
-    elif usage.total_size + sum(f.size for f in files) > tribunal.max_case_megabytes * 1024 * 1024:
-        form.add_error(
-            field,
-            _(
-                "The files of one case must add up to %(size)s MB or less",
-                size=tribunal.max_case_megabytes,
-            ),
-        )
-    checked = []
-    seen: set[str] = set()
-    for file in files if form.is_valid else []:
-        inspection = await anyio.to_thread.run_sync(inspect, file.path, file.size)
-        problem = inspection.problem_for(kinds)
-        name = normalise_filename(file.filename, inspection.kind)
-        if problem is not None:
-            form.add_error(
-                field, f"{name}: {_problem_message(problem, list(slot.get('kinds', [])))}"
-            )
-            break
-        duplicate = await services.duplicate_of(db, filing, file.sha256)
-        if duplicate is not None or file.sha256 in seen:
-            form.add_error(
-                field,
-                _(
-                    "You have already uploaded this file: %(filename)s",
-                    filename=duplicate.filename if duplicate else name,
-                ),
-            )
-            break
-        try:
-            result = await scanner.scan(file.path)
-        except ScannerUnavailable:
-            raise HTTPException(status_code=503) from None
-        if not result.clean:
-            form.add_error(
-                field, _("%(filename)s contains a virus and was not accepted", filename=name)
-            )
-            break
-        seen.add(file.sha256)
-        checked.append((file, inspection, name))
+    stored = await check_and_store_uploads(
+        request,
+        filing,
+        received.files_for(field),
+        form,
+        slot_key=slot["key"],
+        kinds=list(slot.get("kinds", [])),
+        max_files=int(slot.get("max_files", 1)),
+    )
     if not form.is_valid:
         context["form"] = form
         return render(request, "filings/steps/documents.html", context, status_code=422)
-    stored_keys: list[str] = []
-    try:
-        for file, inspection, name in checked:
-            key = new_object_key()
-            await storage.put_file(key, file.path)
-            stored_keys.append(key)
-            assert inspection.kind is not None
-            services.add_document(
-                db,
-                filing,
-                slot=slot["key"],
-                storage_key=key,
-                filename=name,
-                size=file.size,
-                sha256=file.sha256,
-                kind=inspection.kind.value,
-                uploader=user,
-            )
-        # Objects are written before the commit; if the commit fails they are removed,
-        # so no document row ever points at a missing object and no object is orphaned.
-        await db.commit()
-    except BaseException:
-        await db.rollback()
-        for key in stored_keys:
-            with contextlib.suppress(Exception):
-                await storage.delete(key)
-        raise
     target = (
         f"/{tribunal.slug}/cases/{filing.id}"
         if filing.status.is_case
         else f"/{tribunal.slug}{_filing_url(filing, 'documents')}"
     )
-    return redirect(f"{target}?uploaded={len(checked)}")
+    return redirect(f"{target}?uploaded={stored}")
 
 
 async def remove_document(request: Request) -> Response:
     tribunal = current_tribunal(request)
-    filing, _version = await _own_filing(request)
+    filing, _version = await _own_filing(request, completing=True)
     if filing.status.is_case and not _editable(filing):
         # Filed documents are part of the record: only the registry can withdraw them
         # (while the filing is returned for completion, the claimant may change them).
         raise HTTPException(status_code=409)
     db = db_of(request)
     found = await services.document_in(db, tribunal.id, _uuid(request.path_params["document_id"]))
-    if found is None or found[1].id != filing.id:
+    # A respondent's document is theirs to remove (filings.party_routes), never the filer's.
+    if found is None or found[1].id != filing.id or found[0].response_id is not None:
         raise HTTPException(status_code=404)
     document = found[0]
     key = document.storage_key
@@ -623,9 +660,15 @@ async def download(request: Request) -> Response:
         raise HTTPException(status_code=404)
     document, filing = found
     parties = await lifecycle.parties_of(db, filing)
-    if not services.may_read_documents(
-        filing, user, is_staff=bool(current_roles(request)), parties=parties
-    ):
+    is_staff = bool(current_roles(request))
+    if document.response_id is not None:
+        # A response's documents: the respondent's side until filed, then the case's readers.
+        response = await db.get(CaseResponse, document.response_id)
+        if response is None or not party_services.may_read_response_documents(
+            filing, response, user, is_staff=is_staff, parties=parties
+        ):
+            raise HTTPException(status_code=404)
+    elif not services.may_read_documents(filing, user, is_staff=is_staff, parties=parties):
         raise HTTPException(status_code=404)
     storage: Storage = request.app.state.storage
     stream = await storage.open(document.storage_key)
@@ -710,28 +753,27 @@ async def case_page(request: Request) -> Response:
     ]
     return_event = next((e for e in reversed(events) if e.kind == "returned"), None)
     is_open = filing.status in lifecycle.OPEN_STATES
-    claimant = lifecycle.Actor.CLAIMANT in actors
-    responding = party_services.responding_party(user, parties)
-    may_respond = (
-        is_open
-        and responding is not None
-        and await party_services.response_of(db, responding) is None
+    # Each party (claimant or respondent) manages who represents them.
+    own_party = party_services.own_party(filing, user, parties)
+    may_complete = _editable(filing) and services.may_complete(
+        filing, user, current_roles(request), parties
     )
-    claimant_ids = {party.id for party in parties if party.role is PartyRole.CLAIMANT}
+    responding = party_services.responding_party(user, parties)
+    may_respond = responding is not None and party_services.may_change_response(
+        filing, await party_services.response_of(db, responding)
+    )
     return render(
         request,
         "filings/case.html",
         {
-            # The claimant manages who represents them; a respondent files their response.
-            "representatives": [
-                party
-                for party in parties
-                if party.role is PartyRole.REPRESENTATIVE and party.represents_id in claimant_ids
-            ]
-            if claimant
+            "representatives": party_services.representatives_of(parties, own_party)
+            if own_party
             else [],
-            "may_manage_representatives": claimant and is_open,
+            "may_manage_representatives": own_party is not None and is_open,
             "may_respond": may_respond,
+            "responses": list(
+                (await party_services.filed_responses(db, filing, version, parties)).values()
+            ),
             "show_access": tribunal.show_access_to_parties and holds,
             "filing": filing,
             "version": version,
@@ -740,8 +782,8 @@ async def case_page(request: Request) -> Response:
             "events": events,
             "documents": documents,
             "transitions": transitions,
-            "editable": _editable(filing) and holds,
-            "may_add_documents": holds,
+            "editable": may_complete,
+            "may_add_documents": holds or may_complete,
             "return_reason": (return_event.details.get("reason", "") if return_event else ""),
         },
     )

@@ -441,9 +441,17 @@ async def events_of(db: AsyncSession, filing: Filing, *, parties_only: bool) -> 
     return list((await db.execute(query.order_by(CaseEvent.occurred_at, CaseEvent.id))).scalars())
 
 
-async def documents_of(db: AsyncSession, filing: Filing) -> list[Document]:
+async def documents_of(
+    db: AsyncSession, filing: Filing, *, response_id: uuid.UUID | None = None
+) -> list[Document]:
+    """Return the filing's own documents, or with `response_id` those of that response."""
+    owner = (
+        Document.response_id.is_(None)
+        if response_id is None
+        else Document.response_id == response_id
+    )
     rows = await db.execute(
-        select(Document).where(Document.filing_id == filing.id).order_by(Document.created_at)
+        select(Document).where(Document.filing_id == filing.id, owner).order_by(Document.created_at)
     )
     return list(rows.scalars())
 
@@ -454,26 +462,44 @@ class SlotUsage:
     total_size: int
 
 
-async def document_usage(db: AsyncSession, filing: Filing) -> SlotUsage:
-    """Return how many files each slot holds and the case's total size (one query)."""
+async def document_usage(
+    db: AsyncSession, filing: Filing, *, response_id: uuid.UUID | None = None
+) -> SlotUsage:
+    """Return how many files each slot of the filing (or of the response `response_id`) holds,
+    and the whole case's total size, responses included (one query)."""
     rows = await db.execute(
-        select(Document.slot, func.count(), func.coalesce(func.sum(Document.size), 0))
+        select(
+            Document.slot,
+            Document.response_id,
+            func.count(),
+            func.coalesce(func.sum(Document.size), 0),
+        )
         .where(Document.filing_id == filing.id)
-        .group_by(Document.slot)
+        .group_by(Document.slot, Document.response_id)
     )
     counts: dict[str, int] = {}
     total = 0
-    for slot, count, size in rows:
-        counts[slot] = int(count)
+    for slot, owner, count, size in rows:
+        if owner == response_id:
+            counts[slot] = int(count)
         total += int(size)
     return SlotUsage(counts, total)
 
 
-async def duplicate_of(db: AsyncSession, filing: Filing, sha256: str) -> Document | None:
-    """Return the case's document with these exact bytes, or None if it has none."""
+async def duplicate_of(
+    db: AsyncSession, filing: Filing, sha256: str, *, response_id: uuid.UUID | None = None
+) -> Document | None:
+    """Return the filing's document (or the response's) with these exact bytes, or None."""
+    owner = (
+        Document.response_id.is_(None)
+        if response_id is None
+        else Document.response_id == response_id
+    )
     return (
         await db.execute(
-            select(Document).where(Document.filing_id == filing.id, Document.sha256 == sha256)
+            select(Document).where(
+                Document.filing_id == filing.id, Document.sha256 == sha256, owner
+            )
         )
     ).scalar_one_or_none()
 
@@ -489,6 +515,7 @@ def add_document(
     sha256: str,
     kind: str,
     uploader: User,
+    response_id: uuid.UUID | None = None,
 ) -> Document:
     document = Document(
         tribunal_id=filing.tribunal_id,
@@ -500,6 +527,7 @@ def add_document(
         sha256=sha256,
         kind=kind,
         uploaded_by_id=uploader.id,
+        response_id=response_id,
     )
     db.add(document)
     audit.record(
@@ -510,7 +538,9 @@ def add_document(
         subject_type="document",
         subject_id=document.id,
     )
-    if filing.status.is_case:
+    if response_id is not None:
+        pass  # a response's documents reach the other parties with the response, once filed
+    elif filing.status.is_case:
         add_event(db, filing, "document_added", actor_id=uploader.id, filename=filename)
     else:
         filing.touched_at = utcnow()  # an upload is work on the draft: it must not expire
@@ -540,6 +570,20 @@ def holds_filing(filing: Filing, user_id: uuid.UUID, roles: set[Role]) -> bool:
     if filing.filer_id != user_id:
         return False
     return filing.entered_by_id != user_id or bool(roles & REGISTRY_ROLES)
+
+
+def may_complete(
+    filing: Filing, user: User, roles: set[Role], parties: Sequence[CaseParty] = ()
+) -> bool:
+    """Return whether the account may change the filing's answers and documents: the account
+    holding it, or, while the registry has returned it for completion, the claimant's
+    authorised representative (who acts for the claimant until the authorisation ends)."""
+    if holds_filing(filing, user.id, roles):
+        return True
+    if filing.status is not FilingStatus.RETURNED:
+        return False
+    actors = lifecycle.actors_for(filing, user, set(), list(parties))
+    return lifecycle.Actor.REPRESENTATIVE in actors
 
 
 def may_read_documents(

@@ -249,6 +249,12 @@ async def join_and_respond(page: Page, case: Case, code: str, check: Checker) ->
     agrees = RESPONSE_QUESTIONS["agrees"]["label"]["en"]
     await page.get_by_role("group", name=agrees).get_by_label("No", exact=True).check()
     await page.get_by_label(RESPONSE_QUESTIONS["reasons"]["label"]["en"]).fill(RESPONSE_REASONS)
+    await page.get_by_role("button", name="Save and continue").click()
+
+    # The answers are checked and documents uploaded before the response is sent.
+    await heading(page, "Check and send your response", check)
+    await expect(page.get_by_text(RESPONSE_REASONS)).to_be_visible()
+    await expect(page.get_by_label("Upload a file: Your evidence (optional)")).to_be_visible()
     await page.get_by_role("button", name="Send the response").click()
 
     await expect(page).to_have_url(re.compile(rf"/cases/{case.filing_id}$"))

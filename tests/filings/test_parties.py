@@ -308,13 +308,22 @@ async def test_a_joined_respondent_files_one_response(
     assert empty.status_code == 422
     assert "There is a problem" in empty.text
 
-    sent = await post_form(client, page, {"q-agrees": "no", "q-reasons": "It was paid."}, page=page)
-    assert sent.status_code == 303
-    assert sent.headers["location"] == f"/{tribunal.slug}/cases/{filing.id}"
+    saved_answers = await post_form(
+        client, page, {"q-agrees": "no", "q-reasons": "It was paid."}, page=page
+    )
+    assert saved_answers.status_code == 303
+    assert saved_answers.headers["location"] == f"{page}/check"
     saved = (
         await db.execute(select(CaseResponse).where(CaseResponse.filing_id == filing.id))
     ).scalar_one()
     assert saved.answers == {"agrees": False, "reasons": "It was paid."}
+    assert saved.submitted_at is None  # a draft: nobody else sees it yet
+    check = await client.get(f"{page}/check")
+    assert "It was paid." in check.text
+    sent = await post_form(client, f"{page}/check", {}, page=f"{page}/check")
+    assert sent.status_code == 303
+    assert sent.headers["location"] == f"/{tribunal.slug}/cases/{filing.id}"
+    await db.refresh(saved)
     assert saved.submitted_at is not None
     assert f'href="{page}"' not in (await client.get(f"/{tribunal.slug}/cases/{filing.id}")).text
     await db.refresh(filing)

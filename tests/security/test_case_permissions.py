@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
 from accounts.models import User
-from filings.models import CaseParty, Document, Filing, PartyRole
+from filings.models import CaseParty, CaseResponse, Document, Filing, PartyRole
 from tests.factories import csrf_token, make_case, make_staff, make_tribunal, make_user, sign_in
 from tests.security.test_route_table import RouteInfo, all_routes
 from tribunals.models import Membership, Role, Tribunal
@@ -97,11 +97,13 @@ GET_MATRIX: dict[str, dict[str, int]] = {
     "/{tribunal}/cases/{filing_id}/transitions/{name}": rule(
         ("claimant", "representative"), respondent=409
     ),
-    # The claimant manages their own representatives.
-    "/{tribunal}/cases/{filing_id}/representatives/new": rule(("claimant",)),
+    # Each party (claimant, respondent) manages their own representatives, not through one:
+    # {party_id} is the claimant's representative, out of the respondent's reach.
+    "/{tribunal}/cases/{filing_id}/representatives/new": rule(("claimant", "respondent")),
     "/{tribunal}/cases/{filing_id}/representatives/{party_id}/withdraw": rule(("claimant",)),
     # The respondent (or their representative) files the response.
     "/{tribunal}/cases/{filing_id}/response": rule(("respondent",)),
+    "/{tribunal}/cases/{filing_id}/response/check": rule(("respondent",)),
     # Documents: the tribunal's staff and the case's parties.
     "/{tribunal}/documents/{document_id}": rule(PARTIES + STAFF),
     # Anyone signed in may enter a code.
@@ -123,10 +125,14 @@ POST_REFUSED: dict[str, dict[str, int]] = {
     "/{tribunal}/cases/{filing_id}/transitions/{name}": rule(
         ("claimant", "representative"), respondent=409
     ),
-    "/{tribunal}/cases/{filing_id}/representatives/new": rule(("claimant",)),
+    "/{tribunal}/cases/{filing_id}/representatives/new": rule(("claimant", "respondent")),
     "/{tribunal}/cases/{filing_id}/representatives/{party_id}/invite": rule(("claimant",)),
     "/{tribunal}/cases/{filing_id}/representatives/{party_id}/withdraw": rule(("claimant",)),
     "/{tribunal}/cases/{filing_id}/response": rule(("respondent",)),
+    "/{tribunal}/cases/{filing_id}/response/check": rule(("respondent",)),
+    "/{tribunal}/cases/{filing_id}/response/documents/{slot}/upload": rule(("respondent",)),
+    # {document_id} is the claimant's document: not the respondent's to remove either.
+    "/{tribunal}/cases/{filing_id}/response/documents/{document_id}/remove": rule(),
     "/{tribunal}/join": rule(SIGNED_IN),
     "/{tribunal}/claim": rule(SIGNED_IN),
 }
@@ -174,6 +180,7 @@ class Scene:
             "filing_id": str(self.paper_case.id if path.endswith("/letter") else self.case.id),
             "party_id": str(self.representative_party.id),
             "document_id": str(self.document.id),
+            "slot": "response_evidence",
             "name": "accept" if staff else "withdraw",
         }
 
@@ -256,7 +263,7 @@ async def scene(db: AsyncSession, app: Starlette, tmp_path: Path) -> Scene:
                 authorised_at=utcnow() - timedelta(days=3),
                 authorisation_withdrawn_at=utcnow() - timedelta(days=1),
             ),
-            party(
+            respondent_party := party(
                 case,
                 PartyRole.RESPONDENT,
                 name="Rory Respondent",
@@ -264,6 +271,12 @@ async def scene(db: AsyncSession, app: Starlette, tmp_path: Path) -> Scene:
                 joined_at=utcnow(),
             ),
         ]
+    )
+    # The respondent saved their answers: their response is a draft.
+    db.add(
+        CaseResponse(
+            tribunal_id=tribunal.id, filing_id=case.id, party_id=respondent_party.id, answers={}
+        )
     )
 
     document = await add_document(db, app, case, tmp_path, b"The decision under appeal.\n")
