@@ -224,21 +224,19 @@ def _conditions(
     tribunal: Tribunal,
     filters: DocketFilters,
     *,
-    only_status: FilingStatus | None = None,
     any_status: bool = False,
+    with_status: bool = True,
 ) -> list[ColumnElement[bool]]:
-    """Return the WHERE conditions of the filters; `only_status` replaces the status filter,
-    `any_status` leaves it out (any case status)."""
+    """Return the WHERE conditions of the filters; `any_status` leaves out the status filter
+    (any case status), `with_status=False` any condition on the status (the caller adds its
+    own)."""
     conditions: list[ColumnElement[bool]] = [
         Filing.tribunal_id == tribunal.id,
         Filing.submitted_at.is_not(None),
     ]
-    if only_status is not None:
-        conditions.append(Filing.status == only_status)
-    elif filters.statuses and not any_status:
-        conditions.append(Filing.status.in_(filters.statuses))
-    else:
-        conditions.append(Filing.status.in_(CASE_STATUSES))
+    if with_status:
+        statuses = filters.statuses if filters.statuses and not any_status else CASE_STATUSES
+        conditions.append(Filing.status.in_(statuses))
     if filters.case_type_id is not None:
         conditions.append(
             Filing.case_type_version_id.in_(
@@ -353,12 +351,16 @@ async def _fetch(
 
 
 def _capped_count(
-    dialect: str, tribunal: Tribunal, filters: DocketFilters, status: FilingStatus, cap: int
+    conditions: Sequence[ColumnElement[bool]], status: FilingStatus, cap: int
 ) -> ColumnElement[int]:
     # Counting stops at cap + 1 rows: an index range read of at most that many entries,
     # where an exact count would read every case of the status (a million, in a big tribunal).
-    conditions = _conditions(dialect, tribunal, filters, only_status=status)
-    rows = select(literal_column("1")).where(*conditions).limit(cap + 1).subquery()
+    rows = (
+        select(literal_column("1"))
+        .where(*conditions, Filing.status == status)
+        .limit(cap + 1)
+        .subquery()
+    )
     return select(func.count()).select_from(rows).scalar_subquery()
 
 
@@ -386,11 +388,13 @@ async def status_counts(
         return None
     dialect = db.get_bind().dialect.name
     if _index_served(filters):
+        # The same conditions (and parameters) serve every status's count.
+        conditions = _conditions(dialect, tribunal, filters, with_status=False)
         values = (
             await db.execute(
                 select(
                     *(
-                        _capped_count(dialect, tribunal, filters, status, cap).label(status.value)
+                        _capped_count(conditions, status, cap).label(status.value)
                         for status in CASE_STATUSES
                     )
                 )
@@ -407,7 +411,7 @@ async def status_counts(
         )
     matching = (
         select(Filing.status)
-        .where(*_conditions(dialect, tribunal, filters, only_status=None, any_status=True))
+        .where(*_conditions(dialect, tribunal, filters, any_status=True))
         .limit(cap + 1)
         .subquery()
     )

@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -121,9 +121,15 @@ def _locale() -> Locale:
 
 
 def format_date(value: date | datetime, format: str = "long", zone: str | None = None) -> str:
-    if isinstance(value, datetime) and zone:
-        value = value.astimezone(ZoneInfo(zone))
-    return dates.format_date(value, format=format, locale=_locale())
+    if isinstance(value, datetime):
+        value = (value.astimezone(ZoneInfo(zone)) if zone else value).date()
+    return _formatted_date(value, format, get_language())
+
+
+@lru_cache(maxsize=4096)
+def _formatted_date(day: date, format: str, language: str) -> str:
+    # A page lists many rows over few days: the same dates are formatted again and again.
+    return dates.format_date(day, format=format, locale=_LOCALES[language])
 
 
 def format_datetime(value: datetime, zone: str = "America/Toronto", format: str = "long") -> str:
