@@ -715,7 +715,16 @@ async def not_eligible(request: Request) -> Response:
 
 async def my_cases(request: Request) -> Response:
     summaries = await services.filings_of(db_of(request), signed_in_user(request).id)
-    return render(request, "filings/my_cases.html", {"summaries": summaries})
+    return render(
+        request,
+        "filings/my_cases.html",
+        {
+            "summaries": summaries,
+            "status_labels": {
+                status: str(label) for status, label in lifecycle.STATUS_LABELS.items()
+            },
+        },
+    )
 
 
 async def case_page(request: Request) -> Response:

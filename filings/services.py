@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -219,18 +219,40 @@ class FilingSummary:
     filing: Filing
     tribunal: Tribunal
     version: CaseTypeVersion
+    # The person's place in the case (None for a draft, which has no parties yet).
+    role: PartyRole | None = None
 
 
-async def filings_of(db: AsyncSession, filer_id: uuid.UUID) -> list[FilingSummary]:
-    """Return a person's drafts and cases across every tribunal, newest first (one query)."""
+async def filings_of(db: AsyncSession, user_id: uuid.UUID) -> list[FilingSummary]:
+    """Return a person's drafts and the cases they take part in (as the filer, a respondent
+    or a representative) across every tribunal, newest first (one query). A paper filing
+    a clerk entered and nobody has claimed yet is the registry's, not the clerk's."""
+    role = (
+        select(CaseParty.role)
+        .where(CaseParty.filing_id == Filing.id, CaseParty.user_id == user_id)
+        .order_by(CaseParty.created_at, CaseParty.id)
+        .limit(1)
+        .correlate(Filing)
+        .scalar_subquery()
+    )
+    # (Spelled with IS NULL: entered_by_id is NULL for every online filing.)
+    not_entered_by_them = or_(Filing.entered_by_id.is_(None), Filing.entered_by_id != user_id)
     rows = await db.execute(
-        select(Filing, Tribunal, CaseTypeVersion)
+        select(Filing, Tribunal, CaseTypeVersion, role.label("role"))
         .join(Tribunal, Tribunal.id == Filing.tribunal_id)
         .join(CaseTypeVersion, CaseTypeVersion.id == Filing.case_type_version_id)
-        .where(Filing.filer_id == filer_id)
+        .where(
+            or_(
+                and_(Filing.filer_id == user_id, not_entered_by_them),
+                Filing.id.in_(select(CaseParty.filing_id).where(CaseParty.user_id == user_id)),
+            )
+        )
         .order_by(Filing.updated_at.desc(), Filing.id)
     )
-    return [FilingSummary(filing, tribunal, version) for filing, tribunal, version in rows]
+    return [
+        FilingSummary(filing, tribunal, version, party_role)
+        for filing, tribunal, version, party_role in rows
+    ]
 
 
 async def next_case_number(db: AsyncSession, tribunal_id: uuid.UUID, year: int) -> int:

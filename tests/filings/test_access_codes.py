@@ -233,3 +233,31 @@ async def test_the_claimant_cannot_take_the_respondents_place_with_its_code(
     # The respondent it was sent to can still use it.
     await as_user(client, await make_user(db, name="Sam Boss"))
     assert (await enter(client, tribunal, "join", filing.reference or "", code)).status_code == 303
+
+
+async def test_my_cases_lists_the_cases_a_person_takes_part_in(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    # A respondent finds the case they joined under "My cases", with their role and its status.
+    tribunal, filing, code = await case_with_respondent(client, db)
+    respondent = await make_user(db, name="Sam Boss")
+    await as_user(client, respondent)
+    assert filing.reference not in (await client.get("/my-cases")).text
+    await enter(client, tribunal, "join", filing.reference or "", code)
+    mine = (await client.get("/my-cases")).text
+    assert f'href="/{tribunal.slug}/cases/{filing.id}"' in mine
+    assert "Your role: Respondent" in mine
+    assert '<strong class="govuk-tag">Accepted</strong>' in mine
+
+    # A paper filing the clerk entered is the registry's until claimed, then the claimant's.
+    tribunal, paper_filing, paper_code = await paper_case(db)
+    clerk = await db.get(User, paper_filing.entered_by_id)
+    assert clerk is not None
+    await as_user(client, clerk)
+    assert str(paper_filing.reference) not in (await client.get("/my-cases")).text
+    claimant = await make_user(db, name="Marie Tremblay")
+    await as_user(client, claimant)
+    await enter(client, tribunal, "claim", paper_filing.reference or "", paper_code)
+    mine = (await client.get("/my-cases")).text
+    assert str(paper_filing.reference) in mine
+    assert "Your role: Claimant" in mine
