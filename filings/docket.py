@@ -202,7 +202,19 @@ def _escape_like(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+# A whole case reference, like WCAT-2026-000123: found by its unique index, not by words.
+_REFERENCE = re.compile(r"[A-Z][A-Z0-9]*-\d{4}-\d{6}")
+
+
+def _whole_reference(q: str) -> str | None:
+    reference = q.strip().upper()
+    return reference if _REFERENCE.fullmatch(reference) else None
+
+
 def _search_clause(dialect: str, q: str) -> ColumnElement[bool] | None:
+    reference = _whole_reference(q)
+    if reference is not None:
+        return Filing.reference == reference
     # Each word must start a word of the case's reference or names, on both databases.
     words = search_words(q)[:MAX_SEARCH_WORDS]
     if not words:
@@ -226,6 +238,7 @@ def _conditions(
     *,
     any_status: bool = False,
     with_status: bool = True,
+    with_search: bool = True,
 ) -> list[ColumnElement[bool]]:
     """Return the WHERE conditions of the filters; `any_status` leaves out the status filter
     (any case status), `with_status=False` any condition on the status (the caller adds its
@@ -259,7 +272,7 @@ def _conditions(
         conditions.append(Filing.due_on < today_in(tribunal))
     if filters.language:
         conditions.append(Filing.language == filters.language)
-    search = _search_clause(dialect, filters.q)
+    search = _search_clause(dialect, filters.q) if with_search else None
     if search is not None:
         conditions.append(search)
     return conditions
@@ -278,12 +291,25 @@ def _after(cursor: Cursor) -> ColumnElement[bool]:
     )
 
 
+class SearchPlan(enum.Enum):
+    """How PostgreSQL finds a page of search results (see `_fetch`)."""
+
+    PLAIN = "plain"  # the filters as they are
+    RECENT = "recent"  # only among the newest SEARCH_WINDOW cases from the cursor on
+    BY_WORDS = "by_words"  # every match from the index of words first, then sorted
+
+
+# A search first looks among this many of the newest cases for a page of matches.
+SEARCH_WINDOW = 5000
+
+
 def _rows_statement(
     dialect: str,
     tribunal: Tribunal,
     filters: DocketFilters,
     cursor: Cursor | None,
     limit: int,
+    plan: SearchPlan = SearchPlan.PLAIN,
 ) -> Select[Any]:
     adjudicator = aliased(User)
     claimant_name = (
@@ -310,10 +336,41 @@ def _rows_statement(
         )
         .join(CaseTypeVersion, CaseTypeVersion.id == Filing.case_type_version_id)
         .outerjoin(adjudicator, adjudicator.id == Filing.assigned_adjudicator_id)
-        .where(*_conditions(dialect, tribunal, filters))
     )
-    if cursor is not None and cursor.sort is filters.sort:
-        statement = statement.where(_after(cursor))
+    after = _after(cursor) if cursor is not None and cursor.sort is filters.sort else None
+    if plan is SearchPlan.BY_WORDS:
+        # Materialised, so that PostgreSQL reads the matches from the index of words and
+        # sorts them, rather than walking the whole docket in order looking for them.
+        search = _search_clause(dialect, filters.q)
+        assert search is not None
+        matches = (
+            select(Filing.id)
+            .where(Filing.tribunal_id == tribunal.id, search)
+            .cte("matches")
+            .prefix_with("MATERIALIZED")
+        )
+        statement = statement.join(matches, matches.c.id == Filing.id).where(
+            *_conditions(dialect, tribunal, filters, with_search=False)
+        )
+    else:
+        statement = statement.where(*_conditions(dialect, tribunal, filters))
+    if plan is SearchPlan.RECENT:
+        # The oldest received date among the next SEARCH_WINDOW cases, read from the index:
+        # the search then reads at most that range, however rare its words.
+        window = select(Filing.submitted_at).where(
+            *_conditions(dialect, tribunal, filters, with_search=False)
+        )
+        if after is not None:
+            window = window.where(after)
+        newest = (
+            window.order_by(Filing.submitted_at.desc(), Filing.id.desc())
+            .limit(SEARCH_WINDOW)
+            .subquery()
+        )
+        oldest_in_window = select(func.min(newest.c.submitted_at)).scalar_subquery()
+        statement = statement.where(Filing.submitted_at >= oldest_in_window)
+    if after is not None:
+        statement = statement.where(after)
     if filters.sort is Sort.RECEIVED:
         statement = statement.order_by(Filing.submitted_at.desc(), Filing.id.desc())
     else:
@@ -344,9 +401,34 @@ async def _fetch(
     cursor: Cursor | None,
     size: int,
 ) -> tuple[list[DocketRow], bool]:
+    """Return a page of rows and whether more follow (one statement, two for some searches).
+
+    On PostgreSQL a search cannot both use the index of words and come out in docket order,
+    and the planner, which cannot tell a common name from a rare one by a prefix, walks the
+    docket in order testing each case: fast for a common name, the whole docket for a rare
+    one. So a search sorted by date received looks among the newest SEARCH_WINDOW cases
+    first; if they hold less than a page, its words are rare, and the index of words finds
+    every match cheaply.
+    """
     dialect = db.get_bind().dialect.name
-    result = await db.execute(_rows_statement(dialect, tribunal, filters, cursor, size + 1))
-    rows = [_row(values) for values in result]
+
+    async def run(plan: SearchPlan) -> list[DocketRow]:
+        statement = _rows_statement(dialect, tribunal, filters, cursor, size + 1, plan)
+        return [_row(values) for values in await db.execute(statement)]
+
+    searching = (
+        dialect == "postgresql"
+        and bool(search_words(filters.q))
+        and _whole_reference(filters.q) is None
+    )
+    if not searching:
+        rows = await run(SearchPlan.PLAIN)
+    elif filters.sort is Sort.RECEIVED:
+        rows = await run(SearchPlan.RECENT)
+        if len(rows) <= size:
+            rows = await run(SearchPlan.BY_WORDS)
+    else:
+        rows = await run(SearchPlan.BY_WORDS)
     return rows[:size], len(rows) > size
 
 

@@ -234,6 +234,73 @@ async def test_search_finds_a_reference_and_escapes_wildcards(
 
 
 @pytest.mark.parametrize("sort", ["received", "due"])
+async def test_search_pages_give_every_match_in_order_common_or_rare(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    engine: AsyncEngine,
+    monkeypatch: pytest.MonkeyPatch,
+    sort: str,
+) -> None:
+    # On PostgreSQL a search looks among the newest SEARCH_WINDOW cases first, then by its
+    # words; a small window makes both ways run here. Every match comes once, in order.
+    monkeypatch.setattr(docket, "SEARCH_WINDOW", 20)
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    tribunal = await make_tribunal(db)
+    version = await make_case_type(db, tribunal)
+    cases = []
+    for number in range(26):
+        # Tremblay is common among the newest cases; Okafor is rare, and only old.
+        name = "Marie Tremblay" if number % 3 else "Sam Lee"
+        if number == 25:
+            name = "Ada Okafor"
+        case = await make_case(
+            db, tribunal, version=version, name=name, submitted_at=at(number // 2)
+        )
+        case.due_on = None if number % 4 == 0 else date(2026, 7, 1) + timedelta(days=number % 5)
+        cases.append(case)
+    await db.commit()
+    if sort == "received":
+        ordered = sorted(cases, key=lambda case: (case.submitted_at, case.id), reverse=True)
+    else:
+        ordered = sorted(
+            cases, key=lambda case: (case.due_on is None, case.due_on or date.min, case.id)
+        )
+    await clerk_of(client, db, tribunal)
+    for query, name in (("tremblay", "Marie Tremblay"), ("okaf", "Ada Okafor")):
+        url: str | None = f"/{tribunal.slug}/staff/docket?q={query}&sort={sort}&per_page=10"
+        seen: list[str] = []
+        first = True
+        while url:
+            event.listen(engine.sync_engine, "before_cursor_execute", record)
+            try:
+                statements.clear()
+                page = await client.get(url)
+            finally:
+                event.remove(engine.sync_engine, "before_cursor_execute", record)
+            assert page.status_code == 200
+            if first and engine.dialect.name == "postgresql":
+                # The common name fills its first page from the newest cases; the rare one
+                # is looked up by its words (and so is any search sorted by due date).
+                by_words = any("MATERIALIZED" in statement for statement in statements)
+                assert by_words is (query == "okaf" or sort == "due")
+            first = False
+            seen += references(page.text)
+            url = next_link(page.text)
+        names = {case.reference: case.answers["about_you"]["full_name"] for case in cases}
+        expected = [case.reference for case in ordered if names[case.reference] == name]
+        assert seen == expected
+    # A whole reference finds its case, whatever the words of the others.
+    page = await client.get(
+        f"/{tribunal.slug}/staff/docket", params={"q": f" {cases[7].reference.lower()} "}
+    )
+    assert references(page.text) == [cases[7].reference]
+
+
+@pytest.mark.parametrize("sort", ["received", "due"])
 async def test_keyset_pages_give_each_case_once_in_order(
     client: httpx.AsyncClient, db: AsyncSession, sort: str
 ) -> None:
