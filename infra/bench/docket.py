@@ -46,6 +46,7 @@ What it does:
    drives the bare page past 800), with the session cookie,
    --connections connections for --duration seconds after a --warm-up: the bare page; the
    docket's first page; page --pages by keyset; a name search (q = a common last name); a
+   search for a name no case has (no target; it shows a rare name costs no more); a
    filtered page (status=accepted&language=fr). It prints requests per second and the p50, p95
    and p99 latencies in milliseconds.
 
@@ -93,6 +94,7 @@ TRIBUNAL_SLUG = "wcat"
 CLERK_EMAIL = "clerk@wcat.bench.example"
 CLERK_PASSWORD = "bench docket password"  # noqa: S105 - a throwaway benchmark database
 SEARCH_NAME = "Tremblay"  # a common last name: about one case in forty
+RARE_NAME = "Okafor"  # a name no case has: the search must not read the whole docket for it
 WRK = "/usr/bin/wrk"
 BATCH = 20_000  # cases per COPY batch
 THROUGHPUT_TARGET = 0.5  # docket first page req/s / bare page req/s, at least
@@ -969,6 +971,7 @@ def benchmark(arguments: argparse.Namespace, database_url: str, dsn: str, workdi
             cases += [
                 ("docket page by keyset", url, note),
                 ("docket name search", f"{docket}?q={SEARCH_NAME.lower()}&{per_page}", ""),
+                ("docket rare-name search", f"{docket}?q={RARE_NAME.lower()}&{per_page}", ""),
                 ("docket filtered", f"{docket}?status=accepted&language=fr&{per_page}", ""),
             ]
         results: dict[str, Measure] = {}
