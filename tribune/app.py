@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 import accounts.models
 import filings.models
 import tribunals.models
+from accounts import jobs as account_jobs
 from accounts import routes as account_routes
 from accounts.middleware import AuthenticationMiddleware
 from filings import admin as filing_admin
@@ -53,7 +54,7 @@ from tribune.web import create_templates
 # Every table, for Alembic and the tests: importing the models registers them.
 MODEL_MODULES = (audit, jobs, mail, accounts.models, tribunals.models, filings.models)
 # Every job handler and recurring job: importing a module registers them.
-JOB_MODULES = (mail, filing_jobs)
+JOB_MODULES = (mail, account_jobs, filing_jobs)
 metadata = Base.metadata
 
 

@@ -1,0 +1,52 @@
+"""Recurring account housekeeping: rows that can no longer be used are deleted.
+
+A session that expired, went idle or was ended, a link that expired or was used, and a
+sign-in attempt older than the throttle's window can never count again; keeping them would
+only keep personal data (keyed hashes, times) longer than its purpose needs.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, or_
+
+from accounts.models import AccountToken, SignInAttempt, UserSession
+from accounts.services import THROTTLE_WINDOW
+from tribune import jobs
+from tribune.db import utcnow
+
+PURGE_EXPIRED = "accounts.purge_expired"
+# Rows are kept a day past their use, so that the logs of an incident can still be matched.
+GRACE = timedelta(days=1)
+
+jobs.recurring(PURGE_EXPIRED, every=timedelta(hours=6))
+
+
+@jobs.handler(PURGE_EXPIRED)
+async def purge_expired(context: jobs.JobContext) -> None:
+    """Delete sessions, single-use links and sign-in attempts that can no longer count."""
+    now = utcnow()
+    cutoff = now - GRACE
+    idle = timedelta(minutes=context.settings.session_idle_minutes)
+    await context.db.execute(
+        delete(UserSession)
+        .where(
+            or_(
+                UserSession.expires_at < cutoff,
+                UserSession.revoked_at < cutoff,
+                UserSession.last_seen_at < cutoff - idle,
+            )
+        )
+        .execution_options(synchronize_session=False)
+    )
+    await context.db.execute(
+        delete(AccountToken)
+        .where(or_(AccountToken.expires_at < cutoff, AccountToken.used_at < cutoff))
+        .execution_options(synchronize_session=False)
+    )
+    await context.db.execute(
+        delete(SignInAttempt)
+        .where(SignInAttempt.created_at < cutoff - THROTTLE_WINDOW)
+        .execution_options(synchronize_session=False)
+    )
