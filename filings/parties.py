@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from jinja2 import Environment
@@ -338,23 +338,8 @@ async def authorise_representative(
     db.add(party)
     parties = await lifecycle.parties_of(db, filing)
     filing.search_text = services.search_text_of(filing, parties)
-    services.add_event(
-        db,
-        filing,
-        "representative_authorised",
-        actor_id=user.id,
-        occurred_at=now,
-        role=represented.role.value,
-    )
-    audit.record(
-        db,
-        "case.representative_authorised",
-        actor_id=user.id,
-        actor_role=represented.role.value,
-        tribunal_id=tribunal.id,
-        subject_type="case_party",
-        subject_id=party.id,
-        case_id=filing.id,
+    _record_representative_change(
+        db, tribunal, filing, represented, party, "representative_authorised", user, now
     )
     # The representative hears of it through their invitation, which carries the code.
     invite_representative(
@@ -371,6 +356,34 @@ async def authorise_representative(
         "representative_authorised",
     )
     return party
+
+
+def _record_representative_change(
+    db: AsyncSession,
+    tribunal: Tribunal,
+    filing: Filing,
+    represented: CaseParty,
+    party: CaseParty,
+    kind: str,
+    user: User,
+    now: datetime,
+) -> CaseEvent:
+    """Put the change on the case's timeline (`kind`: representative_authorised or
+    _withdrawn) and in the audit log, as done by the represented party."""
+    event = services.add_event(
+        db, filing, kind, actor_id=user.id, occurred_at=now, role=represented.role.value
+    )
+    audit.record(
+        db,
+        f"case.{kind}",
+        actor_id=user.id,
+        actor_role=represented.role.value,
+        tribunal_id=tribunal.id,
+        subject_type="case_party",
+        subject_id=party.id,
+        case_id=filing.id,
+    )
+    return event
 
 
 async def withdraw_representative(
@@ -399,23 +412,8 @@ async def withdraw_representative(
     party.authorisation_withdrawn_at = now
     party.access_code_hash = None
     party.access_code_expires_at = None
-    event = services.add_event(
-        db,
-        filing,
-        "representative_withdrawn",
-        actor_id=user.id,
-        occurred_at=now,
-        role=represented.role.value,
-    )
-    audit.record(
-        db,
-        "case.representative_withdrawn",
-        actor_id=user.id,
-        actor_role=represented.role.value,
-        tribunal_id=tribunal.id,
-        subject_type="case_party",
-        subject_id=party.id,
-        case_id=filing.id,
+    event = _record_representative_change(
+        db, tribunal, filing, represented, party, "representative_withdrawn", user, now
     )
     if party.email:
         mail.queue_message(
