@@ -306,12 +306,14 @@ async def switch_language(request: Request) -> Response:
     if user is not None:
         services.change_language(db_of(request), user, language)
     response = redirect(target)
+    settings = settings_of(request)
     response.set_cookie(
-        i18n.LANGUAGE_COOKIE,
+        i18n.language_cookie_name(settings.cookie_prefix),
         language,
         max_age=365 * 24 * 3600,
         path="/",
-        secure=settings_of(request).is_production,
+        secure=settings.is_production,
+        httponly=True,
         samesite="lax",
     )
     return response

@@ -88,7 +88,7 @@ def build_middleware(settings: Settings, database: Database) -> list[Middleware]
         Middleware(DatabaseSessionMiddleware, database=database),
         Middleware(AuthenticationMiddleware, settings=settings),
         Middleware(TenantMiddleware),
-        Middleware(LanguageMiddleware),
+        Middleware(LanguageMiddleware, settings=settings),
     ]
 
 

@@ -22,6 +22,13 @@ LANGUAGES = ("en", "fr")
 DEFAULT_LANGUAGE = "en"
 LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
 LANGUAGE_COOKIE = "tribune_lang"
+
+
+def language_cookie_name(cookie_prefix: str) -> str:
+    """The language switch's cookie, with the deployment's prefix (``__Host-`` in production)."""
+    return f"{cookie_prefix}{LANGUAGE_COOKIE}"
+
+
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 
 _current_language: ContextVar[str] = ContextVar("tribune_language", default=DEFAULT_LANGUAGE)

@@ -174,8 +174,9 @@ class CSRFCookieMiddleware:
 class LanguageMiddleware:
     """Pick the request's language: saved preference, switch cookie, browser, tribunal."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
+        self.cookie_name = i18n.language_cookie_name(settings.cookie_prefix)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -188,7 +189,7 @@ class LanguageMiddleware:
                 accept = value.decode("latin-1")
         language = i18n.negotiate(
             saved=getattr(state.get("user"), "language", None),
-            cookie=_cookies(scope).get(i18n.LANGUAGE_COOKIE),
+            cookie=_cookies(scope).get(self.cookie_name),
             accept_language=accept,
             tribunal_default=getattr(state.get("tribunal"), "default_language", None),
         )

@@ -216,6 +216,12 @@ async def test_production_cookies_are_host_only_secure_and_http_only(
     assert_host_only_cookie(response, "__Host-tribune_session")
     assert (await production_client.get("/account")).status_code == 200
 
+    # The language switch's cookie too; it is the one the next page reads.
+    switched = await post_form(production_client, "/language", {"language": "fr", "next": "/"})
+    assert_host_only_cookie(switched, "__Host-tribune_lang")
+    production_client.cookies.delete("__Host-tribune_session")
+    assert 'lang="fr"' in (await production_client.get("/sign-in")).text
+
 
 async def test_production_error_page_has_a_reference_and_no_stack_trace(
     production_app: Starlette,
