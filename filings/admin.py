@@ -2,7 +2,8 @@
 preview and publish.
 
 A draft version is edited piece by piece without JavaScript: its texts, then its
-questions and document slots (add, edit, remove, move up or down), its filing
+questions and document slots (add, edit, remove, move up or down), the same for the
+respondents' response (its "response" section, read by ``filings.parties``), its filing
 deadline and its fee. Every change builds the whole new definition and checks it
 with ``parse_definition``; the problems found (English messages for administrators)
 are shown in the error summary and nothing is changed. Published and retired
@@ -107,6 +108,14 @@ def _parsed(version: CaseTypeVersion) -> tuple[CaseTypeDefinition, list[str]]:
     """Return the version's parsed definition, or an empty one and why it cannot be used."""
     try:
         return parse_definition(_definition_of(version)), []
+    except DefinitionError as error:
+        return CaseTypeDefinition(), error.problems
+
+
+def _parsed_response(version: CaseTypeVersion) -> tuple[CaseTypeDefinition, list[str]]:
+    """Return the version's response questions and slots, or none and why they cannot be used."""
+    try:
+        return services.parse_response(_definition_of(version).get("response") or {}), []
     except DefinitionError as error:
         return CaseTypeDefinition(), error.problems
 
@@ -434,6 +443,7 @@ def _render_editor(
     status_code: int = 200,
 ) -> Response:
     definition, stored_problems = _parsed(version)
+    response, response_problems = _parsed_response(version)
     return render(
         request,
         "filings/admin/edit.html",
@@ -441,7 +451,8 @@ def _render_editor(
             "case_type": case_type,
             "version": version,
             "definition": definition,
-            "stored_problems": stored_problems,
+            "response": response,
+            "stored_problems": stored_problems + response_problems,
             "problems": problems or [],
             "form": Form(),
             "type_names": question_type_names(),
@@ -508,12 +519,6 @@ def _apply(version: CaseTypeVersion, definition: dict[str, Any]) -> list[str]:
         services.update_draft_definition(version, definition)
     except DefinitionError as error:
         return error.problems
-    # The editor does not show the respondents' questions ("response", read by
-    # filings.parties), and a parsed definition does not hold them: carry them over as they
-    # were, or editing anything else would silently drop them.
-    response = definition.get("response")
-    if response is not None:
-        version.definition = {**version.definition, "response": services.copy_json(response)}
     return []
 
 
@@ -606,23 +611,27 @@ async def _item_page(
     case_type: CaseType,
     version: CaseTypeVersion,
     *,
+    part: str,
     list_name: str,
     template: str,
     reader: Callable[[Form], dict[str, Any]],
     to_form: Callable[[dict[str, Any]], Form],
     empty: dict[str, Any],
 ) -> Response:
-    """Add a question or document slot, or edit the one keyed in the path."""
+    """Add a question or document slot to the part (the filing's or the response's), or
+    edit the one keyed in the path."""
     tribunal = current_tribunal(request)
     definition = _definition_of(version)
     replacing = request.path_params.get("key")
-    existing = services.item_of(definition, list_name, replacing) if replacing else None
+    existing = services.item_of(definition, list_name, replacing, part=part) if replacing else None
     if replacing is not None and existing is None:
         raise HTTPException(status_code=404)
     context: dict[str, Any] = {
         "case_type": case_type,
         "version": version,
         "adding": replacing is None,
+        "for_response": part == services.RESPONSE,
+        "anchor": _anchor(part, list_name),
         "action": request.url.path,
         "problems": [],
         "type_items": [(value, name, {}) for value, name in question_type_names().items()],
@@ -636,62 +645,71 @@ async def _item_page(
     item = reader(form)
     context["form"] = form
     if form.is_valid:
-        changed = services.with_item(definition, list_name, item, replacing=replacing)
+        changed = services.with_item(definition, list_name, item, replacing=replacing, part=part)
         context["problems"] = _apply(version, changed)
         if not context["problems"]:
             return redirect(_version_url(tribunal, version))
     return render(request, template, context, status_code=422)
 
 
-@_draft_page
-async def question(request: Request, case_type: CaseType, version: CaseTypeVersion) -> Response:
-    return await _item_page(
-        request,
-        case_type,
-        version,
-        list_name="questions",
-        template="filings/admin/question.html",
-        reader=read_question,
-        to_form=question_form,
-        empty={"required": True},
-    )
+def _anchor(part: str, list_name: str) -> str:
+    """Return the id of the editor's heading over a part's questions or document slots."""
+    anchor = "questions" if list_name == "questions" else "document-slots"
+    return f"response-{anchor}" if part == services.RESPONSE else anchor
 
 
-@_draft_page
-async def slot(request: Request, case_type: CaseType, version: CaseTypeVersion) -> Response:
-    return await _item_page(
-        request,
-        case_type,
-        version,
-        list_name="document_slots",
-        template="filings/admin/slot.html",
-        reader=read_slot,
-        to_form=slot_form,
-        empty={"required": False, "max_files": 1, "kinds": list(DOCUMENT_KINDS)},
-    )
+def _item_editor(part: str, list_name: str) -> DraftEndpoint:
+    """Return the endpoint that adds or edits a question or document slot of the part."""
+
+    async def endpoint(request: Request, case_type: CaseType, version: CaseTypeVersion) -> Response:
+        if list_name == "questions":
+            return await _item_page(
+                request,
+                case_type,
+                version,
+                part=part,
+                list_name=list_name,
+                template="filings/admin/question.html",
+                reader=read_question,
+                to_form=question_form,
+                empty={"required": True},
+            )
+        return await _item_page(
+            request,
+            case_type,
+            version,
+            part=part,
+            list_name=list_name,
+            template="filings/admin/slot.html",
+            reader=read_slot,
+            to_form=slot_form,
+            empty={"required": False, "max_files": 1, "kinds": list(DOCUMENT_KINDS)},
+        )
+
+    return endpoint
 
 
-def _item_change(list_name: str, change: str) -> DraftEndpoint:
-    """Return an endpoint that removes, or moves up or down, one question or slot."""
+def _item_change(part: str, list_name: str, change: str) -> DraftEndpoint:
+    """Return an endpoint that removes, or moves up or down, one question or slot of the part."""
 
     async def endpoint(request: Request, case_type: CaseType, version: CaseTypeVersion) -> Response:
         definition = _definition_of(version)
         key = request.path_params["key"]
-        if services.item_of(definition, list_name, key) is None:
+        if services.item_of(definition, list_name, key, part=part) is None:
             raise HTTPException(status_code=404)
         if change == "remove":
-            changed = services.without_item(definition, list_name, key)
+            changed = services.without_item(definition, list_name, key, part=part)
         else:
             direction = (await request.form()).get("direction")
             if direction not in ("up", "down"):
                 raise HTTPException(status_code=400)
             offset = -1 if direction == "up" else 1
-            changed = services.with_item_moved(definition, list_name, key, offset)
+            changed = services.with_item_moved(definition, list_name, key, offset, part=part)
         problems = _apply(version, changed)
         if problems:
             return _render_editor(request, case_type, version, problems=problems, status_code=422)
-        anchor = "questions" if list_name == "questions" else "document-slots"
-        return redirect(f"{_version_url(current_tribunal(request), version)}#{anchor}")
+        tribunal = current_tribunal(request)
+        return redirect(f"{_version_url(tribunal, version)}#{_anchor(part, list_name)}")
 
     return endpoint
 
@@ -751,11 +769,9 @@ async def fee(request: Request, case_type: CaseType, version: CaseTypeVersion) -
     return render(request, "filings/admin/fee.html", context, status_code=422)
 
 
-async def preview(request: Request) -> Response:
-    """Show a version's pages as a claimant sees them, with nothing that can be sent."""
-    case_type, version = await _version(request)
-    definition, problems = _parsed(version)
-    slots = [
+def _slots_shown(definition: CaseTypeDefinition) -> list[dict[str, Any]]:
+    """Return a part's document slots as the preview shows them, in the current language."""
+    return [
         {
             "key": slot.key,
             "label": slot.label.current(),
@@ -766,6 +782,13 @@ async def preview(request: Request) -> Response:
         }
         for slot in definition.document_slots
     ]
+
+
+async def preview(request: Request) -> Response:
+    """Show a version's pages as a claimant sees them, with nothing that can be sent."""
+    case_type, version = await _version(request)
+    definition, problems = _parsed(version)
+    response, response_problems = _parsed_response(version)
     return render(
         request,
         "filings/admin/preview.html",
@@ -773,8 +796,10 @@ async def preview(request: Request) -> Response:
             "case_type": case_type,
             "version": version,
             "definition": definition,
-            "stored_problems": problems,
-            "slots": slots,
+            "stored_problems": problems + response_problems,
+            "slots": _slots_shown(definition),
+            "response": response,
+            "response_slots": _slots_shown(response),
             "form": Form(),
         },
     )
@@ -862,39 +887,46 @@ def _manage(
 _VERSION = "/versions/{version_id}"
 _GET_POST = ("GET", "POST")
 
+
+def _item_routes(part: str) -> list[BaseRoute]:
+    """Return the routes that add, edit, remove and move a part's questions and slots: the
+    filing's under the version, the response's under ``.../response``."""
+    prefix, name = (
+        (f"{_VERSION}/response", "response_") if part == services.RESPONSE else (_VERSION, "")
+    )
+    routes = []
+    for list_name, segment, noun in (
+        ("questions", "questions", "question"),
+        ("document_slots", "slots", "slot"),
+    ):
+        editor = _draft_page(_item_editor(part, list_name))
+        item = f"{prefix}/{segment}/{{key}}"
+        routes += [
+            _manage(f"{prefix}/add-{noun}", editor, f"add_{name}{noun}", methods=_GET_POST),
+            _manage(item, editor, f"{name}{noun}", methods=_GET_POST),
+            _manage(
+                f"{item}/remove",
+                _draft_page(_item_change(part, list_name, "remove")),
+                f"remove_{name}{noun}",
+                methods=("POST",),
+            ),
+            _manage(
+                f"{item}/move",
+                _draft_page(_item_change(part, list_name, "move")),
+                f"move_{name}{noun}",
+                methods=("POST",),
+            ),
+        ]
+    return routes
+
+
 tenant_routes: list[BaseRoute] = [
     _manage("", case_type_list, "list"),
     _manage("/new", create, "create", methods=_GET_POST),
     _manage(_VERSION, edit, "edit"),
     _manage(f"{_VERSION}/details", details, "details", methods=_GET_POST),
-    _manage(f"{_VERSION}/add-question", question, "add_question", methods=_GET_POST),
-    _manage(f"{_VERSION}/questions/{{key}}", question, "question", methods=_GET_POST),
-    _manage(
-        f"{_VERSION}/questions/{{key}}/remove",
-        _draft_page(_item_change("questions", "remove")),
-        "remove_question",
-        methods=("POST",),
-    ),
-    _manage(
-        f"{_VERSION}/questions/{{key}}/move",
-        _draft_page(_item_change("questions", "move")),
-        "move_question",
-        methods=("POST",),
-    ),
-    _manage(f"{_VERSION}/add-slot", slot, "add_slot", methods=_GET_POST),
-    _manage(f"{_VERSION}/slots/{{key}}", slot, "slot", methods=_GET_POST),
-    _manage(
-        f"{_VERSION}/slots/{{key}}/remove",
-        _draft_page(_item_change("document_slots", "remove")),
-        "remove_slot",
-        methods=("POST",),
-    ),
-    _manage(
-        f"{_VERSION}/slots/{{key}}/move",
-        _draft_page(_item_change("document_slots", "move")),
-        "move_slot",
-        methods=("POST",),
-    ),
+    *_item_routes(services.FILING),
+    *_item_routes(services.RESPONSE),
     _manage(f"{_VERSION}/deadline", deadline, "deadline", methods=_GET_POST),
     _manage(f"{_VERSION}/fee", fee, "fee", methods=_GET_POST),
     _manage(f"{_VERSION}/preview", preview, "preview"),

@@ -32,7 +32,7 @@ from filings.models import (
     ReferenceCounter,
     VersionStatus,
 )
-from filings.questions import DefinitionError, parse_definition
+from filings.questions import CaseTypeDefinition, DefinitionError, parse_definition
 from tribunals.models import Role, Tribunal
 from tribune import audit, mail
 from tribune.db import utcnow
@@ -768,7 +768,61 @@ def update_draft_definition(version: CaseTypeVersion, definition: dict[str, Any]
     if version.status is not VersionStatus.DRAFT:
         raise VersionNotEditableError
     # Stored as parsed, so it reads back the same wherever it is used.
-    version.definition = parse_definition(definition).to_json()
+    version.definition = checked_definition(definition)
+
+
+# The parts of a definition an administrator edits: what a claimant files, and the
+# respondents' "response" section (read by filings.parties), each with its questions and
+# document slots.
+FILING = "filing"
+RESPONSE = "response"
+
+
+def checked_definition(definition: dict[str, Any]) -> dict[str, Any]:
+    """Return a definition as parsed in full, its response section included.
+
+    Raises DefinitionError listing every problem of both parts; those of the response
+    section say so.
+    """
+    problems: list[str] = []
+    checked: dict[str, Any] = {}
+    try:
+        checked = parse_definition(definition).to_json()
+    except DefinitionError as error:
+        problems += error.problems
+    section = definition.get("response")
+    if section is not None:
+        try:
+            response = parse_response(section)
+            checked["response"] = {
+                **copy_json(section),
+                "questions": [question.to_json() for question in response.questions],
+                "document_slots": [slot.to_json() for slot in response.document_slots],
+            }
+        except DefinitionError as error:
+            problems += error.problems
+    if problems:
+        raise DefinitionError(problems)
+    return checked
+
+
+def parse_response(section: object) -> CaseTypeDefinition:
+    """Return a response section's questions and slots, read as
+    ``filings.parties.response_definition`` reads them.
+
+    Raises DefinitionError whose problems each say they are the response's.
+    """
+    if not isinstance(section, dict):
+        raise DefinitionError(['In the response: the "response" section must be an object'])
+    try:
+        return parse_definition(
+            {
+                "questions": section.get("questions") or [],
+                "document_slots": section.get("document_slots") or [],
+            }
+        )
+    except DefinitionError as error:
+        raise DefinitionError([f"In the response: {p}" for p in error.problems]) from None
 
 
 async def new_draft_from(db: AsyncSession, version: CaseTypeVersion) -> CaseTypeVersion:
@@ -821,7 +875,7 @@ def publishing_problems(version: CaseTypeVersion) -> list[str]:
     Raises NothingToPublishError if it parses but has no question and no document slot.
     """
     try:
-        definition = parse_definition(version.definition or EMPTY_DEFINITION)
+        definition = parse_definition(checked_definition(version.definition or EMPTY_DEFINITION))
     except DefinitionError as error:
         return error.problems
     if not definition.questions and not definition.document_slots:
@@ -849,13 +903,30 @@ def copy_json(data: dict[str, Any]) -> dict[str, Any]:
     return copied
 
 
+def _lists_of(definition: dict[str, Any], part: str) -> dict[str, Any]:
+    """Return the object holding a part's lists: the definition itself for the filing, its
+    "response" section (made if missing, in a definition being changed) for the response."""
+    if part == FILING:
+        return definition
+    section = definition.get("response")
+    if not isinstance(section, dict):
+        section = definition["response"] = {}
+    return section
+
+
 def with_item(
-    definition: dict[str, Any], list_name: str, item: dict[str, Any], *, replacing: str | None
+    definition: dict[str, Any],
+    list_name: str,
+    item: dict[str, Any],
+    *,
+    replacing: str | None,
+    part: str = FILING,
 ) -> dict[str, Any]:
-    """Return the definition with a question or slot added at the end, or put in place of
-    the one keyed ``replacing``. A question's new key is followed by the deadline rule."""
+    """Return the definition with a question or slot added at the end of the part's list,
+    or put in place of the one keyed ``replacing``. A filing question's new key is followed
+    by the deadline rule."""
     changed = copy_json(definition)
-    items: list[dict[str, Any]] = changed.setdefault(list_name, [])
+    items: list[dict[str, Any]] = _lists_of(changed, part).setdefault(list_name, [])
     position = _position(items, replacing) if replacing is not None else None
     if position is None:
         items.append(item)
@@ -863,7 +934,8 @@ def with_item(
         items[position] = item
     deadline = changed.get("deadline")
     if (
-        list_name == "questions"
+        part == FILING
+        and list_name == "questions"
         and replacing is not None
         and isinstance(deadline, dict)
         and deadline.get("from_question") == replacing
@@ -872,19 +944,22 @@ def with_item(
     return changed
 
 
-def without_item(definition: dict[str, Any], list_name: str, key: str) -> dict[str, Any]:
-    """Return the definition without the question or slot with this key."""
+def without_item(
+    definition: dict[str, Any], list_name: str, key: str, *, part: str = FILING
+) -> dict[str, Any]:
+    """Return the definition without the part's question or slot with this key."""
     changed = copy_json(definition)
-    changed[list_name] = [item for item in changed.get(list_name, []) if item.get("key") != key]
+    lists = _lists_of(changed, part)
+    lists[list_name] = [item for item in lists.get(list_name) or [] if item.get("key") != key]
     return changed
 
 
 def with_item_moved(
-    definition: dict[str, Any], list_name: str, key: str, offset: int
+    definition: dict[str, Any], list_name: str, key: str, offset: int, *, part: str = FILING
 ) -> dict[str, Any]:
     """Return the definition with a question or slot moved ``offset`` places (-1 is up)."""
     changed = copy_json(definition)
-    items: list[dict[str, Any]] = changed.get(list_name, [])
+    items: list[dict[str, Any]] = _lists_of(changed, part).get(list_name) or []
     position = _position(items, key)
     if position is not None:
         target = min(max(position + offset, 0), len(items) - 1)
@@ -892,9 +967,14 @@ def with_item_moved(
     return changed
 
 
-def item_of(definition: dict[str, Any], list_name: str, key: str) -> dict[str, Any] | None:
-    """Return the question or slot with this key, or None if there is none."""
-    items: list[dict[str, Any]] = definition.get(list_name, [])
+def item_of(
+    definition: dict[str, Any], list_name: str, key: str, *, part: str = FILING
+) -> dict[str, Any] | None:
+    """Return the part's question or slot with this key, or None if there is none."""
+    lists = definition if part == FILING else definition.get("response")
+    items = lists.get(list_name) if isinstance(lists, dict) else None
+    if not isinstance(items, list):
+        return None
     position = _position(items, key)
     return items[position] if position is not None else None
 

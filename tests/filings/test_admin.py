@@ -2,7 +2,8 @@
 
 Covered: an admin creates a case type (version 1, a draft asking nothing), builds
 its draft without JavaScript (texts; questions and document slots added, edited,
-moved and removed; the filing deadline and the fee), previews it as claimants will
+moved and removed, the claimant's and the respondent's alike; the filing deadline and
+the fee), a respondent is then asked the response questions, previews it as claimants will
 see it, and publishes it. Every change is checked in full: a duplicate key, a
 missing French label, a bad pattern, an unknown type, a deadline that does not count
 from a date question, or a malformed choice gets 422 with the problems and changes
@@ -28,11 +29,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
 from filings.commands import DEMO_CASE_TYPES
-from filings.models import CaseType, CaseTypeVersion, VersionStatus
+from filings.models import CaseType, CaseTypeVersion, FilingStatus, VersionStatus
 from filings.parties import response_definition
 from filings.services import create_case_type
-from tests.factories import csrf_token, make_staff, make_tribunal, make_user, post_form, sign_in
+from tests.factories import (
+    csrf_token,
+    make_case,
+    make_staff,
+    make_tribunal,
+    make_user,
+    post_form,
+    sign_in,
+)
 from tests.filings.test_journey import ABOUT_YOU
+from tests.filings.test_parties import add_respondent, as_user, code_sent_to, join
 from tribunals.models import Role, Tribunal
 
 DETAILS = {
@@ -514,7 +524,7 @@ async def test_a_published_version_is_never_edited_and_has_one_draft_at_a_time(
 async def test_editing_a_version_keeps_the_respondents_questions(
     client: httpx.AsyncClient, db: AsyncSession
 ) -> None:
-    """The editor does not show the response section; changing anything else keeps it."""
+    """Changing the claimant's part of a draft keeps its response section as it was."""
     tribunal = await signed_in_admin(client, db)
     demo = DEMO_CASE_TYPES["wcat"][0]
     published = await create_case_type(db, tribunal, **demo, publish=True)
@@ -649,6 +659,13 @@ async def test_only_the_tribunals_admins_reach_the_case_type_pages(
         "document_slots": [{"key": "evidence", "label": {"en": "Evidence", "fr": "Preuves"}}],
         "deadline": None,
         "fee": None,
+        "response": {
+            "questions": [
+                {"key": "agrees", "type": "yes_no", "label": {"en": "Agree?", "fr": "D'accord?"}},
+                {"key": "reasons", "type": "long_text", "label": {"en": "Why?", "fr": "Pourquoi?"}},
+            ],
+            "document_slots": [{"key": "reply", "label": {"en": "Reply", "fr": "Réplique"}}],
+        },
     }
     published = await create_case_type(
         db, tribunal, code="published", title_en="P", title_fr="P", definition=definition,
@@ -677,6 +694,8 @@ async def test_only_the_tribunals_admins_reach_the_case_type_pages(
             editor,
             *(f"{editor}/{tail}" for tail in ("details", "add-question", "questions/reasons")),
             *(f"{editor}/{tail}" for tail in ("add-slot", "slots/evidence", "deadline", "fee")),
+            *(f"{editor}/response/{tail}" for tail in ("add-question", "questions/reasons")),
+            *(f"{editor}/response/{tail}" for tail in ("add-slot", "slots/reply")),
             f"{editor}/preview",
             f"{editor}/publish",
         ]
@@ -690,6 +709,14 @@ async def test_only_the_tribunals_admins_reach_the_case_type_pages(
             (f"{editor}/slots/evidence", EVIDENCE),
             (f"{editor}/slots/evidence/move", {"direction": "down"}),
             (f"{editor}/slots/evidence/remove", {}),
+            (f"{editor}/response/add-question", question("claim", "text", "Claim", "Dossier")),
+            (f"{editor}/response/questions/reasons", REASONS),
+            (f"{editor}/response/questions/reasons/move", {"direction": "up"}),
+            (f"{editor}/response/questions/reasons/remove", {}),
+            (f"{editor}/response/add-slot", {**EVIDENCE, "key": "decision"}),
+            (f"{editor}/response/slots/reply", {**EVIDENCE, "key": "reply"}),
+            (f"{editor}/response/slots/reply/move", {"direction": "up"}),
+            (f"{editor}/response/slots/reply/remove", {}),
             (f"{editor}/deadline", {"has_deadline": "no"}),
             (f"{editor}/fee", {"fee_applies": "yes"}),
             (f"{editor}/publish", {}),
@@ -736,3 +763,221 @@ async def test_the_pages_are_in_french_for_a_french_speaking_admin(
     assert "Il y a un problème" in text
     # The definition's problems are for administrators, in English, and say so.
     assert re.search(r'<li lang="en">Question 1 \("x"\): the French label is missing</li>', text)
+
+
+# -- the response: what respondents answer ---------------------------------------------------
+
+AGREES = question("agrees", "yes_no", "Do you agree with the claim?", "Êtes-vous d'accord?")
+POSITION = question("position", "long_text", "Your position", "Votre position")
+REPLY_EVIDENCE: dict[str, str | list[str]] = {
+    **EVIDENCE,
+    "key": "reply_evidence",
+    "label_en": "Your evidence",
+    "label_fr": "Vos preuves",
+}
+
+
+def response_keys(version: CaseTypeVersion, list_name: str = "questions") -> list[str]:
+    return [item["key"] for item in version.definition["response"][list_name]]
+
+
+async def build_response(client: httpx.AsyncClient, editor: str) -> None:
+    """Give a draft's response two questions and a document slot."""
+    for path, data in [
+        ("response/add-question", AGREES),
+        ("response/add-question", POSITION),
+        ("response/add-slot", REPLY_EVIDENCE),
+    ]:
+        response = await post(client, f"{editor}/{path}", data)
+        assert response.status_code == 303, (path, response.text)
+
+
+async def test_an_admin_builds_the_response_that_respondents_then_see(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    tribunal = await signed_in_admin(client, db)
+    editor = await create_draft(client, tribunal)
+    await build(client, editor)
+    page = text_of(await client.get(editor))
+    assert "Questions for the respondent" in page
+    assert "No questions for the respondent yet." in page
+    assert f'href="{editor}/response/add-question"' in page
+    assert f'href="{editor}/response/add-slot"' in page
+    form = text_of(await client.get(f"{editor}/response/add-question"))
+    assert "Add a question for the respondent" in form
+    assert "Must the respondent answer it?" in form
+
+    await build_response(client, editor)
+    extra = {**REPLY_EVIDENCE, "key": "extra", "label_en": "Extra", "label_fr": "Extra"}
+    assert (await post(client, f"{editor}/response/add-slot", extra)).status_code == 303
+    edited = await post(
+        client,
+        f"{editor}/response/questions/position",
+        {**POSITION, "label_en": "Tell us your side of the story", "required": "no"},
+    )
+    assert edited.status_code == 303
+    moved = await post(client, f"{editor}/response/questions/position/move", {"direction": "up"})
+    assert moved.status_code == 303
+    assert moved.headers["location"].endswith("#response-questions")
+    removed = await post(client, f"{editor}/response/slots/extra/remove")
+    assert removed.status_code == 303
+    assert removed.headers["location"].endswith("#response-document-slots")
+
+    version = await stored(db, version_id(editor))
+    assert response_keys(version) == ["position", "agrees"]
+    assert response_keys(version, "document_slots") == ["reply_evidence"]
+    position = version.definition["response"]["questions"][0]
+    assert position["label"] == {"en": "Tell us your side of the story", "fr": "Votre position"}
+    assert position["required"] is False
+    # The claimant's part is untouched.
+    assert keys(version) == ["decision_date", "reasons"]
+    assert keys(version, "document_slots") == ["evidence"]
+    edit_form = text_of(await client.get(f"{editor}/response/questions/position"))
+    assert "Edit the question for the respondent" in edit_form
+    assert 'value="Tell us your side of the story"' in edit_form
+    page = text_of(await client.get(editor))
+    assert "Tell us your side of the story" in page
+    assert "Documents the respondent can provide" in page
+    assert f'action="{editor}/response/questions/agrees/move"' in page
+    assert f'action="{editor}/response/slots/reply_evidence/remove"' in page
+    preview = text_of(await client.get(f"{editor}/preview"))
+    assert "Tell us your side of the story" in preview
+    assert "Your evidence" in preview
+
+    assert (await post(client, f"{editor}/publish")).status_code == 303
+    published = await stored(db, version_id(editor))
+    assert [q.key for q in response_definition(published).questions] == ["position", "agrees"]
+
+    # A respondent to a case of this version is asked the new questions, in that order.
+    filing = await make_case(db, tribunal, status=FilingStatus.ACCEPTED, version=published)
+    await as_user(client, await make_staff(db, tribunal, Role.CLERK))
+    assert (await add_respondent(client, tribunal, filing, "boss@acme.example")).status_code == 303
+    code = await code_sent_to(db, "boss@acme.example")
+    await as_user(client, await make_user(db))
+    assert (await join(client, tribunal, filing.reference or "", code)).status_code == 303
+    respond = text_of(await client.get(f"/{tribunal.slug}/cases/{filing.id}/response"))
+    assert "Tell us your side of the story" in respond
+    assert respond.index("Tell us your side of the story") < respond.index(
+        "Do you agree with the claim?"
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "messages"),
+    [
+        (
+            "response/add-question",
+            question("extra", "text", "", ""),
+            ['In the response: Question 3 ("extra"): the English label is missing'],
+        ),
+        (
+            "response/add-question",
+            question("agrees", "text", "Again", "Encore"),
+            ['In the response: Question 3 ("agrees"): the key "agrees" is already used'],
+        ),
+        (
+            "response/questions/position",
+            {**POSITION, "key": "agrees"},
+            ['the key "agrees" is already used by Question 1'],
+        ),
+        (
+            "response/add-question",
+            {**AGREES, "key": "extra", "required": ""},
+            ["Select yes if an answer is required"],
+        ),
+        (
+            "response/add-slot",
+            {**REPLY_EVIDENCE, "label_en": "Again"},
+            ['the key "reply_evidence" is already used by Document slot 1'],
+        ),
+        (
+            "response/add-slot",
+            {**REPLY_EVIDENCE, "key": "other", "label_en": "", "label_fr": ""},
+            ['In the response: Document slot 2 ("other"): the English label is missing'],
+        ),
+    ],
+)
+async def test_a_wrong_change_to_the_response_is_refused_and_changes_nothing(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    path: str,
+    data: dict[str, Any],
+    messages: list[str],
+) -> None:
+    tribunal = await signed_in_admin(client, db)
+    editor = await create_draft(client, tribunal)
+    await build(client, editor)
+    await build_response(client, editor)
+    before = (await stored(db, version_id(editor))).definition
+
+    response = await post(client, f"{editor}/{path}", data)
+    assert response.status_code == 422
+    text = text_of(response)
+    assert "There is a problem" in text
+    for message in messages:
+        assert message in text
+    assert (await stored(db, version_id(editor))).definition == before
+
+
+async def test_a_wrong_response_change_is_explained_in_french(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    tribunal = await make_tribunal(db)
+    admin = await make_staff(db, tribunal, Role.ADMIN, language="fr")
+    await sign_in(client, admin.email)
+    editor = await create_draft(client, tribunal)
+    await build_response(client, editor)
+    before = (await stored(db, version_id(editor))).definition
+    page = text_of(await client.get(editor))
+    assert "Questions pour l’intimé" in page
+    assert "Documents que l’intimé peut fournir" in page
+
+    empty = await post(client, f"{editor}/response/add-question", {**AGREES, "required": ""})
+    assert empty.status_code == 422
+    text = text_of(empty)
+    assert "Il y a un problème" in text
+    assert "Sélectionnez oui si une réponse est obligatoire" in text
+    duplicate = await post(client, f"{editor}/response/add-question", AGREES)
+    assert duplicate.status_code == 422
+    assert re.search(r'<li lang="en">In the response: Question 3 \("agrees"\)', text_of(duplicate))
+    assert (await stored(db, version_id(editor))).definition == before
+
+
+async def test_a_missing_response_question_or_slot_is_not_found(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    tribunal = await signed_in_admin(client, db)
+    editor = await create_draft(client, tribunal)
+    await build(client, editor)  # the filing's "reasons" and "evidence" are not the response's
+    assert (await client.get(f"{editor}/response/questions/reasons")).status_code == 404
+    assert (await post(client, f"{editor}/response/questions/reasons/remove")).status_code == 404
+    moved = await post(client, f"{editor}/response/slots/evidence/move", {"direction": "up"})
+    assert moved.status_code == 404
+    assert "response" not in (await stored(db, version_id(editor))).definition
+
+
+async def test_a_published_versions_response_is_never_edited(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    tribunal = await signed_in_admin(client, db)
+    editor = await create_draft(client, tribunal)
+    await build(client, editor)
+    await build_response(client, editor)
+    assert (await post(client, f"{editor}/publish")).status_code == 303
+    before = (await stored(db, version_id(editor))).definition
+
+    for tail in ("response/add-question", "response/questions/agrees", "response/add-slot"):
+        assert (await client.get(f"{editor}/{tail}")).status_code == 409, tail
+    for path, data in [
+        ("response/add-question", question("extra", "text", "Extra", "Extra")),
+        ("response/questions/agrees", {**AGREES, "label_en": "Changed"}),
+        ("response/questions/agrees/move", {"direction": "down"}),
+        ("response/questions/agrees/remove", {}),
+        ("response/add-slot", {**REPLY_EVIDENCE, "key": "extra"}),
+        ("response/slots/reply_evidence", {**REPLY_EVIDENCE, "label_en": "Changed"}),
+        ("response/slots/reply_evidence/remove", {}),
+    ]:
+        response = await post(client, f"{editor}/{path}", data)
+        assert response.status_code == 409, path
+        assert "This version cannot be changed" in response.text
+    assert (await stored(db, version_id(editor))).definition == before
