@@ -38,7 +38,6 @@ from filings.questions import (
     DefinitionError,
     DocumentSlot,
     display_answer,
-    parse_definition,
 )
 from tribunals.models import Tribunal
 from tribune import audit, mail
@@ -452,16 +451,8 @@ async def withdraw_representative(
 
 def response_definition(version: CaseTypeVersion) -> CaseTypeDefinition:
     """Return the case type's response questions and slots (none if it has no such section)."""
-    section = (version.definition or {}).get("response") or {}
-    if not isinstance(section, dict):
-        return CaseTypeDefinition()
     try:
-        return parse_definition(
-            {
-                "questions": section.get("questions") or [],
-                "document_slots": section.get("document_slots") or [],
-            }
-        )
+        return services.parse_response((version.definition or {}).get("response") or {})
     except DefinitionError:
         return CaseTypeDefinition()
 

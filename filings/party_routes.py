@@ -22,11 +22,15 @@ from filings.models import CaseParty, CaseResponse, CaseTypeVersion, Filing
 from filings.questions import CaseTypeDefinition, answers_form, read_answers
 
 # The filing's upload messages, so that both parties read the same words.
-from filings.routes import _kinds_text, check_and_store_uploads, upload_error_message
+from filings.routes import (
+    _kinds_text,
+    check_and_store_uploads,
+    remove_stored_document,
+    upload_error_message,
+)
 from tribunals.models import Role
 from tribunals.permissions import Permission
 from tribunals.tenancy import current_roles, current_tribunal, tenant_page
-from tribune import audit
 from tribune.forms import Form
 from tribune.i18n import gettext as _
 from tribune.uploads import (
@@ -524,20 +528,7 @@ async def response_remove_document(request: Request) -> Response:
         or found[0].response_id != responding.response.id
     ):
         raise HTTPException(status_code=404)
-    document = found[0]
-    key = document.storage_key
-    await db.delete(document)
-    audit.record(
-        db,
-        "document.removed",
-        actor_id=signed_in_user(request).id,
-        tribunal_id=tribunal.id,
-        subject_type="document",
-        subject_id=document.id,
-        case_id=responding.filing.id,
-    )
-    await db.commit()
-    await request.app.state.storage.delete(key)
+    await remove_stored_document(request, found[0], case_id=responding.filing.id)
     return redirect(f"{responding.page_url}/check")
 
 

@@ -621,6 +621,27 @@ async def _store_uploads(
     return redirect(f"{target}?uploaded={stored}")
 
 
+async def remove_stored_document(
+    request: Request, document: Document, *, case_id: uuid.UUID | None = None
+) -> None:
+    """Delete a document's row (audited) and then its stored object: the object goes only
+    once the row is gone for good."""
+    db = db_of(request)
+    key = document.storage_key
+    await db.delete(document)
+    audit.record(
+        db,
+        "document.removed",
+        actor_id=signed_in_user(request).id,
+        tribunal_id=current_tribunal(request).id,
+        subject_type="document",
+        subject_id=document.id,
+        case_id=case_id,
+    )
+    await db.commit()
+    await request.app.state.storage.delete(key)
+
+
 async def remove_document(request: Request) -> Response:
     tribunal = current_tribunal(request)
     filing, _version = await _own_filing(request, completing=True)
@@ -633,19 +654,7 @@ async def remove_document(request: Request) -> Response:
     # A respondent's document is theirs to remove (filings.party_routes), never the filer's.
     if found is None or found[1].id != filing.id or found[0].response_id is not None:
         raise HTTPException(status_code=404)
-    document = found[0]
-    key = document.storage_key
-    await db.delete(document)
-    audit.record(
-        db,
-        "document.removed",
-        actor_id=signed_in_user(request).id,
-        tribunal_id=tribunal.id,
-        subject_type="document",
-        subject_id=document.id,
-    )
-    await db.commit()
-    await request.app.state.storage.delete(key)
+    await remove_stored_document(request, found[0])
     return redirect(f"/{tribunal.slug}{_filing_url(filing, 'documents')}")
 
 
