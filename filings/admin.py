@@ -661,29 +661,26 @@ def _anchor(part: str, list_name: str) -> str:
 def _item_editor(part: str, list_name: str) -> DraftEndpoint:
     """Return the endpoint that adds or edits a question or document slot of the part."""
 
+    reader: Callable[[Form], dict[str, Any]]
+    to_form: Callable[[dict[str, Any]], Form]
+    if list_name == "questions":
+        template, reader, to_form = "filings/admin/question.html", read_question, question_form
+        empty: dict[str, Any] = {"required": True}
+    else:
+        template, reader, to_form = "filings/admin/slot.html", read_slot, slot_form
+        empty = {"required": False, "max_files": 1, "kinds": list(DOCUMENT_KINDS)}
+
     async def endpoint(request: Request, case_type: CaseType, version: CaseTypeVersion) -> Response:
-        if list_name == "questions":
-            return await _item_page(
-                request,
-                case_type,
-                version,
-                part=part,
-                list_name=list_name,
-                template="filings/admin/question.html",
-                reader=read_question,
-                to_form=question_form,
-                empty={"required": True},
-            )
         return await _item_page(
             request,
             case_type,
             version,
             part=part,
             list_name=list_name,
-            template="filings/admin/slot.html",
-            reader=read_slot,
-            to_form=slot_form,
-            empty={"required": False, "max_files": 1, "kinds": list(DOCUMENT_KINDS)},
+            template=template,
+            reader=reader,
+            to_form=to_form,
+            empty=empty,
         )
 
     return endpoint
