@@ -337,6 +337,15 @@ async def send_the_response(page: Page, case: Case, check: Checker, language: st
     await expect(page.get_by_role("link", name=t("Respond to the case"))).to_have_count(0)
     await check(page, "response sent")
 
+    # The case is now among the respondent's own, with their role in it.
+    await page.locator("header").get_by_role("link", name=t("My cases")).click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(t("My cases"))
+    row = page.get_by_role("row").filter(has_text=case.reference)
+    await expect(row).to_contain_text(t("Your role: %(role)s", role=t("Respondent")))
+    await check(page, "my cases")
+    await row.get_by_role("link", name=case.reference).click()
+    await expect(page).to_have_url(re.compile(rf"/cases/{case.filing_id}$"))
+
 
 async def join_and_respond(page: Page, case: Case, code: str, check: Checker) -> None:
     """Step 5: the respondent joins with the access code and files their response."""
