@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
 from accounts.passwords import hash_password
-from filings import services as filing_services
+from filings import cases
+from filings.casetypes import services as casetype_services
+from filings.journey import services as journey_services
 from filings.models import CaseTypeVersion, Filing, FilingStatus
 from tribunals.models import Membership, Role, Tribunal
 from tribune.db import utcnow
@@ -167,7 +169,7 @@ async def make_case_type(db: AsyncSession, tribunal: Tribunal, **values: Any) ->
             "fee": None,
         },
     )
-    version = await filing_services.create_case_type(
+    version = await casetype_services.create_case_type(
         db,
         tribunal,
         code=str(values.pop("code", unique("ct-"))),
@@ -236,10 +238,10 @@ async def make_case(
     db.add(filing)
     await db.flush()  # the case's rows below refer to it
     year = now.year
-    number = await filing_services.next_case_number(db, tribunal.id, year)
-    filing.reference = filing_services.format_reference(tribunal.reference_prefix, year, number)
-    parties = filing_services.add_filing_parties(db, filing, filer, now)
-    filing.search_text = filing_services.search_text_of(filing, parties)
-    filing_services.add_event(db, filing, "submitted", actor_id=filer.id, occurred_at=now)
+    number = await journey_services.next_case_number(db, tribunal.id, year)
+    filing.reference = journey_services.format_reference(tribunal.reference_prefix, year, number)
+    parties = journey_services.add_filing_parties(db, filing, filer, now)
+    filing.search_text = cases.search_text_of(filing, parties)
+    cases.add_event(db, filing, "submitted", actor_id=filer.id, occurred_at=now)
     await db.commit()
     return filing

@@ -19,7 +19,7 @@ from accounts.middleware import current_user, sign_in_url
 from tribunals.models import Role, Tribunal
 from tribunals.permissions import Permission, permissions_of
 from tribunals.services import RESERVED_SLUGS, SLUG_PATTERN, roles_of, tribunal_by_slug
-from tribune.web import Endpoint, db_of, page, redirect
+from tribune.web import Endpoint, db_of, redirect, with_csrf_and_commit
 
 
 class TenantMiddleware:
@@ -73,6 +73,28 @@ def _require(permission: Permission, endpoint: Endpoint) -> Endpoint:
     return guarded
 
 
+class TenantRoute(Route):
+    """A tribunal route (under ``/{tribunal}``) that carries the permission it declares."""
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Endpoint,
+        *,
+        permission: Permission,
+        methods: Sequence[str] = ("GET",),
+        name: str | None = None,
+        streaming_upload: bool = False,
+    ) -> None:
+        super().__init__(
+            path,
+            with_csrf_and_commit(_require(permission, endpoint), streaming_upload),
+            methods=list(methods),
+            name=name,
+        )
+        self.permission = permission
+
+
 def tenant_page(
     path: str,
     endpoint: Endpoint,
@@ -81,14 +103,13 @@ def tenant_page(
     methods: Sequence[str] = ("GET",),
     name: str | None = None,
     streaming_upload: bool = False,
-) -> Route:
-    """Return a tribunal route (under ``/{tribunal}``) guarded by a declared permission."""
-    route = page(
+) -> TenantRoute:
+    """Return a tribunal route guarded by a declared permission."""
+    return TenantRoute(
         path,
-        _require(permission, endpoint),
+        endpoint,
+        permission=permission,
         methods=methods,
         name=name,
         streaming_upload=streaming_upload,
     )
-    route.permission = permission  # type: ignore[attr-defined]
-    return route

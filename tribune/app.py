@@ -22,17 +22,16 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 import accounts.models
+import auditlog
+import filings
 import filings.models
 import tribunals.models
 from accounts import jobs as account_jobs
 from accounts import routes as account_routes
 from accounts.middleware import AuthenticationMiddleware
-from filings import admin as filing_admin
-from filings import audit_routes, casework, docket_routes, party_routes
-from filings import commands as filing_commands
+from filings import demo as filing_demo
 from filings import jobs as filing_jobs
-from filings import routes as filing_routes
-from filings.documents import scanner_from_url
+from filings.documents.scanning import scanner_from_url
 from tribunals import commands as tribunal_commands
 from tribunals import routes as tribunal_routes
 from tribunals.tenancy import TenantMiddleware
@@ -65,16 +64,12 @@ def build_routes() -> list[BaseRoute]:
         *project_routes.routes,
         *account_routes.routes,
         *tribunal_routes.routes,
-        *filing_routes.routes,
+        *filings.routes,
         tribunal_routes.mount(
             [
                 *tribunal_routes.tenant_routes,
-                *filing_routes.tenant_routes,
-                *filing_admin.tenant_routes,
-                *docket_routes.tenant_routes,
-                *casework.tenant_routes,
-                *party_routes.tenant_routes,
-                *audit_routes.tenant_routes,
+                *filings.tenant_routes,
+                *auditlog.tenant_routes,
             ]
         ),
     ]
@@ -214,9 +209,9 @@ async def _load_demo_data(settings: Settings) -> int:
     async def load(db: AsyncSession) -> tuple[bool, int, int]:
         created = await tribunal_commands.load_demo_data(db)
         await db.flush()
-        case_types = await filing_commands.load_demo_case_types(db)
+        case_types = await filing_demo.load_demo_case_types(db)
         await db.flush()
-        cases = await filing_commands.load_demo_cases(db, tribunal_commands.DEMO_PASSWORD)
+        cases = await filing_demo.load_demo_cases(db, tribunal_commands.DEMO_PASSWORD)
         return created, case_types, cases
 
     tribunals_created, case_types_created, cases_created = await _runner(settings)(load)

@@ -64,10 +64,10 @@ def _info_page(template: str) -> Endpoint:
 
 
 routes: list[BaseRoute] = [
-    page("/healthz", healthz, name="healthz"),
-    page("/readyz", readyz, name="readyz"),
-    page("/outbox", outbox, name="outbox"),
-    page("/accessibility", _info_page("pages/accessibility.html"), name="accessibility"),
-    page("/privacy", _info_page("pages/privacy.html"), name="privacy"),
-    page("/contact", _info_page("pages/contact.html"), name="contact"),
+    page("/healthz", healthz, name="tribune:healthz"),
+    page("/readyz", readyz, name="tribune:readyz"),
+    page("/outbox", outbox, name="tribune:outbox"),
+    page("/accessibility", _info_page("pages/accessibility.html"), name="tribune:accessibility"),
+    page("/privacy", _info_page("pages/privacy.html"), name="tribune:privacy"),
+    page("/contact", _info_page("pages/contact.html"), name="tribune:contact"),
 ]

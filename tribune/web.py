@@ -111,7 +111,7 @@ def redirect(url: str, status_code: int = 303) -> RedirectResponse:
     return RedirectResponse(url, status_code=status_code)
 
 
-def _with_csrf_and_commit(endpoint: Endpoint, streaming_upload: bool) -> Endpoint:
+def with_csrf_and_commit(endpoint: Endpoint, streaming_upload: bool) -> Endpoint:
     """Check CSRF on unsafe methods, then commit what the endpoint did if it succeeded.
 
     A streaming upload endpoint reads its multipart body itself and checks the token
@@ -145,7 +145,7 @@ def page(
     """Return a route whose unsafe methods need a CSRF token and whose work is committed."""
     return Route(
         path,
-        _with_csrf_and_commit(endpoint, streaming_upload),
+        with_csrf_and_commit(endpoint, streaming_upload),
         methods=list(methods),
         name=name,
     )

@@ -88,7 +88,7 @@ import httpx  # noqa: E402
 from processes import free_port, stop, wait_for  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from filings.services import search_words  # noqa: E402
+from filings.cases import search_words  # noqa: E402
 
 TRIBUNAL_SLUG = "wcat"
 CLERK_EMAIL = "clerk@wcat.bench.example"
@@ -258,7 +258,7 @@ async def set_up(database_url: str, adjudicators: int) -> Setup:
     import tribune.app  # noqa: F401 - registers every model, for the foreign keys
     from accounts.models import User
     from accounts.passwords import hash_password
-    from filings.services import create_case_type
+    from filings.casetypes.services import create_case_type
     from tribunals.models import Membership, Role, Tribunal
     from tribune.db import Database, utcnow
 

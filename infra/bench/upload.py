@@ -155,7 +155,7 @@ def write_pdf(path: Path, size: int) -> None:
 
 
 def check_accepted(path: Path) -> None:
-    from filings.documents import FileKind, inspect
+    from filings.documents.inspection import FileKind, inspect
 
     inspection = inspect(path, path.stat().st_size)
     if inspection.kind is not FileKind.PDF or not inspection.accepted:

@@ -41,7 +41,7 @@ from playwright.async_api import (
 )
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from filings.commands import load_demo_case_types
+from filings.demo import load_demo_case_types
 from tests.conftest import (
     TEST_DATABASE_URL,
     drop_schema,

@@ -17,7 +17,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from accounts.models import User
-from filings import services
+from filings.casetypes import services as casetype_services
 from tests.browser.conftest import Checker, LiveServer
 from tests.browser.test_filing_journey import heading, live_database, sign_in_here
 from tests.factories import make_staff, unique
@@ -35,7 +35,7 @@ async def a_draft_and_its_admin(live_server: LiveServer) -> tuple[str, User]:
         admin = await make_staff(
             db, tribunal, Role.ADMIN, name="Ada Admin", email=f"{unique('admin-')}@example.org"
         )
-        version = await services.create_case_type(
+        version = await casetype_services.create_case_type(
             db,
             tribunal,
             code=unique("response").replace("-", "_")[:30],

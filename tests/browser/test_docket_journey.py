@@ -23,7 +23,7 @@ from playwright.async_api import Browser, Locator, Page, expect
 from sqlalchemy import select
 
 from accounts.models import User
-from filings.commands import DEMO_CASE_TYPES
+from filings.demo import DEMO_CASE_TYPES
 from filings.models import CaseType, CaseTypeVersion, VersionStatus
 from tests.browser.conftest import (
     Checker,

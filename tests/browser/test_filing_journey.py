@@ -31,10 +31,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
-from filings import services
-from filings.commands import DEMO_CASE_TYPES
+from filings.casetypes.answers import read_answers
+from filings.casetypes.parsing import parse_definition
+from filings.demo import DEMO_CASE_TYPES
+from filings.journey import services as journey_services
 from filings.models import CaseType, CaseTypeVersion, VersionStatus
-from filings.questions import parse_definition, read_answers
 from tests.browser.conftest import (
     LANGUAGES,
     RESULTS_DIR,
@@ -415,7 +416,7 @@ async def draft_at_the_documents_step(live_server: LiveServer, claimant: User) -
                 )
             )
         ).scalar_one()
-        filing = services.start_filing(db, tribunal, version, claimant)
+        filing = journey_services.start_filing(db, tribunal, version, claimant)
         decided = (date.today() - timedelta(days=10)).isoformat()
         answers: dict[str, dict[str, Any]] = {
             "eligibility": {"eligible": True},
@@ -425,7 +426,7 @@ async def draft_at_the_documents_step(live_server: LiveServer, claimant: User) -
             "questions": {"decision_date": decided, "claim_number": CLAIM_NUMBER},
         }
         for step, values in answers.items():
-            services.save_step(filing, step, values)
+            journey_services.save_step(filing, step, values)
         await db.commit()
         return f"/wcat/filings/{filing.id}/documents"
 

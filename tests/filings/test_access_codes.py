@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
-from filings import access_codes, paper
 from filings.models import Filing, FilingStatus
+from filings.paper import services as paper
+from filings.parties import access_codes
 from tests.factories import make_case, make_staff, make_tribunal, make_user, post_form
 from tests.filings.test_paper_filings import claimant_party
 from tests.filings.test_parties import WRONG, as_user, case_with_respondent, respondent_of

@@ -28,10 +28,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
-from filings.commands import DEMO_CASE_TYPES
+from filings.casetypes.services import create_case_type
+from filings.demo import DEMO_CASE_TYPES
 from filings.models import CaseType, CaseTypeVersion, FilingStatus, VersionStatus
-from filings.parties import response_definition
-from filings.services import create_case_type
+from filings.parties.responses import response_definition
 from tests.factories import (
     csrf_token,
     make_case,

@@ -6,7 +6,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from filings.commands import DEMO_CASES, load_demo_case_types, load_demo_cases
+from filings.demo import DEMO_CASES, load_demo_case_types, load_demo_cases
 from filings.models import CaseParty, Filing, FilingStatus
 from tests.factories import sign_in
 from tribunals.commands import DEMO_PASSWORD, load_demo_data

@@ -14,8 +14,8 @@ from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from accounts.models import User
-from filings import docket
 from filings.deadlines import today_in
+from filings.docket import queries as docket
 from filings.models import DueFrom, FilingStatus
 from tests.factories import make_case, make_case_type, make_staff, make_tribunal, sign_in
 from tribunals.models import Role, Tribunal

@@ -26,15 +26,12 @@ from pathlib import Path
 import pytest
 from pypdf import PdfWriter
 
-from filings.documents import (
+from filings.documents.inspection import FileKind, Problem, inspect, normalise_filename
+from filings.documents.scanning import (
     AcceptAllScanner,
     ClamdScanner,
-    FileKind,
-    Problem,
     ScannerUnavailable,
     ScanResult,
-    inspect,
-    normalise_filename,
     scanner_from_url,
 )
 

@@ -30,8 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
 from filings import jobs as filing_jobs
-from filings import services
+from filings.documents import services as documents_services
 from filings.jobs import EXPIRE_DRAFTS, SWEEP_ORPHANS, expire_drafts
+from filings.journey import services as journey_services
 from filings.models import CaseTypeVersion, Document, Filing, FilingStatus
 from tests.factories import link_in, make_tribunal, make_user, post_form, sign_in
 from tests.filings.conftest import DocumentStore, pdf_bytes
@@ -85,7 +86,7 @@ async def draft(
     document_in: Storage | None = None,
 ) -> Filing:
     """Start a draft (with a stored document if ``document_in``) and make it look idle."""
-    filing = services.start_filing(db, tribunal, version, filer)
+    filing = journey_services.start_filing(db, tribunal, version, filer)
     await db.commit()
     if document_in is not None:
         await stored_document(db, document_in, filing, filer)
@@ -99,7 +100,7 @@ async def stored_document(
     content = pdf_bytes()
     key = new_object_key()
     await storage.put(key, content)
-    document = services.add_document(
+    document = documents_services.add_document(
         db,
         filing,
         slot="decision",

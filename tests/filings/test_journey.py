@@ -7,9 +7,9 @@ import html
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from filings.commands import DEMO_CASE_TYPES
+from filings.casetypes.services import create_case_type
+from filings.demo import DEMO_CASE_TYPES
 from filings.models import CaseTypeVersion, Filing, FilingStatus
-from filings.services import create_case_type
 from tests.factories import make_tribunal, make_user, post_form, sign_in
 from tribunals.models import Tribunal
 

@@ -10,9 +10,9 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from filings import access_codes
-from filings.access_codes import hash_access_code, new_access_code
 from filings.models import CaseEvent, CaseParty, Filing, FilingStatus, PartyRole
+from filings.parties import access_codes
+from filings.parties.access_codes import hash_access_code, new_access_code
 from tests.factories import (
     last_message,
     make_case_type,

@@ -13,9 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
 from filings import deadlines, lifecycle
-from filings.access_codes import ALPHABET as CODE_ALPHABET
-from filings.access_codes import hash_access_code as hash_code
-from filings.commands import DEMO_CASE_TYPES
+from filings.casetypes.services import create_case_type
+from filings.demo import DEMO_CASE_TYPES
 from filings.models import (
     CaseEvent,
     CaseParty,
@@ -26,7 +25,8 @@ from filings.models import (
     FilingStatus,
     PartyRole,
 )
-from filings.services import create_case_type
+from filings.parties.access_codes import ALPHABET as CODE_ALPHABET
+from filings.parties.access_codes import hash_access_code as hash_code
 from tests.factories import (
     last_message,
     make_case,

@@ -26,20 +26,22 @@ import pytest
 from jinja2 import Environment
 from starlette.datastructures import ImmutableMultiDict
 
-from filings.questions import (
-    CaseTypeDefinition,
-    DefinitionError,
-    Question,
-    QuestionType,
-    Text,
+from filings.casetypes.answers import (
     answers_form,
     display_answer,
     filing_deadline,
     form_values,
     is_late,
-    parse_definition,
     read_answers,
 )
+from filings.casetypes.definitions import (
+    CaseTypeDefinition,
+    DefinitionError,
+    Question,
+    QuestionType,
+    Text,
+)
+from filings.casetypes.parsing import parse_definition
 from tribune.forms import Form
 from tribune.i18n import use_language
 from tribune.web import create_templates

@@ -11,9 +11,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from accounts.models import User
-from filings.commands import DEMO_CASE_TYPES
+from filings.casetypes.services import create_case_type
+from filings.demo import DEMO_CASE_TYPES
+from filings.journey.services import format_reference, start_filing, submit
 from filings.models import CaseEvent, CaseType, CaseTypeVersion, Filing, ReferenceCounter
-from filings.services import create_case_type, format_reference, start_filing, submit
 from tests.conftest import new_test_engine
 from tribunals.models import Tribunal
 from tribune.jobs import Job

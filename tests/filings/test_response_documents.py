@@ -20,16 +20,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
-from filings.commands import DEMO_CASE_TYPES
-from filings.models import (
-    CaseParty,
-    CaseResponse,
-    Document,
-    Filing,
-    FilingStatus,
-    PartyRole,
-)
-from filings.services import create_case_type
+from filings.casetypes.services import create_case_type
+from filings.demo import DEMO_CASE_TYPES
+from filings.models import CaseParty, CaseResponse, Document, Filing, FilingStatus, PartyRole
 from tests.factories import csrf_token, make_case, make_staff, make_tribunal, make_user, post_form
 from tests.filings.conftest import DocumentStore, pdf_bytes
 from tests.filings.test_parties import add_respondent, as_user, code_sent_to, demo_version, join

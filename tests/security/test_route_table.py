@@ -9,11 +9,15 @@ Covered, for every route there is now and every route added later:
 (c) each tribunal route that needs a role answers 404 to the staff of another
     tribunal and to claimants, and sends visitors to sign in;
 (d) no tribunal slug can shadow a platform page: every first path segment the
-    platform uses is reserved.
+    platform uses is reserved;
+(e) routes say what they take: every ``*_id`` path parameter is a UUID, every route is
+    named ``package:subpackage:page`` after the module that serves it, and no route
+    module imports another.
 """
 
 from __future__ import annotations
 
+import ast
 import html
 import re
 import uuid
@@ -27,17 +31,19 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import BaseRoute, Mount, Route
 
 from accounts.models import User
 from tests.factories import PASSWORD, csrf_token, make_staff, make_tribunal, make_user, sign_in
 from tribunals.models import Membership, Role, StaffInvitation, Tribunal
 from tribunals.permissions import Permission
 from tribunals.services import RESERVED_SLUGS
+from tribunals.tenancy import TenantRoute
 from tribune import i18n
 from tribune.app import metadata
 from tribune.db import utcnow
 from tribune.security import hash_token
+from tribune.settings import PROJECT_ROOT
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 CSRF_REFUSED = "Your form could not be sent"
@@ -180,7 +186,8 @@ def test_every_tribunal_route_declares_a_permission(app: Starlette) -> None:
     missing = [
         info.path
         for info in tenant_routes
-        if not isinstance(getattr(info.route, "permission", None), Permission)
+        if not isinstance(info.route, TenantRoute)
+        or not isinstance(info.route.permission, Permission)
     ]
     assert missing == []
 
@@ -353,3 +360,71 @@ def test_every_platform_path_is_reserved_from_tribunal_slugs(app: Starlette) -> 
             segments.add(first)
     assert {"static", "register", "sign-in", "account"} <= segments
     assert segments - RESERVED_SLUGS == set()
+
+
+# -- (e) --------------------------------------------------------------------------------------
+
+APPLICATION_PACKAGES = (
+    "tribune",
+    "accounts",
+    "tribunals",
+    "filings",
+    "auditlog",
+    "hearings",
+    "payments",
+)
+
+
+def test_every_id_in_a_path_is_a_uuid(app: Starlette) -> None:
+    # A malformed id never reaches an endpoint: the route does not match, and the answer is 404.
+    untyped = [
+        f"{info.path}: {name}:{convertor or 'str'}"
+        for info in all_routes(app)
+        for name, convertor in re.findall(r"\{(\w+)(?::(\w+))?\}", info.path)
+        if name.endswith("_id") and convertor != "uuid"
+    ]
+    assert untyped == []
+
+
+async def test_a_malformed_id_is_a_404(client: httpx.AsyncClient) -> None:
+    tribunal = "wcat-typed-ids"
+    for path in ("/cases/not-a-uuid", "/staff/cases/1234", "/documents/../x"):
+        response = await client.get(f"/{tribunal}{path}")
+        assert response.status_code == 404
+
+
+def test_route_names_follow_their_module(app: Starlette) -> None:
+    # `filings.docket.routes` names its pages `filings:docket:...`: a name says where it is served.
+    wrong = []
+    for info in all_routes(app):
+        if not isinstance(info.route, Route):
+            continue
+        module = info.route.endpoint.__module__
+        prefix = module.removesuffix(".routes").replace(".", ":") + ":"
+        if not (info.route.name or "").startswith(prefix):
+            wrong.append(f"{info.path}: {info.route.name} (served by {module})")
+    assert wrong == []
+
+
+def _route_modules() -> list[str]:
+    modules = []
+    for package in APPLICATION_PACKAGES:
+        for path in (PROJECT_ROOT / package).rglob("routes.py"):
+            modules.append(".".join(path.relative_to(PROJECT_ROOT).with_suffix("").parts))
+    return modules
+
+
+def test_no_route_module_imports_another() -> None:
+    route_modules = set(_route_modules())
+    assert "filings.journey.routes" in route_modules  # the walk found the sub-packages
+    imports = []
+    for module in sorted(route_modules):
+        tree = ast.parse((PROJECT_ROOT / (module.replace(".", "/") + ".py")).read_text())
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            imports += [f"{module} imports {name}" for name in names if name in route_modules]
+    assert imports == []

@@ -1,0 +1,335 @@
+"""The staff case page and the moves staff and parties make on a case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from accounts.middleware import signed_in_user
+from accounts.models import User
+from filings import cases, lifecycle
+from filings.casework.services import (
+    ASSIGNERS,
+    NOTE_MAX_LENGTH,
+    PARTY_ACTORS,
+    PARTY_TRANSITIONS,
+    REASON_MAX_LENGTH,
+    AssignmentRefused,
+    acting_role,
+    add_note,
+    adjudicators_of,
+    assign_adjudicator,
+    case_in,
+    messages_of,
+    notes_of,
+    sync_claimant,
+    users_by_id,
+)
+from filings.documents import services as documents_services
+from filings.journey.summary import answer_sections
+from filings.lifecycle import STAFF_ACTORS, Actor, TransitionRefused
+from filings.models import CaseParty, CaseTypeVersion, Filing
+from filings.parties import responses
+from filings.parties import services as party_services
+from tribunals.models import Tribunal
+from tribunals.permissions import Permission, permissions_of
+from tribunals.tenancy import current_roles, current_tribunal, tenant_page
+from tribune import audit
+from tribune.forms import Form
+from tribune.i18n import gettext as _
+from tribune.web import db_of, redirect, render, settings_of
+
+# -- the staff case page ------------------------------------------------------------------------
+
+
+async def _staff_case(request: Request) -> tuple[Filing, CaseTypeVersion]:
+    found = await case_in(
+        db_of(request), current_tribunal(request).id, request.path_params["filing_id"]
+    )
+    if found is None:
+        raise HTTPException(status_code=404)
+    return found
+
+
+def _staff_actors(filing: Filing, request: Request, parties: list[CaseParty]) -> frozenset[Actor]:
+    actors = lifecycle.actors_for(filing, signed_in_user(request), current_roles(request), parties)
+    return actors & STAFF_ACTORS
+
+
+async def _staff_page(
+    request: Request,
+    filing: Filing,
+    version: CaseTypeVersion,
+    *,
+    note_form: Form | None = None,
+    assign_form: Form | None = None,
+    transition_form: Form | None = None,
+    status_code: int = 200,
+) -> Response:
+    db = db_of(request)
+    tribunal = current_tribunal(request)
+    user = signed_in_user(request)
+    roles = current_roles(request)
+    parties = await lifecycle.parties_of(db, filing)
+    actors = _staff_actors(filing, request, parties)
+    documents = await documents_services.documents_of(db, filing)
+    events = await cases.events_of(db, filing, parties_only=False)
+    adjudicators = await adjudicators_of(db, tribunal.id)
+    people = await users_by_id(
+        db,
+        {event.actor_id for event in events if event.actor_id}
+        | ({filing.assigned_adjudicator_id} if filing.assigned_adjudicator_id else set()),
+    )
+    by_id = {party.id: party for party in parties}
+    audit.record(
+        db,
+        "filing.viewed",
+        actor_id=user.id,
+        actor_role=acting_role(actors),
+        tribunal_id=tribunal.id,
+        subject_type="filing",
+        subject_id=filing.id,
+    )
+    assign_form = assign_form or Form({"adjudicator": str(filing.assigned_adjudicator_id or "")})
+    context: dict[str, Any] = {
+        "filing": filing,
+        "version": version,
+        "status_label": lifecycle.STATUS_LABELS[filing.status],
+        "parties": parties,
+        "represented": {
+            party.id: by_id.get(party.represents_id) if party.represents_id else None
+            for party in parties
+        },
+        "sections": answer_sections(filing, version, documents)[:-1],
+        "documents": documents,
+        "events": events,
+        "people": people,
+        "notes": await notes_of(db, filing),
+        "note_form": note_form or Form(),
+        "adjudicators": adjudicators,
+        "adjudicator_choices": [("", _("Not assigned"))]
+        + [(str(person.id), person.name) for person in adjudicators],
+        "assigned": people.get(filing.assigned_adjudicator_id)
+        if filing.assigned_adjudicator_id
+        else None,
+        "may_assign": bool(roles & ASSIGNERS),
+        "assign_form": assign_form,
+        "messages": await messages_of(db, filing),
+        "responses": await responses.filed_responses(db, filing, version, parties),
+        "may_add_respondent": Permission.REGISTRY_WORK in permissions_of(roles)
+        and filing.status in party_services.RESPONDENT_STATES,
+        "transitions": lifecycle.allowed_transitions(filing, actors),
+        "transition_form": transition_form or Form(),
+        "error_form": _merged(note_form, assign_form, transition_form),
+    }
+    return render(request, "filings/casework/case.html", context, status_code=status_code)
+
+
+def _merged(*forms: Form | None) -> Form:
+    merged = Form()
+    for form in forms:
+        if form is not None:
+            for name, message in form.errors.items():
+                merged.add_error(name, message)
+    return merged
+
+
+async def staff_case(request: Request) -> Response:
+    filing, version = await _staff_case(request)
+    return await _staff_page(request, filing, version)
+
+
+async def staff_note(request: Request) -> Response:
+    tribunal = current_tribunal(request)
+    filing, version = await _staff_case(request)
+    form = Form(await request.form())
+    body = form.text("note", required=_("Enter the note"), max_length=NOTE_MAX_LENGTH, strip=True)
+    if not form.is_valid:
+        return await _staff_page(request, filing, version, note_form=form, status_code=422)
+    parties = await lifecycle.parties_of(db_of(request), filing)
+    add_note(
+        db_of(request),
+        filing,
+        signed_in_user(request),
+        body,
+        acting_role(_staff_actors(filing, request, parties)) or "",
+    )
+    return redirect(f"/{tribunal.slug}/staff/cases/{filing.id}#notes")
+
+
+async def staff_assign(request: Request) -> Response:
+    tribunal = current_tribunal(request)
+    db = db_of(request)
+    filing, version = await _staff_case(request)
+    if not current_roles(request) & ASSIGNERS:
+        return _refused(request, filing, _("Only the registry can assign an adjudicator."))
+    form = Form(await request.form())
+    chosen = form.value("adjudicator").strip()
+    adjudicator = None
+    if chosen:
+        adjudicator = next(
+            (
+                person
+                for person in await adjudicators_of(db, tribunal.id)
+                if str(person.id) == chosen
+            ),
+            None,
+        )
+        if adjudicator is None:
+            form.add_error("adjudicator", _("Select an adjudicator of this tribunal"))
+            return await _staff_page(request, filing, version, assign_form=form, status_code=422)
+    try:
+        await assign_adjudicator(
+            db, filing, adjudicator, user=signed_in_user(request), roles=current_roles(request)
+        )
+    except AssignmentRefused:
+        return _refused(request, filing, _("Only the registry can assign an adjudicator."))
+    return redirect(f"/{tribunal.slug}/staff/cases/{filing.id}")
+
+
+def _refused(request: Request, filing: Filing, message: str, *, staff: bool = True) -> Response:
+    tribunal = current_tribunal(request)
+    back = (
+        f"/{tribunal.slug}/staff/cases/{filing.id}"
+        if staff
+        else f"/{tribunal.slug}/cases/{filing.id}"
+    )
+    return render(
+        request,
+        "filings/casework/refused.html",
+        {"filing": filing, "message": message, "back_url": back},
+        status_code=409,
+    )
+
+
+async def staff_transition(request: Request) -> Response:
+    tribunal = current_tribunal(request)
+    db = db_of(request)
+    filing, version = await _staff_case(request)
+    name = request.path_params["name"]
+    transition = lifecycle.TRANSITIONS.get(name)
+    form = Form(await request.form())
+    reason = form.text(f"reason-{name}", max_length=REASON_MAX_LENGTH, strip=True)
+    if transition is None:
+        return _refused(request, filing, _("You cannot make this change to the case."))
+    parties = await lifecycle.parties_of(db, filing)
+    actors = _staff_actors(filing, request, parties)
+    refusal = lifecycle.refusal_for(filing, transition, actors)
+    if refusal is not None:
+        return _refused(request, filing, refusal)
+    if transition.reason_required and not reason and form.is_valid:
+        form.add_error(f"reason-{name}", _("Give the reasons for this change"))
+    if not form.is_valid:
+        return await _staff_page(request, filing, version, transition_form=form, status_code=422)
+    try:
+        await lifecycle.apply(
+            db,
+            request.app.state.templates.env,
+            settings_of(request),
+            tribunal,
+            filing,
+            name,
+            user=signed_in_user(request),
+            actors=actors,
+            reason=reason,
+        )
+    except TransitionRefused as refused:
+        return _refused(request, filing, refused.message)
+    return redirect(f"/{tribunal.slug}/staff/cases/{filing.id}")
+
+
+# -- the parties' moves -------------------------------------------------------------------------
+
+
+async def party_actors(
+    db: AsyncSession, filing: Filing, user: User
+) -> tuple[frozenset[Actor], list[CaseParty]]:
+    """Return the capacities in which a person is a party to the case (not as staff)."""
+    parties = await lifecycle.parties_of(db, filing)
+    return lifecycle.actors_for(filing, user, set(), parties) & PARTY_ACTORS, parties
+
+
+async def party_transition(request: Request) -> Response:
+    """A party's own move: resubmit a returned filing, or withdraw (after a confirmation)."""
+    tribunal: Tribunal = current_tribunal(request)
+    db = db_of(request)
+    user = signed_in_user(request)
+    found = await case_in(db, tribunal.id, request.path_params["filing_id"])
+    if found is None:
+        raise HTTPException(status_code=404)
+    filing, version = found
+    actors, parties = await party_actors(db, filing, user)
+    if not actors:
+        raise HTTPException(status_code=404)
+    name = request.path_params["name"]
+    transition = lifecycle.TRANSITIONS.get(name)
+    if name not in PARTY_TRANSITIONS or transition is None:
+        raise HTTPException(status_code=404)
+    if request.method == "GET":
+        refusal = lifecycle.refusal_for(filing, transition, actors)
+        if refusal is not None:
+            return _refused(request, filing, refusal, staff=False)
+        return render(
+            request,
+            "filings/casework/confirm_transition.html",
+            {"filing": filing, "version": version, "transition": transition},
+        )
+    try:
+        await lifecycle.apply(
+            db,
+            request.app.state.templates.env,
+            settings_of(request),
+            tribunal,
+            filing,
+            name,
+            user=user,
+            actors=actors,
+        )
+    except TransitionRefused as refused:
+        return _refused(request, filing, refused.message, staff=False)
+    if name == "resubmit":
+        sync_claimant(filing, parties)
+    return redirect(f"/{tribunal.slug}/cases/{filing.id}")
+
+
+tenant_routes: list[BaseRoute] = [
+    tenant_page(
+        "/staff/cases/{filing_id:uuid}",
+        staff_case,
+        permission=Permission.DOCKET_VIEW,
+        name="filings:casework:case",
+    ),
+    tenant_page(
+        "/staff/cases/{filing_id:uuid}/notes",
+        staff_note,
+        permission=Permission.CASE_WORK,
+        methods=["POST"],
+        name="filings:casework:note",
+    ),
+    tenant_page(
+        "/staff/cases/{filing_id:uuid}/assign",
+        staff_assign,
+        permission=Permission.CASE_WORK,
+        methods=["POST"],
+        name="filings:casework:assign",
+    ),
+    tenant_page(
+        "/staff/cases/{filing_id:uuid}/transitions/{name}",
+        staff_transition,
+        permission=Permission.CASE_WORK,
+        methods=["POST"],
+        name="filings:casework:transition",
+    ),
+    tenant_page(
+        "/cases/{filing_id:uuid}/transitions/{name}",
+        party_transition,
+        permission=Permission.SIGNED_IN,
+        methods=["GET", "POST"],
+        name="filings:casework:party_transition",
+    ),
+]

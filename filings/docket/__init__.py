@@ -1,0 +1,1 @@
+"""The registry's docket: filtered, searched, counted, keyset-paged, exported."""

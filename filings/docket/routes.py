@@ -1,0 +1,151 @@
+"""The clerk's docket: the tribunal's cases, filtered and paged, and its CSV export."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import BaseRoute
+
+from accounts.middleware import signed_in_user
+from filings.deadlines import today_in
+from filings.docket import export as docket_export
+from filings.docket import forms as docket_forms
+from filings.docket import queries as docket
+from tribunals.permissions import Permission
+from tribunals.tenancy import current_tribunal, tenant_page
+from tribune import audit, i18n
+from tribune.forms import Form
+from tribune.web import db_of, render
+
+FILTER_FIELDS = (
+    "q",
+    "status",
+    "case_type",
+    "received_from",
+    "received_to",
+    "adjudicator",
+    "overdue",
+    "language",
+    "sort",
+    "per_page",
+)
+
+
+def _filter_query(request: Request) -> list[tuple[str, str]]:
+    """Return the query's filter values (no cursor), to carry into links."""
+    return [
+        (key, value)
+        for key, value in request.query_params.multi_items()
+        if key in FILTER_FIELDS and value
+    ]
+
+
+async def _filters(request: Request) -> tuple[docket.DocketFilters, Form, dict[str, object]]:
+    tribunal = current_tribunal(request)
+    db = db_of(request)
+    case_types = await docket.case_type_choices(db, tribunal)
+    adjudicators = await docket.adjudicator_choices(db, tribunal)
+    filters, errors = docket_forms.parse_filters(
+        request.query_params, case_types=case_types, adjudicators=adjudicators
+    )
+    form = Form(request.query_params)
+    form.errors.update(errors)
+    choices: dict[str, object] = {"case_types": case_types, "adjudicators": adjudicators}
+    return filters, form, choices
+
+
+async def docket_page(request: Request) -> Response:
+    tribunal = current_tribunal(request)
+    filters, form, choices = await _filters(request)
+    size = docket_forms.page_size(request.query_params.get("per_page", ""))
+    result = await docket.docket_page(
+        db_of(request),
+        tribunal,
+        filters,
+        after=request.query_params.get("after", ""),
+        size=size,
+    )
+    query = _filter_query(request)
+    base = f"/{tribunal.slug}/staff/docket"
+    next_url = (
+        f"{base}?{urlencode([*query, ('after', result.next_cursor)])}"
+        if result.next_cursor
+        else None
+    )
+    htmx = request.headers.get("hx-request") == "true"
+    context = {
+        "form": form,
+        "filters": filters,
+        "page": result,
+        "statuses": docket.CASE_STATUSES,
+        "status_labels": {status: str(label) for status, label in docket.STATUS_LABELS.items()},
+        "today": today_in(tribunal),
+        "first_url": f"{base}?{urlencode(query)}" if query else base,
+        "next_url": next_url,
+        "is_first_page": not request.query_params.get("after"),
+        "htmx": htmx,
+        "csv_url": f"{base}.csv?{urlencode(query)}" if query else f"{base}.csv",
+        **choices,
+    }
+    # htmx swaps only successful answers: its fragment shows the error summary with a 200.
+    status_code = 422 if form.errors and not htmx else 200
+    return render(
+        request,
+        "filings/docket/page.html",
+        context,
+        status_code=status_code,
+        partial="filings/docket/partials/results.html",
+    )
+
+
+async def docket_csv(request: Request) -> Response:
+    tribunal = current_tribunal(request)
+    filters, form, _choices = await _filters(request)
+    if form.errors:
+        return await docket_page(request)
+    user = signed_in_user(request)
+    db = db_of(request)
+    audit.record(
+        db,
+        "docket.exported",
+        actor_id=user.id,
+        tribunal_id=tribunal.id,
+        subject_type="docket",
+        statuses=[status.value for status in filters.statuses],
+        case_type=filters.case_type_id.hex if filters.case_type_id else None,
+        received_from=filters.received_from.isoformat() if filters.received_from else None,
+        received_to=filters.received_to.isoformat() if filters.received_to else None,
+        adjudicator=filters.adjudicator_id.hex if filters.adjudicator_id else None,
+        overdue=filters.overdue,
+        language=filters.language,
+        searched=bool(filters.q),
+        sort=filters.sort.value,
+    )
+    await db.commit()
+    filename = f"docket-{tribunal.slug}-{today_in(tribunal).isoformat()}.csv"
+    return StreamingResponse(
+        docket_export.csv_lines(db, tribunal, filters, i18n.get_language()),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+tenant_routes: list[BaseRoute] = [
+    tenant_page(
+        "/staff/docket",
+        docket_page,
+        permission=Permission.DOCKET_VIEW,
+        name="filings:docket:page",
+    ),
+    tenant_page(
+        "/staff/docket.csv",
+        docket_csv,
+        permission=Permission.DOCKET_VIEW,
+        name="filings:docket:csv",
+    ),
+]

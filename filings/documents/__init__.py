@@ -1,0 +1,1 @@
+"""Documents: content inspection, virus scanning, storing, removing and downloading."""

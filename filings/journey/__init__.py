@@ -1,0 +1,1 @@
+"""The claimant's journey: the steps of a filing, drafts, submission, the case page."""

@@ -1,0 +1,1 @@
+"""Parties to a case: respondents, representatives, access codes and responses."""
