@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from jinja2 import Environment
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
@@ -28,11 +27,7 @@ from accounts.passwords import verify_password
 from tribune import i18n
 from tribune.forms import Form
 from tribune.i18n import gettext as _
-from tribune.web import db_of, page, redirect, render, safe_next, settings_of
-
-
-def _mail_environment(request: Request) -> Environment:
-    return request.app.state.templates.env
+from tribune.web import db_of, outbox_of, page, redirect, render, safe_next, settings_of
 
 
 def _invalid_link(request: Request, purpose: str) -> Response:
@@ -56,8 +51,7 @@ async def register(request: Request) -> Response:
         return render(request, "accounts/register.html", {"form": form}, status_code=422)
     await services.register(
         db_of(request),
-        _mail_environment(request),
-        settings_of(request),
+        outbox_of(request),
         name=form.cleaned["name"],
         email=form.cleaned["email"],
         password=form.cleaned["password"],
@@ -134,7 +128,7 @@ async def sign_in(request: Request) -> Response:
         return _sign_in_page(request, form, 422)
     assert result.user is not None
     if outcome is services.SignInOutcome.UNCONFIRMED:
-        await services.send_confirmation(db, _mail_environment(request), settings, result.user)
+        await services.send_confirmation(db, outbox_of(request), result.user)
         return redirect("/register/check-email")
     previous = request.state.user_session
     if previous is not None:
@@ -172,9 +166,7 @@ async def password_reset(request: Request) -> Response:
     form = email_form(await request.form())
     if not form.is_valid:
         return render(request, "accounts/password_reset.html", {"form": form}, status_code=422)
-    await services.request_password_reset(
-        db_of(request), _mail_environment(request), settings_of(request), form.value("email")
-    )
+    await services.request_password_reset(db_of(request), outbox_of(request), form.value("email"))
     return redirect("/password-reset/sent")
 
 
@@ -274,9 +266,7 @@ async def change_email(request: Request) -> Response:
         form.add_error("current_password", _("Your current password is not correct"))
     if not form.is_valid:
         return render(request, "accounts/change_email.html", {"form": form}, status_code=422)
-    await services.request_email_change(
-        db_of(request), _mail_environment(request), settings_of(request), user, new_email
-    )
+    await services.request_email_change(db_of(request), outbox_of(request), user, new_email)
     return render(request, "accounts/check_email.html", {"reason": "change_email"})
 
 
@@ -289,7 +279,7 @@ async def confirm_email_change(request: Request) -> Response:
             return _invalid_link(request, "change_email")
         return render(request, "accounts/confirm_email.html", {"token": token, "change": True})
     token = str((await request.form()).get("token", ""))
-    user = await services.confirm_email_change(db, _mail_environment(request), token)
+    user = await services.confirm_email_change(db, outbox_of(request), token)
     if user is None:
         return _invalid_link(request, "change_email")
     return redirect("/account?updated=email")

@@ -10,16 +10,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from jinja2 import Environment
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from accounts.models import AccountToken, SignInAttempt, TokenPurpose, User, UserSession
 from accounts.passwords import hash_password, needs_rehash, verify_password
-from tribune import audit, mail
+from tribune import audit
 from tribune.db import utcnow
 from tribune.i18n import LANGUAGES
+from tribune.mail import Outbox
 from tribune.security import hash_token, keyed_hash, new_token
 from tribune.settings import Settings
 
@@ -43,8 +43,8 @@ async def user_by_email(db: AsyncSession, email: str) -> User | None:
     ).scalar_one_or_none()
 
 
-def _link(settings: Settings, path: str, token: str) -> str:
-    return f"{settings.base_url}{path}?token={token}"
+def _link(outbox: Outbox, path: str, token: str) -> str:
+    return outbox.link(f"{path}?token={token}")
 
 
 def issue_token(
@@ -106,8 +106,7 @@ async def use_token(db: AsyncSession, token: str, purpose: TokenPurpose) -> Acco
 
 async def register(
     db: AsyncSession,
-    environment: Environment,
-    settings: Settings,
+    outbox: Outbox,
     *,
     name: str,
     email: str,
@@ -122,20 +121,19 @@ async def register(
     existing = await user_by_email(db, email)
     if existing is not None:
         if existing.is_confirmed:
-            mail.queue_message(
+            outbox.queue(
                 db,
-                environment,
                 to=existing.email,
                 language=existing.language,
                 template="account_exists",
                 context={
                     "name": existing.name,
-                    "sign_in_url": f"{settings.base_url}/sign-in",
-                    "reset_url": f"{settings.base_url}/password-reset",
+                    "sign_in_url": outbox.link("/sign-in"),
+                    "reset_url": outbox.link("/password-reset"),
                 },
             )
         else:
-            await send_confirmation(db, environment, settings, existing)
+            await send_confirmation(db, outbox, existing)
         return
     user = User(
         name=name,
@@ -148,20 +146,17 @@ async def register(
     audit.record(
         db, "account.registered", actor_id=user.id, subject_type="user", subject_id=user.id
     )
-    await send_confirmation(db, environment, settings, user)
+    await send_confirmation(db, outbox, user)
 
 
-async def send_confirmation(
-    db: AsyncSession, environment: Environment, settings: Settings, user: User
-) -> None:
+async def send_confirmation(db: AsyncSession, outbox: Outbox, user: User) -> None:
     token = issue_token(db, user, TokenPurpose.CONFIRM_EMAIL, CONFIRM_EMAIL_TTL)
-    mail.queue_message(
+    outbox.queue(
         db,
-        environment,
         to=user.email,
         language=user.language,
         template="confirm_email",
-        context={"name": user.name, "url": _link(settings, "/confirm-email", token)},
+        context={"name": user.name, "url": _link(outbox, "/confirm-email", token)},
         sensitive=True,
     )
 
@@ -299,21 +294,18 @@ async def end_all_sessions(db: AsyncSession, user_id: uuid.UUID) -> None:
     audit.record(db, "account.signed_out_everywhere", actor_id=user_id)
 
 
-async def request_password_reset(
-    db: AsyncSession, environment: Environment, settings: Settings, email: str
-) -> None:
+async def request_password_reset(db: AsyncSession, outbox: Outbox, email: str) -> None:
     """Send a reset link if the address has an account; say nothing either way."""
     user = await user_by_email(db, email)
     if user is None:
         return
     token = issue_token(db, user, TokenPurpose.RESET_PASSWORD, RESET_PASSWORD_TTL)
-    mail.queue_message(
+    outbox.queue(
         db,
-        environment,
         to=user.email,
         language=user.language,
         template="reset_password",
-        context={"name": user.name, "url": _link(settings, "/password-reset/new", token)},
+        context={"name": user.name, "url": _link(outbox, "/password-reset/new", token)},
         sensitive=True,
     )
 
@@ -367,7 +359,7 @@ async def change_password(
 
 
 async def request_email_change(
-    db: AsyncSession, environment: Environment, settings: Settings, user: User, new_email: str
+    db: AsyncSession, outbox: Outbox, user: User, new_email: str
 ) -> None:
     """Send a link to the new address; the change happens when it is followed.
 
@@ -378,20 +370,17 @@ async def request_email_change(
     if await user_by_email(db, new_email) is not None:
         return
     token = issue_token(db, user, TokenPurpose.CHANGE_EMAIL, CONFIRM_EMAIL_TTL, new_email)
-    mail.queue_message(
+    outbox.queue(
         db,
-        environment,
         to=new_email,
         language=user.language,
         template="change_email",
-        context={"name": user.name, "url": _link(settings, "/account/email/confirm", token)},
+        context={"name": user.name, "url": _link(outbox, "/account/email/confirm", token)},
         sensitive=True,
     )
 
 
-async def confirm_email_change(
-    db: AsyncSession, environment: Environment, token: str
-) -> User | None:
+async def confirm_email_change(db: AsyncSession, outbox: Outbox, token: str) -> User | None:
     """Move the account to the new address; None if the link is no good or the address taken."""
     record = await use_token(db, token, TokenPurpose.CHANGE_EMAIL)
     if record is None or record.new_email is None:
@@ -402,9 +391,8 @@ async def confirm_email_change(
     old_email = user.email
     user.email = record.new_email
     user.email_confirmed_at = utcnow()
-    mail.queue_message(
+    outbox.queue(
         db,
-        environment,
         to=old_email,
         language=user.language,
         template="email_changed",

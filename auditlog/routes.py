@@ -139,13 +139,11 @@ async def case_access(request: Request) -> Response:
     if not tribunal.show_access_to_parties:
         raise HTTPException(status_code=404)
     db = db_of(request)
-    found = await cases.filing_of(
-        db, tribunal.id, request.path_params["filing_id"], signed_in_user(request).id
+    found = await cases.find_case(
+        db, tribunal.id, request.path_params["filing_id"], filer_id=signed_in_user(request).id
     )
-    if (
-        found is None
-        or not found[0].status.is_case
-        or not access.holds_filing(found[0], signed_in_user(request).id, current_roles(request))
+    if found is None or not access.holds_filing(
+        found[0], signed_in_user(request).id, current_roles(request)
     ):
         raise HTTPException(status_code=404)
     filing, version = found

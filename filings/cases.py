@@ -4,51 +4,41 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from filings.models import CaseEvent, CaseParty, CaseTypeVersion, Filing
+from filings.models import CaseEvent, CaseParty, CaseTypeVersion, Filing, FilingStatus
 from tribune.db import utcnow
 
 
-async def case_of(
-    db: AsyncSession, tribunal_id: uuid.UUID, filing_id: uuid.UUID
+async def find_case(
+    db: AsyncSession,
+    tribunal_id: uuid.UUID,
+    case_id: uuid.UUID,
+    *,
+    drafts: bool = False,
+    filer_id: uuid.UUID | None = None,
 ) -> tuple[Filing, CaseTypeVersion] | None:
-    """Return a tribunal's filing with its case type version, whoever filed it, or None.
+    """Return a tribunal's case with its case type version, or None.
 
-    The caller decides who may see it (the filer, a party, staff); another tribunal's is None.
+    A draft is found only with `drafts`; with `filer_id`, only that person's filing. Another
+    tribunal's case is None, so its page is a 404. The caller decides who may see it (the
+    filer, a party, staff): see `filings.access`.
     """
-    row = (
-        await db.execute(
-            select(Filing, CaseTypeVersion)
-            .join(CaseTypeVersion, CaseTypeVersion.id == Filing.case_type_version_id)
-            .where(Filing.id == filing_id, Filing.tribunal_id == tribunal_id)
-        )
-    ).one_or_none()
-    return (row[0], row[1]) if row else None
-
-
-async def filing_of(
-    db: AsyncSession, tribunal_id: uuid.UUID, filing_id: uuid.UUID, filer_id: uuid.UUID
-) -> tuple[Filing, CaseTypeVersion] | None:
-    """Return a person's own filing in a tribunal with its case type version, or None.
-
-    Another person's filing, or one of another tribunal, is None: the page is a 404.
-    """
-    row = (
-        await db.execute(
-            select(Filing, CaseTypeVersion)
-            .join(CaseTypeVersion, CaseTypeVersion.id == Filing.case_type_version_id)
-            .where(
-                Filing.id == filing_id,
-                Filing.tribunal_id == tribunal_id,
-                Filing.filer_id == filer_id,
-            )
-        )
-    ).one_or_none()
+    query = (
+        select(Filing, CaseTypeVersion)
+        .join(CaseTypeVersion, CaseTypeVersion.id == Filing.case_type_version_id)
+        .where(Filing.id == case_id, Filing.tribunal_id == tribunal_id)
+    )
+    if not drafts:
+        query = query.where(Filing.status != FilingStatus.DRAFT)
+    if filer_id is not None:
+        query = query.where(Filing.filer_id == filer_id)
+    row = (await db.execute(query)).one_or_none()
     return (row[0], row[1]) if row else None
 
 
@@ -75,8 +65,11 @@ def add_event(
     actor_id: uuid.UUID | None,
     occurred_at: datetime | None = None,
     visible_to_parties: bool = True,
-    **details: Any,
+    details: Mapping[str, Any] | None = None,
+    **more_details: Any,
 ) -> CaseEvent:
+    """Add an event to the case's timeline, shown to its parties unless `visible_to_parties`
+    is False (notes, assignments). The only place a case event is made."""
     event = CaseEvent(
         tribunal_id=filing.tribunal_id,
         filing_id=filing.id,
@@ -84,7 +77,7 @@ def add_event(
         occurred_at=occurred_at or utcnow(),
         actor_id=actor_id,
         visible_to_parties=visible_to_parties,
-        details=details,
+        details={**(details or {}), **more_details},
     )
     db.add(event)
     return event

@@ -14,7 +14,7 @@ from filings.cases import add_event, search_text_of
 from filings.casetypes.services import create_case_type, published_versions
 from filings.deadlines import add_business_days
 from filings.journey.services import add_filing_parties, format_reference, next_case_number
-from filings.models import CaseEvent, CaseType, CaseTypeVersion, DueFrom, Filing, FilingStatus
+from filings.models import CaseType, CaseTypeVersion, DueFrom, Filing, FilingStatus
 from tribunals.models import Tribunal
 from tribunals.services import tribunal_by_slug
 from tribune.db import utcnow
@@ -468,21 +468,19 @@ async def _demo_case(
             later.date(), tribunal.completion_business_days, tribunal.province
         )
         filing.due_from, filing.due_for = DueFrom.CLAIMANT, "completion"
-        db.add(
-            CaseEvent(
-                tribunal_id=tribunal.id,
-                filing_id=filing.id,
-                kind="returned",
-                occurred_at=later,
-                visible_to_parties=True,
-                details={
-                    "from": "submitted",
-                    "to": "returned",
-                    "role": "clerk",
-                    "reason": "The copy of the decision is missing its second page. "
-                    "Please add the whole decision.",
-                },
-            )
+        add_event(
+            db,
+            filing,
+            "returned",
+            actor_id=None,
+            occurred_at=later,
+            details={
+                "from": "submitted",
+                "to": "returned",
+                "role": "clerk",
+                "reason": "The copy of the decision is missing its second page. "
+                "Please add the whole decision.",
+            },
         )
     if status in (FilingStatus.ACCEPTED, FilingStatus.SCHEDULED):
         add_event(db, filing, "accepted", actor_id=None, occurred_at=later, role="clerk")

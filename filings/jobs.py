@@ -7,20 +7,17 @@ for drafts, and run on whichever worker is free (see ``tribune.jobs.recurring``)
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import uuid
 from datetime import datetime, timedelta
 
-from jinja2 import Environment
 from sqlalchemy import delete, or_, select, update
 
 from accounts.models import User
 from filings.models import CaseTypeVersion, Document, Filing, FilingStatus
 from tribunals.models import Tribunal
-from tribune import audit, jobs, mail
+from tribune import audit, jobs
 from tribune.db import utcnow
-from tribune.web import create_templates
 
 log = logging.getLogger("filings.jobs")
 
@@ -37,11 +34,6 @@ BATCH_SIZE = 100
 
 jobs.recurring(EXPIRE_DRAFTS, every=timedelta(hours=1))
 jobs.recurring(SWEEP_ORPHANS, every=timedelta(days=1))
-
-
-@functools.cache
-def _mail_environment() -> Environment:
-    return create_templates().env
 
 
 def _case_language(filing: Filing, filer: User) -> str:
@@ -98,9 +90,8 @@ async def _send_reminders(context: jobs.JobContext, tribunal: Tribunal, now: dat
         for filing, filer, version in rows:
             if filing.id not in marked:
                 continue
-            mail.queue_message(
+            context.outbox.queue(
                 db,
-                _mail_environment(),
                 to=filer.email,
                 language=_case_language(filing, filer),
                 template="draft_reminder",
@@ -112,7 +103,7 @@ async def _send_reminders(context: jobs.JobContext, tribunal: Tribunal, now: dat
                     # A reminded draft is kept REMINDER_NOTICE after the reminder, and
                     # deleted at the next run after that (hourly).
                     "deleted_on": now + REMINDER_NOTICE,
-                    "url": f"{context.settings.base_url}/{tribunal.slug}/filings/{filing.id}",
+                    "url": context.outbox.link(f"/{tribunal.slug}/filings/{filing.id}"),
                 },
                 tribunal_id=tribunal.id,
             )

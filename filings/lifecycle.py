@@ -7,48 +7,28 @@
 Every move is a compare-and-set on the status (two clerks clicking at once move the case once),
 writes a case event (who, when, from, to, reason, visible to parties or not), an audit entry,
 and queues a notification to each party in their own language. Submission itself is
-`filings.services.submit`, which also assigns the reference.
+`filings.journey.services.submit`, which also assigns the reference.
 """
 
 from __future__ import annotations
 
 import enum
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import Environment
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
-from filings import deadlines
+from filings import access, cases, deadlines
+from filings.access import Actor
 from filings.models import CaseEvent, CaseParty, DueFrom, Filing, FilingStatus, PartyRole
-from tribunals.models import Role, Tribunal
-from tribune import audit, mail
+from tribunals.models import Tribunal
+from tribune import audit
 from tribune.db import utcnow
 from tribune.i18n import gettext as _
 from tribune.i18n import lazy_gettext
-from tribune.settings import Settings
-
-
-class Actor(enum.Enum):
-    """The capacity someone acts in on a case."""
-
-    CLAIMANT = "claimant"
-    REPRESENTATIVE = "representative"  # authorised by the claimant
-    RESPONDENT = "respondent"
-    CLERK = "clerk"
-    ADJUDICATOR = "adjudicator"
-    ADMIN = "admin"
-
-
-STAFF_ACTORS = frozenset({Actor.CLERK, Actor.ADJUDICATOR, Actor.ADMIN})
-ROLE_ACTORS = {
-    Role.CLERK: Actor.CLERK,
-    Role.ADJUDICATOR: Actor.ADJUDICATOR,
-    Role.ADMIN: Actor.ADMIN,
-}
+from tribune.mail import Outbox
 
 S = FilingStatus
 OPEN_STATES = frozenset({S.SUBMITTED, S.RETURNED, S.ACCEPTED, S.SCHEDULED, S.HEARD})
@@ -142,6 +122,30 @@ TRANSITIONS: dict[str, Transition] = {
     )
 }
 
+
+class Audience(enum.Enum):
+    """Who makes a move, from which pages: staff from the staff case page, parties from theirs."""
+
+    STAFF = "staff"
+    PARTIES = "parties"
+
+
+# One table per audience: the moves each may ask for by name.
+AUDIENCE_TRANSITIONS: dict[Audience, dict[str, Transition]] = {
+    Audience.STAFF: {
+        name: transition
+        for name, transition in TRANSITIONS.items()
+        if transition.actors & access.STAFF_ACTORS
+    },
+    Audience.PARTIES: {name: TRANSITIONS[name] for name in ("resubmit", "withdraw")},
+}
+
+
+def transition_for(audience: Audience, name: str) -> Transition | None:
+    """Return the move of that name this audience may ask for, or None."""
+    return AUDIENCE_TRANSITIONS[audience].get(name)
+
+
 STATUS_LABELS = {
     S.DRAFT: lazy_gettext("Draft"),
     S.SUBMITTED: lazy_gettext("Submitted"),
@@ -164,37 +168,14 @@ class TransitionRefused(Exception):  # noqa: N818 - reads as what happened
         self.message = message
 
 
-def actors_for(
-    filing: Filing, user: User | None, roles: set[Role], parties: list[CaseParty]
-) -> frozenset[Actor]:
-    """Return every capacity in which `user` may act on the case."""
-    found = {ROLE_ACTORS[role] for role in roles if role in ROLE_ACTORS}
-    if user is None:
-        return frozenset(found)
-    if filing.filer_id == user.id and filing.entered_by_id != user.id:
-        found.add(Actor.CLAIMANT)
-    by_id = {party.id: party for party in parties}
-    for party in parties:
-        if party.user_id != user.id:
-            continue
-        if party.role is PartyRole.CLAIMANT:
-            found.add(Actor.CLAIMANT)
-        elif party.role is PartyRole.RESPONDENT:
-            found.add(Actor.RESPONDENT)
-        elif party.is_authorised and party.represents_id in by_id:
-            represented = by_id[party.represents_id]
-            if represented.role is PartyRole.CLAIMANT:
-                found.add(Actor.REPRESENTATIVE)
-            elif represented.role is PartyRole.RESPONDENT:
-                found.add(Actor.RESPONDENT)
-    return frozenset(found)
-
-
-def allowed_transitions(filing: Filing, actors: frozenset[Actor]) -> list[Transition]:
-    """Return the moves these actors may make on the case now, in the order they are listed."""
+def allowed_transitions(
+    filing: Filing, actors: frozenset[Actor], audience: Audience
+) -> list[Transition]:
+    """Return the moves these actors may make on the case now from the audience's pages, in
+    the order they are listed."""
     return [
         transition
-        for transition in TRANSITIONS.values()
+        for transition in AUDIENCE_TRANSITIONS[audience].values()
         if filing.status in transition.sources and transition.actors & actors
     ]
 
@@ -212,18 +193,10 @@ def refusal_for(filing: Filing, transition: Transition, actors: frozenset[Actor]
 
 
 def _acting_role(transition: Transition, actors: frozenset[Actor]) -> Actor:
-    # The most specific capacity the move is made in, for the record.
-    for actor in (
-        Actor.ADJUDICATOR,
-        Actor.CLERK,
-        Actor.ADMIN,
-        Actor.CLAIMANT,
-        Actor.REPRESENTATIVE,
-        Actor.RESPONDENT,
-    ):
-        if actor in transition.actors and actor in actors:
-            return actor
-    raise ValueError("no actor may make this move")
+    actor = access.acting_capacity(transition.actors & actors)
+    if actor is None:
+        raise ValueError("no actor may make this move")
+    return actor
 
 
 async def parties_of(db: AsyncSession, filing: Filing) -> list[CaseParty]:
@@ -238,8 +211,7 @@ async def parties_of(db: AsyncSession, filing: Filing) -> list[CaseParty]:
 
 async def apply(
     db: AsyncSession,
-    environment: Environment,
-    settings: Settings,
+    outbox: Outbox,
     tribunal: Tribunal,
     filing: Filing,
     name: str,
@@ -278,13 +250,12 @@ async def apply(
     for key, value in values.items():
         setattr(filing, key, value)
     role = _acting_role(transition, actors)
-    event = CaseEvent(
-        tribunal_id=filing.tribunal_id,
-        filing_id=filing.id,
-        kind=transition.event_kind,
-        occurred_at=now,
+    event = cases.add_event(
+        db,
+        filing,
+        transition.event_kind,
         actor_id=user.id,
-        visible_to_parties=True,
+        occurred_at=now,
         details={
             "from": previous.value,
             "to": transition.target.value,
@@ -297,7 +268,6 @@ async def apply(
             ),
         },
     )
-    db.add(event)
     audit.record(
         db,
         f"case.{transition.event_kind}",
@@ -308,7 +278,7 @@ async def apply(
         subject_id=filing.id,
         to=transition.target.value,
     )
-    await notify_parties(db, environment, settings, tribunal, filing, event)
+    await notify_parties(db, outbox, tribunal, filing, event)
     return event
 
 
@@ -325,8 +295,7 @@ def _due_after_move(tribunal: Tribunal, transition: Transition) -> dict[str, Any
 
 async def notify_parties(
     db: AsyncSession,
-    environment: Environment,
-    settings: Settings,
+    outbox: Outbox,
     tribunal: Tribunal,
     filing: Filing,
     event: CaseEvent,
@@ -343,9 +312,8 @@ async def notify_parties(
         if party.role is PartyRole.REPRESENTATIVE and not party.is_authorised:
             continue
         sent_to.add(party.email.lower())
-        mail.queue_message(
+        outbox.queue(
             db,
-            environment,
             to=party.email,
             language=party.language,
             template="case_event",
@@ -357,30 +325,8 @@ async def notify_parties(
                 "status": filing.status.value,
                 "reason": event.details.get("reason", ""),
                 "due_on": filing.due_on,
-                "url": f"{settings.base_url}/{tribunal.slug}/cases/{filing.id}",
+                "url": outbox.link(f"/{tribunal.slug}/cases/{filing.id}"),
             },
             tribunal_id=tribunal.id,
             case_id=filing.id,
         )
-
-
-def add_internal_event(
-    db: AsyncSession,
-    filing: Filing,
-    kind: str,
-    *,
-    actor_id: uuid.UUID | None,
-    **details: Any,
-) -> CaseEvent:
-    """Record a staff-only event on the case timeline (an assignment, a note...)."""
-    event = CaseEvent(
-        tribunal_id=filing.tribunal_id,
-        filing_id=filing.id,
-        kind=kind,
-        occurred_at=utcnow(),
-        actor_id=actor_id,
-        visible_to_parties=False,
-        details=details,
-    )
-    db.add(event)
-    return event

@@ -14,7 +14,7 @@ from tribunals.permissions import Permission
 from tribunals.tenancy import current_roles, current_tribunal, tenant_page
 from tribune.forms import Form
 from tribune.i18n import gettext as _
-from tribune.web import db_of, page, redirect, render, settings_of
+from tribune.web import db_of, outbox_of, page, redirect, render
 
 
 async def home(request: Request) -> Response:
@@ -59,8 +59,7 @@ async def staff(request: Request) -> Response:
         if form.is_valid:
             invited = await services.invite_staff(
                 db,
-                request.app.state.templates.env,
-                settings_of(request),
+                outbox_of(request),
                 tribunal,
                 signed_in_user(request),
                 form.cleaned["email"],

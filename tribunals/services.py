@@ -9,17 +9,16 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
-from jinja2 import Environment
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
 from accounts.services import normalise_email, user_by_email
 from tribunals.models import Membership, Role, StaffInvitation, Tribunal
-from tribune import audit, i18n, mail
+from tribune import audit, i18n
 from tribune.db import utcnow
+from tribune.mail import Outbox
 from tribune.security import hash_token, new_token
-from tribune.settings import Settings
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")
 # First path segments the platform uses itself; a tribunal may not take them.
@@ -245,8 +244,7 @@ async def grant_role(
 
 async def invite_staff(
     db: AsyncSession,
-    environment: Environment,
-    settings: Settings,
+    outbox: Outbox,
     tribunal: Tribunal,
     inviter: User,
     email: str,
@@ -268,9 +266,8 @@ async def invite_staff(
     )
     db.add(invitation)
     language = existing.language if existing else tribunal.default_language
-    mail.queue_message(
+    outbox.queue(
         db,
-        environment,
         to=email,
         language=language,
         template="staff_invitation",
@@ -278,8 +275,8 @@ async def invite_staff(
             "tribunal": tribunal,
             "role": role.value,
             "inviter_name": inviter.name,
-            "url": f"{settings.base_url}/{tribunal.slug}/invitations/accept?token={token}",
-            "register_url": f"{settings.base_url}/register",
+            "url": outbox.link(f"/{tribunal.slug}/invitations/accept?token={token}"),
+            "register_url": outbox.link("/register"),
         },
         sensitive=True,
         tribunal_id=tribunal.id,

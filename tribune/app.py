@@ -102,7 +102,9 @@ def create_app(
         stop = asyncio.Event()
         task = None
         if run_worker:
-            worker = jobs.Worker(database, settings, storage=app.state.storage)
+            worker = jobs.Worker(
+                database, settings, storage=app.state.storage, outbox=app.state.outbox
+            )
             task = asyncio.create_task(worker.run_forever(stop))
         try:
             yield
@@ -125,6 +127,7 @@ def create_app(
     app.state.settings = settings
     app.state.database = database
     app.state.templates = create_templates()
+    app.state.outbox = mail.Outbox.from_settings(settings, app.state.templates.env)
     app.state.scanner = scanner_from_url(settings.scanner_url)
     app.state.storage = storage_from_url(
         settings.storage_url,

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Index, String, Text, exists, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -32,6 +32,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from tribune.db import Base, Database, Model, enum_by_value, utcnow
 from tribune.settings import Settings
 from tribune.storage import Storage, storage_from_url
+
+if TYPE_CHECKING:
+    from tribune.mail import Outbox
 
 log = logging.getLogger("tribune.jobs")
 
@@ -90,6 +93,7 @@ class JobContext:
     settings: Settings
     job: Job
     storage: Storage
+    outbox: Outbox
 
 
 JobHandler = Callable[[JobContext], Awaitable[None]]
@@ -151,9 +155,11 @@ class Worker:
         *,
         storage: Storage | None = None,
         schedule: Mapping[str, timedelta] | None = None,
+        outbox: Outbox | None = None,
     ) -> None:
-        """``storage`` is handed to jobs (by default the one the settings name); ``schedule``
-        is the recurring kinds this worker enqueues (by default every one registered)."""
+        """``storage`` and ``outbox`` are handed to jobs (by default the ones the settings
+        name); ``schedule`` is the recurring kinds this worker enqueues (by default every one
+        registered)."""
         self.database = database
         self.settings = settings
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -162,6 +168,13 @@ class Worker:
             s3_endpoint_url=settings.s3_endpoint_url,
             s3_region=settings.s3_region,
         )
+        if outbox is None:
+            # Imported here: tribune.mail queues its deliveries as jobs of this module.
+            from tribune.mail import Outbox
+            from tribune.web import create_templates
+
+            outbox = Outbox.from_settings(settings, create_templates().env)
+        self.outbox = outbox
         # The registry itself, not a copy: kinds registered later are seen too.
         self.schedule = _recurring if schedule is None else schedule
 
@@ -253,7 +266,10 @@ class Worker:
             try:
                 if run is None:
                     raise LookupError(f"no handler for job kind {kind!r}")
-                await run(JobContext(db=db, settings=self.settings, job=job, storage=self.storage))
+                context = JobContext(
+                    db=db, settings=self.settings, job=job, storage=self.storage, outbox=self.outbox
+                )
+                await run(context)
                 job.status = JobStatus.DONE
                 job.finished_at = utcnow()
                 job.locked_at = None

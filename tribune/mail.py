@@ -13,6 +13,7 @@ import enum
 import smtplib
 import ssl
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tribune import i18n, jobs
 from tribune.db import Model, enum_by_value, utcnow
+from tribune.settings import Settings
 
 DELIVER_JOB = "mail.deliver"
 REDACTED = "[removed after delivery: this message held a single-use link]"
@@ -102,6 +104,50 @@ def queue_message(
     return message
 
 
+@dataclass(frozen=True)
+class Outbox:
+    """Where services write their messages: the mail templates, the public address that links
+    in messages start with, and the sender. Built once by the composition root and by the
+    worker, and handed to services like the storage and the scanner."""
+
+    environment: Environment
+    base_url: str
+    sender: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings, environment: Environment) -> Outbox:
+        return cls(environment, settings.base_url.rstrip("/"), settings.mail_from)
+
+    def link(self, path: str) -> str:
+        """Return the absolute address of a path of the platform, for a message."""
+        return f"{self.base_url}{path}"
+
+    def queue(
+        self,
+        db: AsyncSession,
+        *,
+        to: str,
+        language: str,
+        template: str,
+        context: dict[str, Any],
+        sensitive: bool = False,
+        tribunal_id: uuid.UUID | None = None,
+        case_id: uuid.UUID | None = None,
+    ) -> OutboxMessage:
+        """Write a message to the outbox, rendered in `language`, and queue its delivery."""
+        return queue_message(
+            db,
+            self.environment,
+            to=to,
+            language=language,
+            template=template,
+            context=context,
+            sensitive=sensitive,
+            tribunal_id=tribunal_id,
+            case_id=case_id,
+        )
+
+
 def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     mail = EmailMessage()
     mail["From"] = sender
@@ -145,7 +191,7 @@ async def deliver(context: jobs.JobContext) -> None:
         return  # already delivered by an earlier try: never send twice
     settings = context.settings
     if settings.smtp_url:
-        mail = build_email(message, settings.mail_from)
+        mail = build_email(message, context.outbox.sender)
         await asyncio.to_thread(send_smtp, settings.smtp_url, mail)
         message.status = MessageStatus.SENT
         message.sent_at = utcnow()

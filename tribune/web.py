@@ -16,6 +16,7 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from tribune import i18n
+from tribune.mail import Outbox
 from tribune.security import CSRF_FIELD, csrf_token_for, verify_csrf
 from tribune.settings import PROJECT_ROOT, Settings
 
@@ -25,6 +26,11 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 def settings_of(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def outbox_of(request: Request) -> Outbox:
+    outbox: Outbox = request.app.state.outbox
+    return outbox
 
 
 def db_of(request: Request) -> AsyncSession:

@@ -12,19 +12,17 @@ from starlette.routing import BaseRoute
 
 from accounts.middleware import signed_in_user
 from accounts.models import User
-from filings import cases, lifecycle
+from filings import access, cases, lifecycle
+from filings.access import STAFF_ACTORS, Actor
 from filings.casework.services import (
     ASSIGNERS,
     NOTE_MAX_LENGTH,
-    PARTY_ACTORS,
-    PARTY_TRANSITIONS,
     REASON_MAX_LENGTH,
     AssignmentRefused,
     acting_role,
     add_note,
     adjudicators_of,
     assign_adjudicator,
-    case_in,
     messages_of,
     notes_of,
     sync_claimant,
@@ -32,7 +30,7 @@ from filings.casework.services import (
 )
 from filings.documents import services as documents_services
 from filings.journey.summary import answer_sections
-from filings.lifecycle import STAFF_ACTORS, Actor, TransitionRefused
+from filings.lifecycle import TransitionRefused
 from filings.models import CaseParty, CaseTypeVersion, Filing
 from filings.parties import responses
 from filings.parties import services as party_services
@@ -42,13 +40,13 @@ from tribunals.tenancy import current_roles, current_tribunal, tenant_page
 from tribune import audit
 from tribune.forms import Form
 from tribune.i18n import gettext as _
-from tribune.web import db_of, redirect, render, settings_of
+from tribune.web import db_of, outbox_of, redirect, render
 
 # -- the staff case page ------------------------------------------------------------------------
 
 
 async def _staff_case(request: Request) -> tuple[Filing, CaseTypeVersion]:
-    found = await case_in(
+    found = await cases.find_case(
         db_of(request), current_tribunal(request).id, request.path_params["filing_id"]
     )
     if found is None:
@@ -57,7 +55,7 @@ async def _staff_case(request: Request) -> tuple[Filing, CaseTypeVersion]:
 
 
 def _staff_actors(filing: Filing, request: Request, parties: list[CaseParty]) -> frozenset[Actor]:
-    actors = lifecycle.actors_for(filing, signed_in_user(request), current_roles(request), parties)
+    actors = access.actors_for(filing, signed_in_user(request), current_roles(request), parties)
     return actors & STAFF_ACTORS
 
 
@@ -123,7 +121,7 @@ async def _staff_page(
         "responses": await responses.filed_responses(db, filing, version, parties),
         "may_add_respondent": Permission.REGISTRY_WORK in permissions_of(roles)
         and filing.status in party_services.RESPONDENT_STATES,
-        "transitions": lifecycle.allowed_transitions(filing, actors),
+        "transitions": lifecycle.allowed_transitions(filing, actors, lifecycle.Audience.STAFF),
         "transition_form": transition_form or Form(),
         "error_form": _merged(note_form, assign_form, transition_form),
     }
@@ -212,7 +210,7 @@ async def staff_transition(request: Request) -> Response:
     db = db_of(request)
     filing, version = await _staff_case(request)
     name = request.path_params["name"]
-    transition = lifecycle.TRANSITIONS.get(name)
+    transition = lifecycle.transition_for(lifecycle.Audience.STAFF, name)
     form = Form(await request.form())
     reason = form.text(f"reason-{name}", max_length=REASON_MAX_LENGTH, strip=True)
     if transition is None:
@@ -229,8 +227,7 @@ async def staff_transition(request: Request) -> Response:
     try:
         await lifecycle.apply(
             db,
-            request.app.state.templates.env,
-            settings_of(request),
+            outbox_of(request),
             tribunal,
             filing,
             name,
@@ -251,7 +248,7 @@ async def party_actors(
 ) -> tuple[frozenset[Actor], list[CaseParty]]:
     """Return the capacities in which a person is a party to the case (not as staff)."""
     parties = await lifecycle.parties_of(db, filing)
-    return lifecycle.actors_for(filing, user, set(), parties) & PARTY_ACTORS, parties
+    return access.actors_for(filing, user, set(), parties) & access.PARTY_ACTORS, parties
 
 
 async def party_transition(request: Request) -> Response:
@@ -259,7 +256,7 @@ async def party_transition(request: Request) -> Response:
     tribunal: Tribunal = current_tribunal(request)
     db = db_of(request)
     user = signed_in_user(request)
-    found = await case_in(db, tribunal.id, request.path_params["filing_id"])
+    found = await cases.find_case(db, tribunal.id, request.path_params["filing_id"])
     if found is None:
         raise HTTPException(status_code=404)
     filing, version = found
@@ -267,8 +264,8 @@ async def party_transition(request: Request) -> Response:
     if not actors:
         raise HTTPException(status_code=404)
     name = request.path_params["name"]
-    transition = lifecycle.TRANSITIONS.get(name)
-    if name not in PARTY_TRANSITIONS or transition is None:
+    transition = lifecycle.transition_for(lifecycle.Audience.PARTIES, name)
+    if transition is None:
         raise HTTPException(status_code=404)
     if request.method == "GET":
         refusal = lifecycle.refusal_for(filing, transition, actors)
@@ -282,8 +279,7 @@ async def party_transition(request: Request) -> Response:
     try:
         await lifecycle.apply(
             db,
-            request.app.state.templates.env,
-            settings_of(request),
+            outbox_of(request),
             tribunal,
             filing,
             name,

@@ -9,18 +9,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
-from filings import cases, lifecycle
-from filings.lifecycle import Actor
-from filings.models import CaseNote, CaseParty, CaseTypeVersion, Filing, FilingStatus, PartyRole
+from filings import cases
+from filings.access import Actor, acting_capacity
+from filings.models import CaseNote, CaseParty, Filing, PartyRole
 from tribunals.models import Membership, Role
 from tribune import audit
 from tribune.mail import OutboxMessage
 
 NOTE_MAX_LENGTH = 5000
 REASON_MAX_LENGTH = 5000
-PARTY_ACTORS = frozenset({Actor.CLAIMANT, Actor.REPRESENTATIVE, Actor.RESPONDENT})
 # The moves a party makes from their own case page.
-PARTY_TRANSITIONS = frozenset({"resubmit", "withdraw"})
 ASSIGNERS = frozenset({Role.CLERK, Role.ADMIN})
 
 
@@ -29,24 +27,6 @@ class AssignmentRefused(Exception):  # noqa: N818 - reads as what happened
 
 
 # -- services ----------------------------------------------------------------------------------
-
-
-async def case_in(
-    db: AsyncSession, tribunal_id: uuid.UUID, filing_id: uuid.UUID
-) -> tuple[Filing, CaseTypeVersion] | None:
-    """Return a tribunal's case (never a draft) with its case type version, or None."""
-    row = (
-        await db.execute(
-            select(Filing, CaseTypeVersion)
-            .join(CaseTypeVersion, CaseTypeVersion.id == Filing.case_type_version_id)
-            .where(
-                Filing.id == filing_id,
-                Filing.tribunal_id == tribunal_id,
-                Filing.status != FilingStatus.DRAFT,
-            )
-        )
-    ).one_or_none()
-    return (row[0], row[1]) if row else None
 
 
 @dataclass
@@ -71,7 +51,7 @@ def add_note(db: AsyncSession, filing: Filing, author: User, body: str, role: st
         tribunal_id=filing.tribunal_id, filing_id=filing.id, author_id=author.id, body=body
     )
     db.add(note)
-    lifecycle.add_internal_event(db, filing, "note_added", actor_id=author.id)
+    cases.add_event(db, filing, "note_added", actor_id=author.id, visible_to_parties=False)
     audit.record(
         db,
         "case.note_added",
@@ -107,11 +87,12 @@ async def assign_adjudicator(
     if acting is None:
         raise AssignmentRefused
     filing.assigned_adjudicator_id = adjudicator.id if adjudicator else None
-    lifecycle.add_internal_event(
+    cases.add_event(
         db,
         filing,
         "adjudicator_assigned",
         actor_id=user.id,
+        visible_to_parties=False,
         adjudicator_id=str(adjudicator.id) if adjudicator else None,
         adjudicator_name=adjudicator.name if adjudicator else "",
     )
@@ -146,17 +127,8 @@ async def users_by_id(db: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, 
 
 def acting_role(actors: frozenset[Actor]) -> str | None:
     """The most specific capacity someone acts in, for the audit log."""
-    for actor in (
-        Actor.ADJUDICATOR,
-        Actor.CLERK,
-        Actor.ADMIN,
-        Actor.CLAIMANT,
-        Actor.REPRESENTATIVE,
-        Actor.RESPONDENT,
-    ):
-        if actor in actors:
-            return actor.value
-    return None
+    actor = acting_capacity(actors)
+    return actor.value if actor else None
 
 
 def sync_claimant(filing: Filing, parties: list[CaseParty]) -> None:

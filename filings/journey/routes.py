@@ -46,7 +46,7 @@ from tribune.uploads import (
     receive_multipart,
     request_csrf_verifier,
 )
-from tribune.web import db_of, page, redirect, render, settings_of
+from tribune.web import db_of, outbox_of, page, redirect, render, settings_of
 
 STEP_READERS: dict[str, Callable[[Form], dict[str, Any]]] = {
     "eligibility": forms.read_eligibility,
@@ -90,7 +90,9 @@ async def before_you_start(request: Request) -> Response:
         (slot.get("label") or {}).get(get_language()) or (slot.get("label") or {}).get("en", "")
         for slot in (version.definition or {}).get("document_slots", [])
     ]
-    return render(request, "filings/journey/before_you_start.html", {"version": version, "slots": slots})
+    return render(
+        request, "filings/journey/before_you_start.html", {"version": version, "slots": slots}
+    )
 
 
 async def _own_filing(
@@ -102,7 +104,7 @@ async def _own_filing(
     tribunal = current_tribunal(request)
     db = db_of(request)
     user = signed_in_user(request)
-    found = await cases.case_of(db, tribunal.id, request.path_params["filing_id"])
+    found = await cases.find_case(db, tribunal.id, request.path_params["filing_id"], drafts=True)
     if found is None:
         raise HTTPException(status_code=404)
     filing = found[0]
@@ -232,8 +234,7 @@ async def declaration(request: Request, filing: Filing, version: CaseTypeVersion
     with contextlib.suppress(journey_services.AlreadySubmittedError):
         await journey_services.submit(
             db_of(request),
-            request.app.state.templates.env,
-            settings_of(request),
+            outbox_of(request),
             tribunal,
             filing,
             user,
@@ -418,12 +419,16 @@ async def confirmation(request: Request) -> Response:
     filing, version = await _own_filing(request)
     if filing.status is FilingStatus.DRAFT:
         return redirect(f"/{tribunal.slug}{_filing_url(filing)}")
-    return render(request, "filings/journey/confirmation.html", {"filing": filing, "version": version})
+    return render(
+        request, "filings/journey/confirmation.html", {"filing": filing, "version": version}
+    )
 
 
 async def not_eligible(request: Request) -> Response:
     filing, version = await _own_filing(request)
-    return render(request, "filings/journey/not_eligible.html", {"filing": filing, "version": version})
+    return render(
+        request, "filings/journey/not_eligible.html", {"filing": filing, "version": version}
+    )
 
 
 async def my_cases(request: Request) -> Response:
@@ -446,12 +451,12 @@ async def case_page(request: Request) -> Response:
     tribunal = current_tribunal(request)
     db = db_of(request)
     user = signed_in_user(request)
-    found = await cases.case_of(db, tribunal.id, request.path_params["filing_id"])
+    found = await cases.find_case(db, tribunal.id, request.path_params["filing_id"], drafts=True)
     if found is None:
         raise HTTPException(status_code=404)
     filing, version = found
     parties = await lifecycle.parties_of(db, filing)
-    actors = lifecycle.actors_for(filing, user, set(), parties) - lifecycle.STAFF_ACTORS
+    actors = access.actors_for(filing, user, set(), parties) - access.STAFF_ACTORS
     holds = access.holds_filing(filing, user.id, current_roles(request))
     if not actors and not holds:
         raise HTTPException(status_code=404)
@@ -468,11 +473,7 @@ async def case_page(request: Request) -> Response:
         subject_type="filing",
         subject_id=filing.id,
     )
-    transitions = [
-        transition
-        for transition in lifecycle.allowed_transitions(filing, actors)
-        if transition.name in PARTY_TRANSITIONS
-    ]
+    transitions = lifecycle.allowed_transitions(filing, actors, lifecycle.Audience.PARTIES)
     return_event = next((e for e in reversed(events) if e.kind == "returned"), None)
     is_open = filing.status in lifecycle.OPEN_STATES
     # Each party (claimant or respondent) manages who represents them.
@@ -511,19 +512,9 @@ async def case_page(request: Request) -> Response:
     )
 
 
-# The moves a party makes from the case page.
-PARTY_TRANSITIONS = frozenset({"resubmit", "withdraw"})
-
-
-def _party_role(actors: frozenset[lifecycle.Actor]) -> str | None:
-    for actor in (
-        lifecycle.Actor.CLAIMANT,
-        lifecycle.Actor.REPRESENTATIVE,
-        lifecycle.Actor.RESPONDENT,
-    ):
-        if actor in actors:
-            return actor.value
-    return "filer"
+def _party_role(actors: frozenset[access.Actor]) -> str:
+    actor = access.acting_capacity(actors & access.PARTY_ACTORS)
+    return actor.value if actor else "filer"
 
 
 tenant_routes: list[BaseRoute] = [

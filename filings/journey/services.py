@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -26,9 +25,9 @@ from filings.models import (
 )
 from filings.paper import services as paper
 from tribunals.models import Tribunal
-from tribune import audit, mail
+from tribune import audit
 from tribune.db import utcnow
-from tribune.settings import Settings
+from tribune.mail import Outbox
 
 # The journey, one topic per page, in order.
 STEPS = (
@@ -163,8 +162,7 @@ class AlreadySubmittedError(Exception):
 
 async def submit(
     db: AsyncSession,
-    environment: Environment,
-    settings: Settings,
+    outbox: Outbox,
     tribunal: Tribunal,
     filing: Filing,
     filer: User,
@@ -219,9 +217,8 @@ async def submit(
         code = paper.issue_code(claimant, now)
         # Without the claimant's own address (the clerk's was left in), a letter is posted.
         if claimant.email and claimant.email.lower() != filer.email.lower():
-            mail.queue_message(
+            outbox.queue(
                 db,
-                environment,
                 to=claimant.email,
                 language=filing.language,
                 template="paper_filing_acknowledgement",
@@ -231,16 +228,15 @@ async def submit(
                     "reference": reference,
                     "code": code,
                     "expires_at": claimant.access_code_expires_at,
-                    "url": f"{settings.base_url}/{tribunal.slug}/claim",
+                    "url": outbox.link(f"/{tribunal.slug}/claim"),
                 },
                 sensitive=True,
                 tribunal_id=tribunal.id,
                 case_id=filing.id,
             )
         return reference
-    mail.queue_message(
+    outbox.queue(
         db,
-        environment,
         to=filer.email,
         language=filing.language,
         template="filing_acknowledgement",
@@ -248,7 +244,7 @@ async def submit(
             "name": filer.name,
             "tribunal": tribunal,
             "reference": reference,
-            "url": f"{settings.base_url}/{tribunal.slug}/cases/{filing.id}",
+            "url": outbox.link(f"/{tribunal.slug}/cases/{filing.id}"),
         },
         tribunal_id=tribunal.id,
         case_id=filing.id,

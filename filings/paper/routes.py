@@ -10,10 +10,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from accounts.middleware import signed_in_user
+from filings import cases
 from filings.access import registry_role
 from filings.casetypes import services as casetype_services
 from filings.journey import services as journey_services
-from filings.models import Filing
 from filings.paper import services as paper
 from tribunals.permissions import Permission
 from tribunals.tenancy import current_roles, current_tribunal, tenant_page
@@ -74,14 +74,10 @@ async def access_letter(request: Request) -> Response:
     """
     tribunal = current_tribunal(request)
     db = db_of(request)
-    filing = await db.get(Filing, request.path_params["filing_id"])
-    if (
-        filing is None
-        or filing.tribunal_id != tribunal.id
-        or not paper.is_paper_filing(filing)
-        or not filing.status.is_case
-    ):
+    found = await cases.find_case(db, tribunal.id, request.path_params["filing_id"])
+    if found is None or not paper.is_paper_filing(found[0]):
         raise HTTPException(status_code=404)
+    filing = found[0]
     claimant = await paper.claimant_of(db, filing)
     if claimant is None:
         raise HTTPException(status_code=404)

@@ -6,7 +6,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import Environment
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +21,7 @@ from filings.parties.services import OPEN_STATES, CaseClosedError, responding_pa
 from tribunals.models import Tribunal
 from tribune import audit
 from tribune.db import utcnow
-from tribune.settings import Settings
+from tribune.mail import Outbox
 
 # -- responses ------------------------------------------------------------------------------
 
@@ -187,8 +186,7 @@ def may_read_response_documents(
 
 async def submit_response(
     db: AsyncSession,
-    environment: Environment,
-    settings: Settings,
+    outbox: Outbox,
     tribunal: Tribunal,
     filing: Filing,
     version: CaseTypeVersion,
@@ -239,5 +237,5 @@ async def submit_response(
         subject_id=response.id,
         case_id=filing.id,
     )
-    await lifecycle.notify_parties(db, environment, settings, tribunal, filing, event)
+    await lifecycle.notify_parties(db, outbox, tribunal, filing, event)
     return response

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from accounts.middleware import signed_in_user
-from filings import deadlines, lifecycle
+from filings import cases, deadlines, lifecycle
 from filings.access import registry_role
 from filings.casetypes.answers import answers_form, read_answers
 from filings.casetypes.definitions import CaseTypeDefinition
@@ -35,19 +35,19 @@ from tribunals.tenancy import current_roles, current_tribunal, tenant_page
 from tribune.forms import Form
 from tribune.i18n import gettext as _
 from tribune.uploads import UploadError, UploadLimits, receive_multipart, request_csrf_verifier
-from tribune.web import db_of, redirect, render, settings_of
+from tribune.web import db_of, outbox_of, redirect, render, settings_of
 
 PARTY_KINDS = ("person", "organisation")
 LANGUAGES = ("en", "fr")
 
 
 async def _case(request: Request) -> Filing:
-    filing = await party_services.case_in(
-        db_of(request), current_tribunal(request), request.path_params["filing_id"]
+    found = await cases.find_case(
+        db_of(request), current_tribunal(request).id, request.path_params["filing_id"]
     )
-    if filing is None:
+    if found is None:
         raise HTTPException(status_code=404)
-    return filing
+    return found[0]
 
 
 def _refused(request: Request, message: str, back_url: str) -> Response:
@@ -94,8 +94,7 @@ async def add_respondent(request: Request) -> Response:
     try:
         await party_services.add_respondent(
             db_of(request),
-            request.app.state.templates.env,
-            settings_of(request),
+            outbox_of(request),
             tribunal,
             filing,
             staff=signed_in_user(request),
@@ -206,8 +205,7 @@ async def invite_representative(request: Request) -> Response:
         )
     party_services.invite_representative(
         db_of(request),
-        request.app.state.templates.env,
-        settings_of(request),
+        outbox_of(request),
         tribunal,
         filing,
         represented,
@@ -233,8 +231,7 @@ async def withdraw_representative(request: Request) -> Response:
         )
     event = await party_services.withdraw_representative(
         db_of(request),
-        request.app.state.templates.env,
-        settings_of(request),
+        outbox_of(request),
         tribunal,
         filing,
         represented,
@@ -270,8 +267,7 @@ async def new_representative(request: Request) -> Response:
         return render(request, "filings/parties/new_representative.html", context, status_code=422)
     await party_services.authorise_representative(
         db_of(request),
-        request.app.state.templates.env,
-        settings_of(request),
+        outbox_of(request),
         tribunal,
         filing,
         represented,
@@ -422,8 +418,7 @@ async def response_check(request: Request) -> Response:
     try:
         await responses.submit_response(
             db,
-            request.app.state.templates.env,
-            settings_of(request),
+            outbox_of(request),
             tribunal,
             responding.filing,
             responding.version,

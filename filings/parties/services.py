@@ -5,18 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from jinja2 import Environment
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
-from filings import cases, deadlines, lifecycle
+from filings import access, cases, deadlines, lifecycle
 from filings.models import CaseEvent, CaseParty, DueFrom, Filing, FilingStatus, PartyRole
 from filings.parties.access_codes import issue_access_code
 from tribunals.models import Tribunal
-from tribune import audit, mail
+from tribune import audit
 from tribune.db import utcnow
-from tribune.settings import Settings
+from tribune.mail import Outbox
 
 CODE_LIFETIME = timedelta(days=30)
 
@@ -31,14 +30,6 @@ OPEN_STATES = lifecycle.OPEN_STATES
 # -- finding parties ------------------------------------------------------------------------
 
 
-async def case_in(db: AsyncSession, tribunal: Tribunal, filing_id: uuid.UUID) -> Filing | None:
-    """Return the tribunal's case (never a draft) with this id, or None."""
-    filing = await db.get(Filing, filing_id)
-    if filing is None or filing.tribunal_id != tribunal.id or not filing.status.is_case:
-        return None
-    return filing
-
-
 def claimant_of(parties: list[CaseParty]) -> CaseParty | None:
     return next((party for party in parties if party.role is PartyRole.CLAIMANT), None)
 
@@ -47,7 +38,7 @@ def own_party(filing: Filing, user: User, parties: list[CaseParty]) -> CaseParty
     """Return the party `user` is on the case in person (the claimant, or a respondent who
     joined), whose representatives they manage; None for anyone else, a representative too:
     only the party itself authorises or withdraws who acts for it."""
-    if lifecycle.Actor.CLAIMANT in lifecycle.actors_for(filing, user, set(), parties):
+    if access.Actor.CLAIMANT in access.actors_for(filing, user, set(), parties):
         return claimant_of(parties)
     return next(
         (
@@ -95,12 +86,12 @@ def responding_party(user: User, parties: list[CaseParty]) -> CaseParty | None:
     return None
 
 
-def _case_url(settings: Settings, tribunal: Tribunal, filing: Filing) -> str:
-    return f"{settings.base_url}/{tribunal.slug}/cases/{filing.id}"
+def _case_url(outbox: Outbox, tribunal: Tribunal, filing: Filing) -> str:
+    return outbox.link(f"/{tribunal.slug}/cases/{filing.id}")
 
 
-def _join_url(settings: Settings, tribunal: Tribunal) -> str:
-    return f"{settings.base_url}/{tribunal.slug}/join"
+def _join_url(outbox: Outbox, tribunal: Tribunal) -> str:
+    return outbox.link(f"/{tribunal.slug}/join")
 
 
 # -- respondents ----------------------------------------------------------------------------
@@ -112,8 +103,7 @@ class CaseClosedError(Exception):
 
 async def add_respondent(
     db: AsyncSession,
-    environment: Environment,
-    settings: Settings,
+    outbox: Outbox,
     tribunal: Tribunal,
     filing: Filing,
     *,
@@ -145,7 +135,7 @@ async def add_respondent(
         due_on=filing.due_on.isoformat(),
     )
     # The parties already on the case hear of it; the respondent gets their invitation.
-    await lifecycle.notify_parties(db, environment, settings, tribunal, filing, event)
+    await lifecycle.notify_parties(db, outbox, tribunal, filing, event)
     party = CaseParty(
         id=uuid.uuid4(),
         tribunal_id=tribunal.id,
@@ -172,9 +162,8 @@ async def add_respondent(
         subject_id=party.id,
         case_id=filing.id,
     )
-    mail.queue_message(
+    outbox.queue(
         db,
-        environment,
         to=email,
         language=language,
         template="respondent_invitation",
@@ -183,7 +172,7 @@ async def add_respondent(
             "tribunal": tribunal,
             "reference": filing.reference,
             "code": code,
-            "join_url": _join_url(settings, tribunal),
+            "join_url": _join_url(outbox, tribunal),
             "due_on": filing.due_on,
             "expires_on": deadlines.today_in(tribunal, now + CODE_LIFETIME),
         },
@@ -199,8 +188,7 @@ async def add_respondent(
 
 def invite_representative(
     db: AsyncSession,
-    environment: Environment,
-    settings: Settings,
+    outbox: Outbox,
     tribunal: Tribunal,
     filing: Filing,
     represented: CaseParty,
@@ -221,9 +209,8 @@ def invite_representative(
         subject_id=party.id,
         case_id=filing.id,
     )
-    mail.queue_message(
+    outbox.queue(
         db,
-        environment,
         to=party.email,
         language=party.language,
         template="representative_invitation",
@@ -233,7 +220,7 @@ def invite_representative(
             "tribunal": tribunal,
             "reference": filing.reference,
             "code": code,
-            "join_url": _join_url(settings, tribunal),
+            "join_url": _join_url(outbox, tribunal),
             "expires_on": deadlines.today_in(tribunal, now + CODE_LIFETIME),
         },
         sensitive=True,
@@ -244,8 +231,7 @@ def invite_representative(
 
 def _tell_represented_party(
     db: AsyncSession,
-    environment: Environment,
-    settings: Settings,
+    outbox: Outbox,
     tribunal: Tribunal,
     filing: Filing,
     represented: CaseParty,
@@ -256,9 +242,8 @@ def _tell_represented_party(
     and a warning if it was not them."""
     if not represented.email:
         return
-    mail.queue_message(
+    outbox.queue(
         db,
-        environment,
         to=represented.email,
         language=represented.language,
         template=template,
@@ -269,7 +254,7 @@ def _tell_represented_party(
             "to_representative": False,
             "tribunal": tribunal,
             "reference": filing.reference,
-            "url": _case_url(settings, tribunal, filing),
+            "url": _case_url(outbox, tribunal, filing),
         },
         tribunal_id=tribunal.id,
         case_id=filing.id,
@@ -278,8 +263,7 @@ def _tell_represented_party(
 
 async def authorise_representative(
     db: AsyncSession,
-    environment: Environment,
-    settings: Settings,
+    outbox: Outbox,
     tribunal: Tribunal,
     filing: Filing,
     represented: CaseParty,
@@ -315,13 +299,10 @@ async def authorise_representative(
         db, tribunal, filing, represented, party, "representative_authorised", user, now
     )
     # The representative hears of it through their invitation, which carries the code.
-    invite_representative(
-        db, environment, settings, tribunal, filing, represented, party, actor=user
-    )
+    invite_representative(db, outbox, tribunal, filing, represented, party, actor=user)
     _tell_represented_party(
         db,
-        environment,
-        settings,
+        outbox,
         tribunal,
         filing,
         represented,
@@ -361,8 +342,7 @@ def _record_representative_change(
 
 async def withdraw_representative(
     db: AsyncSession,
-    environment: Environment,
-    settings: Settings,
+    outbox: Outbox,
     tribunal: Tribunal,
     filing: Filing,
     represented: CaseParty,
@@ -389,9 +369,8 @@ async def withdraw_representative(
         db, tribunal, filing, represented, party, "representative_withdrawn", user, now
     )
     if party.email:
-        mail.queue_message(
+        outbox.queue(
             db,
-            environment,
             to=party.email,
             language=party.language,
             template="representative_withdrawn",
@@ -402,15 +381,14 @@ async def withdraw_representative(
                 "to_representative": True,
                 "tribunal": tribunal,
                 "reference": filing.reference,
-                "url": _case_url(settings, tribunal, filing),
+                "url": _case_url(outbox, tribunal, filing),
             },
             tribunal_id=tribunal.id,
             case_id=filing.id,
         )
     _tell_represented_party(
         db,
-        environment,
-        settings,
+        outbox,
         tribunal,
         filing,
         represented,

@@ -291,7 +291,8 @@ async def test_the_job_costs_the_same_queries_for_4_drafts_as_for_40(
 ) -> None:
     tribunal, version = await setting_up(db)
     filer = await make_user(db)
-    storage = Worker(database, settings).storage
+    worker = Worker(database, settings)
+    storage = worker.storage
 
     async def queries_to_expire(drafts_of_each_kind: int) -> int:
         for _ in range(drafts_of_each_kind):
@@ -301,7 +302,10 @@ async def test_the_job_costs_the_same_queries_for_4_drafts_as_for_40(
             )
         statements.clear()
         job = Job(kind=EXPIRE_DRAFTS, payload={})
-        await expire_drafts(JobContext(db=db, settings=settings, job=job, storage=storage))
+        context = JobContext(
+            db=db, settings=settings, job=job, storage=storage, outbox=worker.outbox
+        )
+        await expire_drafts(context)
         return len(statements)
 
     assert await queries_to_expire(2) == await queries_to_expire(20)

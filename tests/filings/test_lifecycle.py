@@ -13,7 +13,8 @@ from starlette.applications import Starlette
 
 from accounts.models import User
 from filings import lifecycle
-from filings.lifecycle import TRANSITIONS, Actor, TransitionRefused
+from filings.access import Actor
+from filings.lifecycle import TRANSITIONS, TransitionRefused
 from filings.models import CaseEvent, CaseParty, Filing, FilingStatus, PartyRole
 from tests.factories import make_case, make_staff, make_tribunal, make_user, post_form, sign_in
 from tribunals.models import Role, Tribunal
@@ -213,8 +214,7 @@ async def test_compare_and_set_refuses_a_stale_move(
     with pytest.raises(TransitionRefused) as refused:
         await lifecycle.apply(
             db,
-            app.state.templates.env,
-            settings,
+            app.state.outbox,
             tribunal,
             case,
             "accept",

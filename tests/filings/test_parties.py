@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
-from filings import deadlines, lifecycle
+from filings import access, deadlines, lifecycle
 from filings.casetypes.services import create_case_type
 from filings.demo import DEMO_CASE_TYPES
 from filings.models import (
@@ -397,7 +397,7 @@ async def test_the_claimant_invites_their_representative_then_withdraws_them(
     await db.refresh(representative)
     assert representative.user_id == lawyer.id
     parties = await lifecycle.parties_of(db, filing)
-    assert lifecycle.Actor.REPRESENTATIVE in lifecycle.actors_for(filing, lawyer, set(), parties)
+    assert access.Actor.REPRESENTATIVE in access.actors_for(filing, lawyer, set(), parties)
 
     await as_user(client, claimant)
     confirm = await client.get(f"{base}/withdraw")
@@ -408,9 +408,7 @@ async def test_the_claimant_invites_their_representative_then_withdraws_them(
     await db.refresh(representative)
     assert representative.authorisation_withdrawn_at is not None
     parties = await lifecycle.parties_of(db, filing)
-    assert lifecycle.Actor.REPRESENTATIVE not in lifecycle.actors_for(
-        filing, lawyer, set(), parties
-    )
+    assert access.Actor.REPRESENTATIVE not in access.actors_for(filing, lawyer, set(), parties)
     event = (
         await db.execute(
             select(CaseEvent).where(

@@ -18,7 +18,7 @@ from filings.models import CaseEvent, CaseType, CaseTypeVersion, Filing, Referen
 from tests.conftest import new_test_engine
 from tribunals.models import Tribunal
 from tribune.jobs import Job
-from tribune.mail import OutboxMessage
+from tribune.mail import Outbox, OutboxMessage
 from tribune.settings import Settings
 from tribune.web import create_templates
 
@@ -34,7 +34,7 @@ async def test_concurrent_submissions_get_distinct_gap_free_references(settings:
     engine = new_test_engine()
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     slug = f"ref{uuid.uuid4().hex[:8]}"
-    environment = create_templates().env
+    outbox = Outbox.from_settings(settings, create_templates().env)
     try:
         async with sessions() as db:
             tribunal = Tribunal(slug=slug, name_en="Ref", name_fr="Réf", short_name_en="REF")
@@ -52,7 +52,7 @@ async def test_concurrent_submissions_get_distinct_gap_free_references(settings:
                 filing = await db.get_one(Filing, filing_id)
                 own_tribunal = await db.get_one(Tribunal, filing.tribunal_id)
                 filer = await db.get_one(User, filing.filer_id)
-                reference = await submit(db, environment, settings, own_tribunal, filing, filer)
+                reference = await submit(db, outbox, own_tribunal, filing, filer)
                 await db.commit()
                 return reference
 

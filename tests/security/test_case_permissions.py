@@ -81,31 +81,33 @@ GET_MATRIX: dict[str, dict[str, int]] = {
     # Staff pages: the tribunal's own staff only.
     "/{tribunal}/staff/docket": rule(STAFF),
     "/{tribunal}/staff/docket.csv": rule(STAFF),
-    "/{tribunal}/staff/cases/{filing_id}": rule(STAFF),
-    "/{tribunal}/staff/cases/{filing_id}/respondents/new": rule(REGISTRY),
-    "/{tribunal}/staff/cases/{filing_id}/letter": rule(REGISTRY),  # of the paper filing
+    "/{tribunal}/staff/cases/{filing_id:uuid}": rule(STAFF),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/respondents/new": rule(REGISTRY),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/letter": rule(REGISTRY),  # of the paper filing
     "/{tribunal}/staff/paper-filings/new": rule(REGISTRY),
     "/{tribunal}/staff/audit": rule(("admin",)),
     "/{tribunal}/staff/audit.csv": rule(("admin",)),
     # The case as its parties see it: not staff (they have their own page), not a
     # representative once the claimant withdrew the authorisation.
-    "/{tribunal}/cases/{filing_id}": rule(PARTIES),
+    "/{tribunal}/cases/{filing_id:uuid}": rule(PARTIES),
     # The filer's own confirmation, and the staff access list shown to the filer only.
-    "/{tribunal}/cases/{filing_id}/confirmation": rule(("claimant",)),
-    "/{tribunal}/cases/{filing_id}/access": rule(("claimant",)),
+    "/{tribunal}/cases/{filing_id:uuid}/confirmation": rule(("claimant",)),
+    "/{tribunal}/cases/{filing_id:uuid}/access": rule(("claimant",)),
     # Withdrawing the case: the claimant's side; a respondent reaches the page but is refused.
-    "/{tribunal}/cases/{filing_id}/transitions/{name}": rule(
+    "/{tribunal}/cases/{filing_id:uuid}/transitions/{name}": rule(
         ("claimant", "representative"), respondent=409
     ),
     # Each party (claimant, respondent) manages their own representatives, not through one:
     # {party_id} is the claimant's representative, out of the respondent's reach.
-    "/{tribunal}/cases/{filing_id}/representatives/new": rule(("claimant", "respondent")),
-    "/{tribunal}/cases/{filing_id}/representatives/{party_id}/withdraw": rule(("claimant",)),
+    "/{tribunal}/cases/{filing_id:uuid}/representatives/new": rule(("claimant", "respondent")),
+    "/{tribunal}/cases/{filing_id:uuid}/representatives/{party_id:uuid}/withdraw": rule(
+        ("claimant",)
+    ),
     # The respondent (or their representative) files the response.
-    "/{tribunal}/cases/{filing_id}/response": rule(("respondent",)),
-    "/{tribunal}/cases/{filing_id}/response/check": rule(("respondent",)),
+    "/{tribunal}/cases/{filing_id:uuid}/response": rule(("respondent",)),
+    "/{tribunal}/cases/{filing_id:uuid}/response/check": rule(("respondent",)),
     # Documents: the tribunal's staff and the case's parties.
-    "/{tribunal}/documents/{document_id}": rule(PARTIES + STAFF),
+    "/{tribunal}/documents/{document_id:uuid}": rule(PARTIES + STAFF),
     # Anyone signed in may enter a code.
     "/{tribunal}/join": rule(SIGNED_IN),
     "/{tribunal}/claim": rule(SIGNED_IN),
@@ -114,41 +116,45 @@ GET_MATRIX: dict[str, dict[str, int]] = {
 # Who must not reach each form (POST), and what they get. A 200 here means "may post": those
 # people are not posted as (their own tests cover what a successful post does).
 POST_REFUSED: dict[str, dict[str, int]] = {
-    "/{tribunal}/staff/cases/{filing_id}/notes": rule(STAFF),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/notes": rule(STAFF),
     # An adjudicator reaches it and is refused with a 409 (the registry assigns).
-    "/{tribunal}/staff/cases/{filing_id}/assign": rule(STAFF, adjudicator=409),
-    "/{tribunal}/staff/cases/{filing_id}/transitions/{name}": rule(STAFF),
-    "/{tribunal}/staff/cases/{filing_id}/respondents/new": rule(REGISTRY),
-    "/{tribunal}/staff/cases/{filing_id}/letter": rule(REGISTRY),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/assign": rule(STAFF, adjudicator=409),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/transitions/{name}": rule(STAFF),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/respondents/new": rule(REGISTRY),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/letter": rule(REGISTRY),
     "/{tribunal}/staff/paper-filings/new": rule(REGISTRY),
     "/{tribunal}/staff/audit/settings": rule(("admin",)),
-    "/{tribunal}/cases/{filing_id}/transitions/{name}": rule(
+    "/{tribunal}/cases/{filing_id:uuid}/transitions/{name}": rule(
         ("claimant", "representative"), respondent=409
     ),
-    "/{tribunal}/cases/{filing_id}/representatives/new": rule(("claimant", "respondent")),
-    "/{tribunal}/cases/{filing_id}/representatives/{party_id}/invite": rule(("claimant",)),
-    "/{tribunal}/cases/{filing_id}/representatives/{party_id}/withdraw": rule(("claimant",)),
-    "/{tribunal}/cases/{filing_id}/response": rule(("respondent",)),
-    "/{tribunal}/cases/{filing_id}/response/check": rule(("respondent",)),
-    "/{tribunal}/cases/{filing_id}/response/documents/{slot}/upload": rule(("respondent",)),
+    "/{tribunal}/cases/{filing_id:uuid}/representatives/new": rule(("claimant", "respondent")),
+    "/{tribunal}/cases/{filing_id:uuid}/representatives/{party_id:uuid}/invite": rule(
+        ("claimant",)
+    ),
+    "/{tribunal}/cases/{filing_id:uuid}/representatives/{party_id:uuid}/withdraw": rule(
+        ("claimant",)
+    ),
+    "/{tribunal}/cases/{filing_id:uuid}/response": rule(("respondent",)),
+    "/{tribunal}/cases/{filing_id:uuid}/response/check": rule(("respondent",)),
+    "/{tribunal}/cases/{filing_id:uuid}/response/documents/{slot}/upload": rule(("respondent",)),
     # {document_id} is the claimant's document: not the respondent's to remove either.
-    "/{tribunal}/cases/{filing_id}/response/documents/{document_id}/remove": rule(),
+    "/{tribunal}/cases/{filing_id:uuid}/response/documents/{document_id:uuid}/remove": rule(),
     "/{tribunal}/join": rule(SIGNED_IN),
     "/{tribunal}/claim": rule(SIGNED_IN),
 }
 
 # A form that would change something, were the person let through.
 POST_FORMS: dict[str, dict[str, str]] = {
-    "/{tribunal}/staff/cases/{filing_id}/notes": {"note": "A forged note"},
-    "/{tribunal}/staff/cases/{filing_id}/transitions/{name}": {"reason-accept": "Forged"},
-    "/{tribunal}/staff/cases/{filing_id}/respondents/new": {
+    "/{tribunal}/staff/cases/{filing_id:uuid}/notes": {"note": "A forged note"},
+    "/{tribunal}/staff/cases/{filing_id:uuid}/transitions/{name}": {"reason-accept": "Forged"},
+    "/{tribunal}/staff/cases/{filing_id:uuid}/respondents/new": {
         "kind": "person",
         "name": "Forged Respondent",
         "email": "forged-respondent@example.org",
         "language": "en",
     },
     "/{tribunal}/staff/audit/settings": {"show_access_to_parties": "no"},
-    "/{tribunal}/cases/{filing_id}/representatives/new": {
+    "/{tribunal}/cases/{filing_id:uuid}/representatives/new": {
         "name": "Forged Representative",
         "email": "forged-rep@example.org",
         "consent": "yes",
