@@ -25,6 +25,7 @@ from accounts.middleware import (
 from accounts.models import TokenPurpose, User
 from accounts.passwords import verify_password
 from tribune import i18n
+from tribune.db import EarlyCommit, commit_early
 from tribune.forms import Form
 from tribune.i18n import gettext as _
 from tribune.web import db_of, outbox_of, page, redirect, render, safe_next, settings_of
@@ -119,12 +120,12 @@ async def sign_in(request: Request) -> Response:
         )
         form.values["password"] = ""
         # The failed attempt itself is worth keeping: commit, then answer 429.
-        await db.commit()
+        await commit_early(db, EarlyCommit.KEEP_DESPITE_REFUSAL)
         return _sign_in_page(request, form, 429)
     if outcome is services.SignInOutcome.WRONG_CREDENTIALS:
         form.add_error("email", _("Enter the email address and password of your account"))
         form.values["password"] = ""
-        await db.commit()
+        await commit_early(db, EarlyCommit.KEEP_DESPITE_REFUSAL)
         return _sign_in_page(request, form, 422)
     assert result.user is not None
     if outcome is services.SignInOutcome.UNCONFIRMED:

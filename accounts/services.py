@@ -17,6 +17,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from accounts.models import AccountToken, SignInAttempt, TokenPurpose, User, UserSession
 from accounts.passwords import hash_password, needs_rehash, verify_password
 from tribune import audit
+from tribune.audit import AuditAction
 from tribune.db import utcnow
 from tribune.i18n import LANGUAGES
 from tribune.mail import Outbox
@@ -144,7 +145,11 @@ async def register(
     db.add(user)
     await db.flush()  # the user's row must exist before the rows that refer to it
     audit.record(
-        db, "account.registered", actor_id=user.id, subject_type="user", subject_id=user.id
+        db,
+        AuditAction.ACCOUNT_REGISTERED,
+        actor_id=user.id,
+        subject_type="user",
+        subject_id=user.id,
     )
     await send_confirmation(db, outbox, user)
 
@@ -170,7 +175,11 @@ async def confirm_email(db: AsyncSession, token: str) -> User | None:
     if user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()
         audit.record(
-            db, "account.email_confirmed", actor_id=user.id, subject_type="user", subject_id=user.id
+            db,
+            AuditAction.ACCOUNT_EMAIL_CONFIRMED,
+            actor_id=user.id,
+            subject_type="user",
+            subject_id=user.id,
         )
     return user
 
@@ -225,7 +234,7 @@ async def sign_in(
     succeeded = verify_password(user.password_hash if user else None, password)
     db.add(SignInAttempt(account_key=account_key, address_key=address_key, succeeded=succeeded))
     if not succeeded or user is None:
-        audit.record(db, "account.sign_in_failed", actor_id=user.id if user else None)
+        audit.record(db, AuditAction.ACCOUNT_SIGN_IN_FAILED, actor_id=user.id if user else None)
         return SignInResult(SignInOutcome.WRONG_CREDENTIALS)
     if not user.is_confirmed:
         return SignInResult(SignInOutcome.UNCONFIRMED, user)
@@ -246,7 +255,9 @@ def start_session(db: AsyncSession, settings: Settings, user: User) -> str:
             expires_at=now + timedelta(hours=settings.session_max_hours),
         )
     )
-    audit.record(db, "account.signed_in", actor_id=user.id, subject_type="user", subject_id=user.id)
+    audit.record(
+        db, AuditAction.ACCOUNT_SIGNED_IN, actor_id=user.id, subject_type="user", subject_id=user.id
+    )
     return token
 
 
@@ -280,7 +291,7 @@ async def load_session(
 
 def end_session(db: AsyncSession, session: UserSession) -> None:
     session.revoked_at = utcnow()
-    audit.record(db, "account.signed_out", actor_id=session.user_id)
+    audit.record(db, AuditAction.ACCOUNT_SIGNED_OUT, actor_id=session.user_id)
 
 
 async def end_all_sessions(db: AsyncSession, user_id: uuid.UUID) -> None:
@@ -291,7 +302,7 @@ async def end_all_sessions(db: AsyncSession, user_id: uuid.UUID) -> None:
         .values(revoked_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    audit.record(db, "account.signed_out_everywhere", actor_id=user_id)
+    audit.record(db, AuditAction.ACCOUNT_SIGNED_OUT_EVERYWHERE, actor_id=user_id)
 
 
 async def request_password_reset(db: AsyncSession, outbox: Outbox, email: str) -> None:
@@ -321,7 +332,11 @@ async def reset_password(db: AsyncSession, token: str, password: str) -> User | 
     user.email_confirmed_at = user.email_confirmed_at or utcnow()
     await end_all_sessions(db, user.id)
     audit.record(
-        db, "account.password_reset", actor_id=user.id, subject_type="user", subject_id=user.id
+        db,
+        AuditAction.ACCOUNT_PASSWORD_RESET,
+        actor_id=user.id,
+        subject_type="user",
+        subject_id=user.id,
     )
     return user
 
@@ -329,7 +344,11 @@ async def reset_password(db: AsyncSession, token: str, password: str) -> User | 
 def change_name(db: AsyncSession, user: User, name: str) -> None:
     user.name = name
     audit.record(
-        db, "account.name_changed", actor_id=user.id, subject_type="user", subject_id=user.id
+        db,
+        AuditAction.ACCOUNT_NAME_CHANGED,
+        actor_id=user.id,
+        subject_type="user",
+        subject_id=user.id,
     )
 
 
@@ -354,7 +373,11 @@ async def change_password(
         .execution_options(synchronize_session=False)
     )
     audit.record(
-        db, "account.password_changed", actor_id=user.id, subject_type="user", subject_id=user.id
+        db,
+        AuditAction.ACCOUNT_PASSWORD_CHANGED,
+        actor_id=user.id,
+        subject_type="user",
+        subject_id=user.id,
     )
 
 
@@ -399,7 +422,11 @@ async def confirm_email_change(db: AsyncSession, outbox: Outbox, token: str) -> 
         context={"name": user.name},
     )
     audit.record(
-        db, "account.email_changed", actor_id=user.id, subject_type="user", subject_id=user.id
+        db,
+        AuditAction.ACCOUNT_EMAIL_CHANGED,
+        actor_id=user.id,
+        subject_type="user",
+        subject_id=user.id,
     )
     return user
 
@@ -429,7 +456,9 @@ async def ensure_user(
         )
         db.add(user)
         await db.flush()
-        audit.record(db, "account.created_by_operator", subject_type="user", subject_id=user.id)
+        audit.record(
+            db, AuditAction.ACCOUNT_CREATED_BY_OPERATOR, subject_type="user", subject_id=user.id
+        )
     if platform_operator:
         user.is_platform_operator = True
     return user

@@ -20,21 +20,21 @@ from auditlog.services import (
     CSV_BATCH,
     PAGE_SIZE,
     STAFF_ROLES,
-    action_name,
     actions_present,
     audit_rows,
     csv_cells,
     csv_header,
-    csv_line,
     decode_cursor,
     encode_cursor,
     role_name,
 )
 from filings import access, cases
 from tribunals.permissions import Permission
+from tribunals.services import show_access_to_parties
 from tribunals.tenancy import current_roles, current_tribunal, tenant_page
 from tribune import audit
-from tribune.audit import AuditEvent
+from tribune.audit import AuditAction, AuditEvent, action_label
+from tribune.csvcells import csv_line
 from tribune.forms import Form
 from tribune.i18n import get_language, use_language
 from tribune.i18n import gettext as _
@@ -49,7 +49,7 @@ async def audit_log(request: Request) -> Response:
     context: dict[str, Any] = {
         "form": filters.form,
         "action_choices": [("", _("All actions"))]
-        + [(action, action_name(action)) for action in actions],
+        + [(action, action_label(action)) for action in actions],
         "rows": [],
         "next_url": None,
         "first_url": None,
@@ -80,7 +80,7 @@ async def audit_csv(request: Request) -> Response:
     user = signed_in_user(request)
     audit.record(
         db,
-        "audit.exported",
+        AuditAction.AUDIT_EXPORTED,
         actor_id=user.id,
         actor_role="admin",
         tribunal_id=tribunal.id,
@@ -116,18 +116,7 @@ async def access_setting(request: Request) -> Response:
     tribunal = current_tribunal(request)
     form = Form(await request.form())
     show = form.value("show_access_to_parties") == "yes"
-    if tribunal.show_access_to_parties != show:
-        tribunal.show_access_to_parties = show
-        audit.record(
-            db_of(request),
-            "tribunal.access_visibility_changed",
-            actor_id=signed_in_user(request).id,
-            actor_role="admin",
-            tribunal_id=tribunal.id,
-            subject_type="tribunal",
-            subject_id=tribunal.id,
-            shown=show,
-        )
+    show_access_to_parties(db_of(request), tribunal, show, actor=signed_in_user(request))
     return redirect(f"/{tribunal.slug}/staff/audit?saved=1")
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts.models import User
 from filings.models import Filing
 from tribunals.models import Tribunal
-from tribune.audit import AuditEvent
+from tribune.audit import AuditEvent, action_label
 from tribune.forms import Form
 from tribune.i18n import gettext as _
 from tribune.i18n import lazy_gettext
@@ -25,43 +23,12 @@ PAGE_SIZE = 50
 CSV_BATCH = 500
 STAFF_ROLES = ("clerk", "adjudicator", "admin")
 
-ACTION_NAMES = {
-    "audit.exported": lazy_gettext("Audit log exported"),
-    # One action for a wrong code on /join or /claim (filings.access_codes).
-    "case.access_code_failed": lazy_gettext("Wrong access code entered"),
-    # Older entries, from before /join and /claim shared one count, keep their label.
-    "case.join_failed": lazy_gettext("Wrong access code entered"),
-    "case.joined": lazy_gettext("Case joined with an access code"),
-    "case_type.created": lazy_gettext("Case type created"),
-    "case_type.draft_started": lazy_gettext("Case type draft started"),
-    "case_type.published": lazy_gettext("Case type published"),
-    "document.downloaded": lazy_gettext("Document downloaded"),
-    "document.removed": lazy_gettext("Document removed"),
-    "document.uploaded": lazy_gettext("Document uploaded"),
-    "filing.access_letter_printed": lazy_gettext("Access letter printed"),
-    "filing.claim_failed": lazy_gettext("Wrong access code entered"),  # older entries
-    "filing.claimed": lazy_gettext("Case claimed with an access code"),
-    "filing.draft_deleted": lazy_gettext("Draft deleted"),
-    "filing.paper_started": lazy_gettext("Paper filing started"),
-    "filing.started": lazy_gettext("Filing started"),
-    "filing.submitted": lazy_gettext("Filing submitted"),
-    "filing.viewed": lazy_gettext("Case viewed"),
-    "tribunal.access_visibility_changed": lazy_gettext("Staff access shown to parties changed"),
-    "tribunal.role_granted": lazy_gettext("Role granted"),
-    "tribunal.staff_invited": lazy_gettext("Staff member invited"),
-}
-
 ROLE_NAMES = {
     "admin": lazy_gettext("Administrator"),
     "clerk": lazy_gettext("Clerk"),
     "adjudicator": lazy_gettext("Adjudicator"),
     "claimant": lazy_gettext("Claimant"),
 }
-
-
-def action_name(action: str) -> str:
-    name = ACTION_NAMES.get(action)
-    return str(name) if name is not None else action
 
 
 def role_name(role: str | None) -> str:
@@ -91,7 +58,7 @@ class AuditRow:
 
     @property
     def action_name(self) -> str:
-        return action_name(self.event.action)
+        return action_label(self.event.action)
 
     @property
     def role_name(self) -> str:
@@ -146,19 +113,6 @@ async def actions_present(db: AsyncSession, tribunal: Tribunal) -> list[str]:
         .order_by(AuditEvent.action)
     )
     return list(rows.scalars())
-
-
-def csv_safe(value: str) -> str:
-    """Keep a spreadsheet from running a cell as a formula (CSV injection)."""
-    if value and value[0] in "=+-@\t\r|%":
-        return "'" + value
-    return value
-
-
-def csv_line(cells: Sequence[str]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow([csv_safe(cell) for cell in cells])
-    return buffer.getvalue()
 
 
 def csv_header() -> list[str]:

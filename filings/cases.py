@@ -42,6 +42,11 @@ async def find_case(
     return (row[0], row[1]) if row else None
 
 
+def is_paper_filing(filing: Filing) -> bool:
+    """Return whether a clerk entered the filing from a paper form."""
+    return filing.entered_by_id is not None
+
+
 def search_words(text: str) -> list[str]:
     """Return the words of a text, lower-cased, split on anything but letters and digits:
     WCAT-2026-000123 is three words (PostgreSQL's parser would read "-2026" as a number)."""

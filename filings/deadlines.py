@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import functools
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import holidays
 
 from tribunals.models import Tribunal
-from tribune.db import utcnow
+from tribune.db import local_today
 
 
 @functools.lru_cache(maxsize=64)
@@ -50,7 +49,7 @@ def business_days_between(start: date, end: date, province: str) -> int:
 
 def today_in(tribunal: Tribunal, now: datetime | None = None) -> date:
     """Return today's date where the tribunal sits."""
-    return (now or utcnow()).astimezone(ZoneInfo(tribunal.time_zone)).date()
+    return local_today(tribunal.time_zone, now)
 
 
 def due_after(tribunal: Tribunal, business_days: int, now: datetime | None = None) -> date:

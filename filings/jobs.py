@@ -17,6 +17,7 @@ from accounts.models import User
 from filings.models import CaseTypeVersion, Document, Filing, FilingStatus
 from tribunals.models import Tribunal
 from tribune import audit, jobs
+from tribune.audit import AuditAction
 from tribune.db import utcnow
 
 log = logging.getLogger("filings.jobs")
@@ -109,7 +110,7 @@ async def _send_reminders(context: jobs.JobContext, tribunal: Tribunal, now: dat
             )
             audit.record(
                 db,
-                "filing.draft_reminder_sent",
+                AuditAction.FILING_DRAFT_REMINDER_SENT,
                 tribunal_id=tribunal.id,
                 subject_type="filing",
                 subject_id=filing.id,
@@ -164,7 +165,7 @@ async def _delete_expired(context: jobs.JobContext, tribunal: Tribunal, now: dat
         for filing_id, filer_id in deleted:
             audit.record(
                 db,
-                "filing.draft_deleted",
+                AuditAction.FILING_DRAFT_DELETED,
                 tribunal_id=tribunal.id,
                 subject_type="filing",
                 subject_id=filing_id,
@@ -206,7 +207,7 @@ async def sweep_orphans(context: jobs.JobContext) -> None:
     if batch:
         swept += await _delete_unreferenced(context, batch)
     if swept:
-        audit.record(context.db, "storage.orphans_swept", count=swept)
+        audit.record(context.db, AuditAction.STORAGE_ORPHANS_SWEPT, count=swept)
         log.info("orphaned objects deleted", extra={"count": swept})
 
 

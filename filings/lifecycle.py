@@ -25,6 +25,7 @@ from filings.access import Actor
 from filings.models import CaseEvent, CaseParty, DueFrom, Filing, FilingStatus, PartyRole
 from tribunals.models import Tribunal
 from tribune import audit
+from tribune.audit import AuditAction
 from tribune.db import utcnow
 from tribune.i18n import gettext as _
 from tribune.i18n import lazy_gettext
@@ -270,7 +271,7 @@ async def apply(
     )
     audit.record(
         db,
-        f"case.{transition.event_kind}",
+        AuditAction(f"case.{transition.event_kind}"),
         actor_id=user.id,
         actor_role=role.value,
         tribunal_id=tribunal.id,

@@ -16,7 +16,8 @@ from accounts.models import User
 from accounts.services import normalise_email, user_by_email
 from tribunals.models import Membership, Role, StaffInvitation, Tribunal
 from tribune import audit, i18n
-from tribune.db import utcnow
+from tribune.audit import AuditAction
+from tribune.db import escape_like, utcnow
 from tribune.mail import Outbox
 from tribune.security import hash_token, new_token
 
@@ -123,7 +124,7 @@ async def create_tribunal(db: AsyncSession, details: TribunalDetails) -> Tribuna
     db.add(tribunal)
     audit.record(
         db,
-        "tribunal.created",
+        AuditAction.TRIBUNAL_CREATED,
         tribunal_id=tribunal.id,
         subject_type="tribunal",
         subject_id=tribunal.id,
@@ -137,8 +138,7 @@ async def tribunal_by_slug(db: AsyncSession, slug: str) -> Tribunal | None:
 
 
 def _like_pattern(query: str) -> str:
-    escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return f"%{escape_like(query.lower())}%"
 
 
 async def search_tribunals(db: AsyncSession, query: str = "") -> list[Tribunal]:
@@ -232,7 +232,7 @@ async def grant_role(
     db.add(Membership(tribunal_id=tribunal.id, user_id=user.id, role=role))
     audit.record(
         db,
-        "tribunal.role_granted",
+        AuditAction.TRIBUNAL_ROLE_GRANTED,
         actor_id=actor_id,
         tribunal_id=tribunal.id,
         subject_type="user",
@@ -283,7 +283,7 @@ async def invite_staff(
     )
     audit.record(
         db,
-        "tribunal.staff_invited",
+        AuditAction.TRIBUNAL_STAFF_INVITED,
         actor_id=inviter.id,
         tribunal_id=tribunal.id,
         subject_type="staff_invitation",
@@ -326,3 +326,22 @@ async def accept_invitation(
     invitation.accepted_at = utcnow()
     await grant_role(db, tribunal, user, invitation.role, actor_id=user.id)
     return True
+
+
+def show_access_to_parties(
+    db: AsyncSession, tribunal: Tribunal, show: bool, *, actor: User
+) -> None:
+    """Turn on or off the parties' view of which staff roles opened their case (audited)."""
+    if tribunal.show_access_to_parties == show:
+        return
+    tribunal.show_access_to_parties = show
+    audit.record(
+        db,
+        AuditAction.TRIBUNAL_ACCESS_VISIBILITY_CHANGED,
+        actor_id=actor.id,
+        actor_role="admin",
+        tribunal_id=tribunal.id,
+        subject_type="tribunal",
+        subject_id=tribunal.id,
+        shown=show,
+    )

@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
@@ -31,7 +33,7 @@ from accounts import routes as account_routes
 from accounts.middleware import AuthenticationMiddleware
 from filings import demo as filing_demo
 from filings import jobs as filing_jobs
-from filings.documents.scanning import scanner_from_url
+from filings.documents.scanning import ScannerUnavailable, scanner_from_url
 from tribunals import commands as tribunal_commands
 from tribunals import routes as tribunal_routes
 from tribunals.tenancy import TenantMiddleware
@@ -73,6 +75,11 @@ def build_routes() -> list[BaseRoute]:
             ]
         ),
     ]
+
+
+async def scanner_unavailable_handler(request: Request, exc: Exception) -> Response:
+    """No upload is accepted unscanned: while the scanner is away, uploads answer 503."""
+    return await http_exception_handler(request, HTTPException(status_code=503))
 
 
 def build_middleware(settings: Settings, database: Database) -> list[Middleware]:
@@ -120,6 +127,7 @@ def create_app(
         middleware=build_middleware(settings, database),
         exception_handlers={
             HTTPException: http_exception_handler,
+            ScannerUnavailable: scanner_unavailable_handler,
             Exception: server_error_handler,
         },
         lifespan=lifespan,

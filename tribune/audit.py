@@ -6,17 +6,148 @@ Entries name people and objects by id only; nothing personal goes in
 
 from __future__ import annotations
 
+import enum
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from babel.support import LazyProxy
 from sqlalchemy import JSON, Index, String
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tribune.db import Base, utcnow
+from tribune.i18n import lazy_gettext
+
+
+class AuditAction(enum.StrEnum):
+    """Every action the audit log records; ``record`` takes nothing else."""
+
+    ACCOUNT_CREATED_BY_OPERATOR = "account.created_by_operator"
+    ACCOUNT_EMAIL_CHANGED = "account.email_changed"
+    ACCOUNT_EMAIL_CONFIRMED = "account.email_confirmed"
+    ACCOUNT_NAME_CHANGED = "account.name_changed"
+    ACCOUNT_PASSWORD_CHANGED = "account.password_changed"  # noqa: S105 - an action, no secret
+    ACCOUNT_PASSWORD_RESET = "account.password_reset"  # noqa: S105 - an action, no secret
+    ACCOUNT_REGISTERED = "account.registered"
+    ACCOUNT_SIGN_IN_FAILED = "account.sign_in_failed"
+    ACCOUNT_SIGNED_IN = "account.signed_in"
+    ACCOUNT_SIGNED_OUT = "account.signed_out"
+    ACCOUNT_SIGNED_OUT_EVERYWHERE = "account.signed_out_everywhere"
+    AUDIT_EXPORTED = "audit.exported"
+    CASE_ACCEPTED = "case.accepted"
+    CASE_ACCESS_CODE_FAILED = "case.access_code_failed"  # a wrong code on /join or /claim
+    CASE_ADJUDICATOR_ASSIGNED = "case.adjudicator_assigned"
+    CASE_CLOSED = "case.closed"
+    CASE_DECIDED = "case.decided"
+    CASE_DISMISSED = "case.dismissed"
+    CASE_HEARD = "case.heard"
+    CASE_JOIN_FAILED = "case.join_failed"  # older entries, before /join and /claim shared one
+    CASE_JOINED = "case.joined"
+    CASE_NOTE_ADDED = "case.note_added"
+    CASE_REPRESENTATIVE_AUTHORISED = "case.representative_authorised"
+    CASE_REPRESENTATIVE_INVITED = "case.representative_invited"
+    CASE_REPRESENTATIVE_WITHDRAWN = "case.representative_withdrawn"
+    CASE_RESPONDENT_ADDED = "case.respondent_added"
+    CASE_RESPONSE_SUBMITTED = "case.response_submitted"
+    CASE_RESUBMITTED = "case.resubmitted"
+    CASE_RETURNED = "case.returned"
+    CASE_SCHEDULED = "case.scheduled"
+    CASE_WITHDRAWN = "case.withdrawn"
+    CASE_TYPE_CREATED = "case_type.created"
+    CASE_TYPE_DRAFT_STARTED = "case_type.draft_started"
+    CASE_TYPE_PUBLISHED = "case_type.published"
+    DOCKET_EXPORTED = "docket.exported"
+    DOCUMENT_DOWNLOADED = "document.downloaded"
+    DOCUMENT_REMOVED = "document.removed"
+    DOCUMENT_UPLOADED = "document.uploaded"
+    FILING_ACCESS_LETTER_PRINTED = "filing.access_letter_printed"
+    FILING_CLAIM_FAILED = "filing.claim_failed"  # older entries
+    FILING_CLAIMED = "filing.claimed"
+    FILING_DRAFT_DELETED = "filing.draft_deleted"
+    FILING_DRAFT_REMINDER_SENT = "filing.draft_reminder_sent"
+    FILING_PAPER_STARTED = "filing.paper_started"
+    FILING_STARTED = "filing.started"
+    FILING_SUBMITTED = "filing.submitted"
+    FILING_VIEWED = "filing.viewed"
+    STORAGE_ORPHANS_SWEPT = "storage.orphans_swept"
+    TRIBUNAL_ACCESS_VISIBILITY_CHANGED = "tribunal.access_visibility_changed"
+    TRIBUNAL_CREATED = "tribunal.created"
+    TRIBUNAL_ROLE_GRANTED = "tribunal.role_granted"
+    TRIBUNAL_STAFF_INVITED = "tribunal.staff_invited"
+
+    @property
+    def label(self) -> str:
+        """The action's name in the current language, as the audit log shows it."""
+        return str(ACTION_LABELS[self])
+
+
+ACTION_LABELS: dict[AuditAction, LazyProxy] = {
+    AuditAction.ACCOUNT_CREATED_BY_OPERATOR: lazy_gettext("Account created by an operator"),
+    AuditAction.ACCOUNT_EMAIL_CHANGED: lazy_gettext("Email address changed"),
+    AuditAction.ACCOUNT_EMAIL_CONFIRMED: lazy_gettext("Email address confirmed"),
+    AuditAction.ACCOUNT_NAME_CHANGED: lazy_gettext("Name changed"),
+    AuditAction.ACCOUNT_PASSWORD_CHANGED: lazy_gettext("Password changed"),
+    AuditAction.ACCOUNT_PASSWORD_RESET: lazy_gettext("Password reset"),
+    AuditAction.ACCOUNT_REGISTERED: lazy_gettext("Account registered"),
+    AuditAction.ACCOUNT_SIGN_IN_FAILED: lazy_gettext("Sign-in failed"),
+    AuditAction.ACCOUNT_SIGNED_IN: lazy_gettext("Signed in"),
+    AuditAction.ACCOUNT_SIGNED_OUT: lazy_gettext("Signed out"),
+    AuditAction.ACCOUNT_SIGNED_OUT_EVERYWHERE: lazy_gettext("Signed out everywhere"),
+    AuditAction.AUDIT_EXPORTED: lazy_gettext("Audit log exported"),
+    AuditAction.CASE_ACCEPTED: lazy_gettext("Case accepted"),
+    AuditAction.CASE_ACCESS_CODE_FAILED: lazy_gettext("Wrong access code entered"),
+    AuditAction.CASE_ADJUDICATOR_ASSIGNED: lazy_gettext("Adjudicator assigned"),
+    AuditAction.CASE_CLOSED: lazy_gettext("Case closed"),
+    AuditAction.CASE_DECIDED: lazy_gettext("Decision issued"),
+    AuditAction.CASE_DISMISSED: lazy_gettext("Case dismissed"),
+    AuditAction.CASE_HEARD: lazy_gettext("Hearing held"),
+    AuditAction.CASE_JOIN_FAILED: lazy_gettext("Wrong access code entered"),
+    AuditAction.CASE_JOINED: lazy_gettext("Case joined with an access code"),
+    AuditAction.CASE_NOTE_ADDED: lazy_gettext("Internal note added"),
+    AuditAction.CASE_REPRESENTATIVE_AUTHORISED: lazy_gettext("Representative authorised"),
+    AuditAction.CASE_REPRESENTATIVE_INVITED: lazy_gettext("Representative invited"),
+    AuditAction.CASE_REPRESENTATIVE_WITHDRAWN: lazy_gettext("Representative withdrawn"),
+    AuditAction.CASE_RESPONDENT_ADDED: lazy_gettext("Respondent added"),
+    AuditAction.CASE_RESPONSE_SUBMITTED: lazy_gettext("Response filed"),
+    AuditAction.CASE_RESUBMITTED: lazy_gettext("Filing resubmitted"),
+    AuditAction.CASE_RETURNED: lazy_gettext("Filing returned for completion"),
+    AuditAction.CASE_SCHEDULED: lazy_gettext("Hearing scheduled"),
+    AuditAction.CASE_WITHDRAWN: lazy_gettext("Case withdrawn"),
+    AuditAction.CASE_TYPE_CREATED: lazy_gettext("Case type created"),
+    AuditAction.CASE_TYPE_DRAFT_STARTED: lazy_gettext("Case type draft started"),
+    AuditAction.CASE_TYPE_PUBLISHED: lazy_gettext("Case type published"),
+    AuditAction.DOCKET_EXPORTED: lazy_gettext("Docket exported"),
+    AuditAction.DOCUMENT_DOWNLOADED: lazy_gettext("Document downloaded"),
+    AuditAction.DOCUMENT_REMOVED: lazy_gettext("Document removed"),
+    AuditAction.DOCUMENT_UPLOADED: lazy_gettext("Document uploaded"),
+    AuditAction.FILING_ACCESS_LETTER_PRINTED: lazy_gettext("Access letter printed"),
+    AuditAction.FILING_CLAIM_FAILED: lazy_gettext("Wrong access code entered"),
+    AuditAction.FILING_CLAIMED: lazy_gettext("Case claimed with an access code"),
+    AuditAction.FILING_DRAFT_DELETED: lazy_gettext("Draft deleted"),
+    AuditAction.FILING_DRAFT_REMINDER_SENT: lazy_gettext("Draft reminder sent"),
+    AuditAction.FILING_PAPER_STARTED: lazy_gettext("Paper filing started"),
+    AuditAction.FILING_STARTED: lazy_gettext("Filing started"),
+    AuditAction.FILING_SUBMITTED: lazy_gettext("Filing submitted"),
+    AuditAction.FILING_VIEWED: lazy_gettext("Case viewed"),
+    AuditAction.STORAGE_ORPHANS_SWEPT: lazy_gettext("Unused stored files deleted"),
+    AuditAction.TRIBUNAL_ACCESS_VISIBILITY_CHANGED: lazy_gettext(
+        "Staff access shown to parties changed"
+    ),
+    AuditAction.TRIBUNAL_CREATED: lazy_gettext("Tribunal created"),
+    AuditAction.TRIBUNAL_ROLE_GRANTED: lazy_gettext("Role granted"),
+    AuditAction.TRIBUNAL_STAFF_INVITED: lazy_gettext("Staff member invited"),
+}
+
+
+def action_label(action: str) -> str:
+    """Return a recorded action's name in the current language (the code itself if unknown)."""
+    try:
+        return AuditAction(action).label
+    except ValueError:
+        return action
 
 
 class AuditEvent(Base):
@@ -57,7 +188,7 @@ current_origin: ContextVar[RequestOrigin | None] = ContextVar("audit_origin", de
 
 def record(
     db: AsyncSession,
-    action: str,
+    action: AuditAction,
     *,
     actor_id: uuid.UUID | None = None,
     actor_role: str | None = None,
@@ -69,6 +200,8 @@ def record(
     **details: Any,
 ) -> AuditEvent:
     """Add an audit entry to the session; it is written with the caller's transaction."""
+    if not isinstance(action, AuditAction):
+        raise TypeError(f"audit actions are AuditAction members, not {action!r}")
     origin = current_origin.get()
     if case_id is None and subject_type == "filing":
         case_id = subject_id

@@ -6,12 +6,29 @@ field name to message, which the error summary lists in page order.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
 from tribune.i18n import gettext as _
+
+# A North American or international number, with an optional extension ("ext. 12", "x12",
+# "poste 12", "#12"); the digits are counted apart.
+_PHONE = re.compile(
+    r"(?P<number>\+?[\d\s().-]+?)\s*(?:(?:ext\.?|x|poste|#)\s*(?P<extension>\d{1,6}))?",
+    re.IGNORECASE | re.ASCII,
+)
+MAX_PHONE_LENGTH = 40
+
+
+def is_phone_number(value: str) -> bool:
+    """Return whether the text is a telephone number: 10 to 15 digits, maybe an extension."""
+    value = " ".join(value.split())
+    matched = _PHONE.fullmatch(value) if len(value) <= MAX_PHONE_LENGTH else None
+    digits = sum(char.isdigit() for char in matched.group("number")) if matched else 0
+    return matched is not None and 10 <= digits <= 15
 
 
 class Form:

@@ -7,7 +7,7 @@ context variable, so code and templates translate without passing it around.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from datetime import date, datetime
 from functools import cache, lru_cache
@@ -149,6 +149,14 @@ def format_number(value: int | float) -> str:
 
 def format_money(cents: int, currency: str = "CAD") -> str:
     return numbers.format_currency(cents / 100, currency, locale=_locale())
+
+
+def in_language(texts: Mapping[str, Any] | None) -> str:
+    """Return a text written in both languages (``{"en": ..., "fr": ...}``) in the current
+    language, falling back to English when there is none in it."""
+    if not texts:
+        return ""
+    return str(texts.get(get_language()) or texts.get(DEFAULT_LANGUAGE) or "")
 
 
 def localised(obj: Any, field: str) -> str:

@@ -127,7 +127,13 @@ class RequestContextMiddleware:
 
 
 class DatabaseSessionMiddleware:
-    """Open one database session per request; the endpoint commits, this closes it."""
+    """Open one database session per request and close it after the response.
+
+    It neither commits nor rolls back: the page wrapper (``tribune.web.with_csrf_and_commit``)
+    commits an endpoint's work once when it answers below 400 and rolls it back otherwise;
+    a few endpoints also commit earlier, each for a reason ``tribune.db.EarlyCommit`` names.
+    Whatever is left uncommitted when the session closes is rolled back.
+    """
 
     def __init__(self, app: ASGIApp, database: Database) -> None:
         self.app = app

@@ -19,6 +19,7 @@ from tribune import i18n
 from tribune.mail import Outbox
 from tribune.security import CSRF_FIELD, csrf_token_for, verify_csrf
 from tribune.settings import PROJECT_ROOT, Settings
+from tribune.storage import Storage
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -26,6 +27,11 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 def settings_of(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def storage_of(request: Request) -> Storage:
+    storage: Storage = request.app.state.storage
+    return storage
 
 
 def outbox_of(request: Request) -> Outbox:
@@ -120,8 +126,11 @@ def redirect(url: str, status_code: int = 303) -> RedirectResponse:
 def with_csrf_and_commit(endpoint: Endpoint, streaming_upload: bool) -> Endpoint:
     """Check CSRF on unsafe methods, then commit what the endpoint did if it succeeded.
 
-    A streaming upload endpoint reads its multipart body itself and checks the token
-    before the first byte of a file (``tribune.uploads.receive_multipart``).
+    This is the one commit point of a page: an answer below 400 commits, any other rolls
+    back. Endpoints and services do not commit on their own, except through
+    ``tribune.db.commit_early`` for one of the reasons it names. A streaming upload endpoint
+    reads its multipart body itself and checks the token before the first byte of a file
+    (``tribune.uploads.receive_multipart``).
     """
 
     @functools.wraps(endpoint)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from babel import numbers
 from email_validator import EmailNotValidError, validate_email
@@ -17,7 +16,6 @@ from filings.casetypes.definitions import (
     DEFAULT_TIME_ZONE,
     MAX_ADDRESS_LINE_LENGTH,
     MAX_NUMBER_INPUT_LENGTH,
-    PHONE,
     POSTAL_CODE,
     PROVINCES,
     CaseTypeDefinition,
@@ -25,7 +23,8 @@ from filings.casetypes.definitions import (
     QuestionType,
     is_int,
 )
-from tribune.forms import Form
+from tribune.db import local_today
+from tribune.forms import Form, is_phone_number
 from tribune.i18n import format_date, format_money, format_number, get_language, ngettext
 from tribune.i18n import gettext as _
 
@@ -419,9 +418,7 @@ class _AnswerReader:
         if not value:
             self.missing(question)
             return None
-        matched = PHONE.fullmatch(value) if len(value) <= 40 else None
-        digits = sum(char.isdigit() for char in matched.group("number")) if matched else 0
-        if matched is None or not 10 <= digits <= 15:
+        if not is_phone_number(value):
             label = _mid_sentence(_subject(question))
             self.error(
                 question, _("Enter %(label)s in the correct format, like 416 555 0123", label=label)
@@ -459,10 +456,6 @@ def address_field_id(question: Question, part: str) -> str:
     return question.field_name if part == "line1" else f"{question.field_name}-{part}"
 
 
-def _today_in(zone: str) -> date:
-    return datetime.now(ZoneInfo(zone)).date()
-
-
 def read_answers(
     definition_or_questions: CaseTypeDefinition | Sequence[Question],
     form: Form,
@@ -476,7 +469,7 @@ def read_answers(
     list, an address a dict. Unanswered optional questions (and wrong answers)
     are left out. ``today`` is the tribunal's date (for "not in the future").
     """
-    reader = _AnswerReader(form, today or _today_in(DEFAULT_TIME_ZONE))
+    reader = _AnswerReader(form, today or local_today(DEFAULT_TIME_ZONE))
     answers: dict[str, object] = {}
     for question in _questions_of(definition_or_questions):
         value = reader.read(question)

@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from tribune.i18n import DEFAULT_LANGUAGE, get_language
+from tribune.i18n import get_language, in_language
 from tribune.i18n import gettext as _
 
 KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
@@ -71,10 +71,6 @@ PROVINCES = ("AB", "BC", "MB", "NB", "NL", "NT", "NS", "NU", "ON", "PE", "QC", "
 POSTAL_CODE = re.compile(
     r"([ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z])(\d[ABCEGHJ-NPRSTV-Z]\d)", re.ASCII
 )
-PHONE = re.compile(
-    r"(?P<number>\+?[\d\s().-]+?)\s*(?:(?:ext\.?|x|poste|#)\s*(?P<extension>\d{1,6}))?",
-    re.IGNORECASE | re.ASCII,
-)
 
 
 def province_names() -> dict[str, str]:
@@ -108,9 +104,7 @@ class Text:
 
     def current(self) -> str:
         """Return the text in the current language, or the English when there is no French."""
-        if get_language() != DEFAULT_LANGUAGE and self.fr:
-            return self.fr
-        return self.en
+        return in_language({"en": self.en, "fr": self.fr})
 
     def to_json(self) -> dict[str, str]:
         return {"en": self.en, "fr": self.fr}

@@ -40,7 +40,6 @@ from filings.models import CaseType, CaseTypeVersion, VersionStatus
 from tribunals.models import Tribunal
 from tribunals.permissions import Permission
 from tribunals.tenancy import current_tribunal, tenant_page
-from tribune import audit
 from tribune.forms import Form
 from tribune.i18n import format_money, format_number, ngettext
 from tribune.i18n import gettext as _
@@ -268,20 +267,12 @@ async def create(request: Request) -> Response:
     if form.is_valid:
         try:
             version = await casetype_services.create_draft_case_type(
-                db_of(request), tribunal, code, texts
+                db_of(request), tribunal, code, texts, actor=signed_in_user(request)
             )
         except casetype_services.CodeTakenError:
             form.add_error("code", _("This tribunal already has a case type with this code"))
     if version is None:
         return render(request, "filings/casetypes/new.html", {"form": form}, status_code=422)
-    audit.record(
-        db_of(request),
-        "case_type.created",
-        actor_id=signed_in_user(request).id,
-        tribunal_id=tribunal.id,
-        subject_type="case_type_version",
-        subject_id=version.id,
-    )
     return redirect(_version_url(tribunal, version))
 
 
@@ -539,16 +530,7 @@ async def publish(request: Request, case_type: CaseType, version: CaseTypeVersio
         return render(request, "filings/casetypes/publish.html", context)
     if blocked:
         return render(request, "filings/casetypes/publish.html", context, status_code=422)
-    await casetype_services.publish_draft(db, version)
-    audit.record(
-        db,
-        "case_type.published",
-        actor_id=signed_in_user(request).id,
-        tribunal_id=tribunal.id,
-        subject_type="case_type_version",
-        subject_id=version.id,
-        number=version.number,
-    )
+    await casetype_services.publish_draft(db, version, actor=signed_in_user(request))
     return redirect(f"{_list_url(tribunal)}?published={version.id}")
 
 
@@ -558,21 +540,12 @@ async def new_draft(request: Request) -> Response:
     case_type, version = await _version(request, for_update=True)
     db = db_of(request)
     try:
-        draft = await casetype_services.new_draft_from(db, version)
+        draft = await casetype_services.new_draft_from(db, version, actor=signed_in_user(request))
     except casetype_services.VersionNotEditableError:
         return redirect(_version_url(tribunal, version))
     except casetype_services.DraftExistsError as error:
         existing = error.draft or await _existing_draft(request, case_type)
         return _not_editable(request, case_type, version, existing)
-    audit.record(
-        db,
-        "case_type.draft_started",
-        actor_id=signed_in_user(request).id,
-        tribunal_id=tribunal.id,
-        subject_type="case_type_version",
-        subject_id=draft.id,
-        copied_from=str(version.id),
-    )
     return redirect(_version_url(tribunal, draft))
 
 

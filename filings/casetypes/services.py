@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,10 +12,13 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts.models import User
 from filings.casetypes.definitions import CaseTypeDefinition, DefinitionError
 from filings.casetypes.parsing import parse_definition
 from filings.models import CaseType, CaseTypeVersion, VersionStatus
 from tribunals.models import Tribunal
+from tribune import audit
+from tribune.audit import AuditAction
 from tribune.db import utcnow
 
 
@@ -163,7 +167,7 @@ class CodeTakenError(Exception):
 
 
 async def create_draft_case_type(
-    db: AsyncSession, tribunal: Tribunal, code: str, texts: dict[str, str]
+    db: AsyncSession, tribunal: Tribunal, code: str, texts: dict[str, str], *, actor: User
 ) -> CaseTypeVersion:
     """Create a case type whose version 1 is a draft asking nothing yet; return that draft.
 
@@ -173,7 +177,7 @@ async def create_draft_case_type(
         raise CodeTakenError
     try:
         async with db.begin_nested():
-            return await create_case_type(
+            version = await create_case_type(
                 db,
                 tribunal,
                 code=code,
@@ -187,6 +191,15 @@ async def create_draft_case_type(
             )
     except IntegrityError:
         raise CodeTakenError from None
+    audit.record(
+        db,
+        AuditAction.CASE_TYPE_CREATED,
+        actor_id=actor.id,
+        tribunal_id=tribunal.id,
+        subject_type="case_type_version",
+        subject_id=version.id,
+    )
+    return version
 
 
 async def version_in(
@@ -284,7 +297,7 @@ def checked_definition(definition: dict[str, Any]) -> dict[str, Any]:
 
 def parse_response(section: object) -> CaseTypeDefinition:
     """Return a response section's questions and slots, read as
-    ``filings.parties.response_definition`` reads them.
+    ``response_definition_of`` reads them.
 
     Raises DefinitionError whose problems each say they are the response's.
     """
@@ -301,7 +314,9 @@ def parse_response(section: object) -> CaseTypeDefinition:
         raise DefinitionError([f"In the response: {p}" for p in error.problems]) from None
 
 
-async def new_draft_from(db: AsyncSession, version: CaseTypeVersion) -> CaseTypeVersion:
+async def new_draft_from(
+    db: AsyncSession, version: CaseTypeVersion, *, actor: User
+) -> CaseTypeVersion:
     """Copy a published (or retired) version into the case type's next version, a draft.
 
     Raises DraftExistsError if the case type has a draft already (also when another
@@ -342,6 +357,15 @@ async def new_draft_from(db: AsyncSession, version: CaseTypeVersion) -> CaseType
             db.add(copy)
     except IntegrityError:
         raise DraftExistsError(None) from None
+    audit.record(
+        db,
+        AuditAction.CASE_TYPE_DRAFT_STARTED,
+        actor_id=actor.id,
+        tribunal_id=version.tribunal_id,
+        subject_type="case_type_version",
+        subject_id=copy.id,
+        copied_from=str(version.id),
+    )
     return copy
 
 
@@ -359,7 +383,7 @@ def publishing_problems(version: CaseTypeVersion) -> list[str]:
     return []
 
 
-async def publish_draft(db: AsyncSession, version: CaseTypeVersion) -> None:
+async def publish_draft(db: AsyncSession, version: CaseTypeVersion, *, actor: User) -> None:
     """Publish a draft; the version it replaces is retired, and keeps its filings.
 
     Raises VersionNotEditableError if it is not a draft, DefinitionError if its
@@ -371,6 +395,15 @@ async def publish_draft(db: AsyncSession, version: CaseTypeVersion) -> None:
     if problems:
         raise DefinitionError(problems)
     await publish_version(db, version)
+    audit.record(
+        db,
+        AuditAction.CASE_TYPE_PUBLISHED,
+        actor_id=actor.id,
+        tribunal_id=version.tribunal_id,
+        subject_type="case_type_version",
+        subject_id=version.id,
+        number=version.number,
+    )
 
 
 def copy_json(data: dict[str, Any]) -> dict[str, Any]:
@@ -472,3 +505,37 @@ def with_fee(definition: dict[str, Any], applies: bool) -> dict[str, Any]:
 
 def _position(items: list[dict[str, Any]], key: str) -> int | None:
     return next((n for n, item in enumerate(items) if item.get("key") == key), None)
+
+
+# Only drafts change: a published or retired version's definition is read once per process.
+_READ_CACHE_SIZE = 1024
+_read_definitions: OrderedDict[uuid.UUID, tuple[CaseTypeDefinition, CaseTypeDefinition]] = (
+    OrderedDict()
+)
+
+
+def _read(version: CaseTypeVersion) -> tuple[CaseTypeDefinition, CaseTypeDefinition]:
+    cached = _read_definitions.get(version.id)
+    if cached is not None:
+        _read_definitions.move_to_end(version.id)
+        return cached
+    definition = parse_definition(version.definition or {})
+    try:
+        response = parse_response((version.definition or {}).get("response") or {})
+    except DefinitionError:
+        response = CaseTypeDefinition()
+    if version.status is not VersionStatus.DRAFT:
+        _read_definitions[version.id] = (definition, response)
+        if len(_read_definitions) > _READ_CACHE_SIZE:
+            _read_definitions.popitem(last=False)
+    return definition, response
+
+
+def definition_of(version: CaseTypeVersion) -> CaseTypeDefinition:
+    """Return what a version asks of a filer: its questions, document slots and rules."""
+    return _read(version)[0]
+
+
+def response_definition_of(version: CaseTypeVersion) -> CaseTypeDefinition:
+    """Return the version's response questions and slots (none if it has no such section)."""
+    return _read(version)[1]

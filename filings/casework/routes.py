@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -23,21 +21,16 @@ from filings.casework.services import (
     add_note,
     adjudicators_of,
     assign_adjudicator,
-    messages_of,
-    notes_of,
+    staff_case_view,
     sync_claimant,
-    users_by_id,
 )
-from filings.documents import services as documents_services
-from filings.journey.summary import answer_sections
 from filings.lifecycle import TransitionRefused
 from filings.models import CaseParty, CaseTypeVersion, Filing
-from filings.parties import responses
-from filings.parties import services as party_services
 from tribunals.models import Tribunal
-from tribunals.permissions import Permission, permissions_of
+from tribunals.permissions import Permission
 from tribunals.tenancy import current_roles, current_tribunal, tenant_page
 from tribune import audit
+from tribune.audit import AuditAction
 from tribune.forms import Form
 from tribune.i18n import gettext as _
 from tribune.web import db_of, outbox_of, redirect, render
@@ -72,56 +65,22 @@ async def _staff_page(
     db = db_of(request)
     tribunal = current_tribunal(request)
     user = signed_in_user(request)
-    roles = current_roles(request)
-    parties = await lifecycle.parties_of(db, filing)
-    actors = _staff_actors(filing, request, parties)
-    documents = await documents_services.documents_of(db, filing)
-    events = await cases.events_of(db, filing, parties_only=False)
-    adjudicators = await adjudicators_of(db, tribunal.id)
-    people = await users_by_id(
-        db,
-        {event.actor_id for event in events if event.actor_id}
-        | ({filing.assigned_adjudicator_id} if filing.assigned_adjudicator_id else set()),
-    )
-    by_id = {party.id: party for party in parties}
+    view = await staff_case_view(db, tribunal, filing, version, user, current_roles(request))
     audit.record(
         db,
-        "filing.viewed",
+        AuditAction.FILING_VIEWED,
         actor_id=user.id,
-        actor_role=acting_role(actors),
+        actor_role=view.acting_role,
         tribunal_id=tribunal.id,
         subject_type="filing",
         subject_id=filing.id,
     )
     assign_form = assign_form or Form({"adjudicator": str(filing.assigned_adjudicator_id or "")})
-    context: dict[str, Any] = {
-        "filing": filing,
-        "version": version,
-        "status_label": lifecycle.STATUS_LABELS[filing.status],
-        "parties": parties,
-        "represented": {
-            party.id: by_id.get(party.represents_id) if party.represents_id else None
-            for party in parties
-        },
-        "sections": answer_sections(filing, version, documents)[:-1],
-        "documents": documents,
-        "events": events,
-        "people": people,
-        "notes": await notes_of(db, filing),
+    context = view.context() | {
         "note_form": note_form or Form(),
-        "adjudicators": adjudicators,
         "adjudicator_choices": [("", _("Not assigned"))]
-        + [(str(person.id), person.name) for person in adjudicators],
-        "assigned": people.get(filing.assigned_adjudicator_id)
-        if filing.assigned_adjudicator_id
-        else None,
-        "may_assign": bool(roles & ASSIGNERS),
+        + [(str(person.id), person.name) for person in view.adjudicators],
         "assign_form": assign_form,
-        "messages": await messages_of(db, filing),
-        "responses": await responses.filed_responses(db, filing, version, parties),
-        "may_add_respondent": Permission.REGISTRY_WORK in permissions_of(roles)
-        and filing.status in party_services.RESPONDENT_STATES,
-        "transitions": lifecycle.allowed_transitions(filing, actors, lifecycle.Audience.STAFF),
         "transition_form": transition_form or Form(),
         "error_form": _merged(note_form, assign_form, transition_form),
     }

@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
-from filings import cases
+from filings import access, cases, lifecycle
 from filings.access import Actor, acting_capacity
-from filings.models import CaseNote, CaseParty, Filing, PartyRole
-from tribunals.models import Membership, Role
+from filings.documents.services import documents_of
+from filings.journey.summary import answer_sections
+from filings.models import (
+    CaseEvent,
+    CaseNote,
+    CaseParty,
+    CaseTypeVersion,
+    Document,
+    Filing,
+    PartyRole,
+)
+from filings.parties.responses import FiledResponse, filed_responses
+from filings.parties.services import RESPONDENT_STATES
+from tribunals.models import Membership, Role, Tribunal
+from tribunals.permissions import Permission, permissions_of
 from tribune import audit
+from tribune.audit import AuditAction
 from tribune.mail import OutboxMessage
 
 NOTE_MAX_LENGTH = 5000
@@ -54,7 +70,7 @@ def add_note(db: AsyncSession, filing: Filing, author: User, body: str, role: st
     cases.add_event(db, filing, "note_added", actor_id=author.id, visible_to_parties=False)
     audit.record(
         db,
-        "case.note_added",
+        AuditAction.CASE_NOTE_ADDED,
         actor_id=author.id,
         actor_role=role,
         tribunal_id=filing.tribunal_id,
@@ -98,7 +114,7 @@ async def assign_adjudicator(
     )
     audit.record(
         db,
-        "case.adjudicator_assigned",
+        AuditAction.CASE_ADJUDICATOR_ASSIGNED,
         actor_id=user.id,
         actor_role=acting.value,
         tribunal_id=filing.tribunal_id,
@@ -142,3 +158,78 @@ def sync_claimant(filing: Filing, parties: list[CaseParty]) -> None:
             party.phone = about_you.get("phone") or ""
             break
     filing.search_text = cases.search_text_of(filing, parties)
+
+
+@dataclass(frozen=True)
+class StaffCaseView:
+    """The staff case page: the whole record, notes, assignment and the moves staff may make."""
+
+    filing: Filing
+    version: CaseTypeVersion
+    status_label: str
+    parties: list[CaseParty]
+    represented: dict[uuid.UUID, CaseParty | None]  # whom each representative acts for
+    sections: list[dict[str, Any]]
+    documents: list[Document]
+    events: list[CaseEvent]
+    people: dict[uuid.UUID, User]  # the staff and parties named on the timeline
+    notes: list[NoteRow]
+    adjudicators: list[User]
+    assigned: User | None
+    may_assign: bool
+    messages: list[OutboxMessage]
+    responses: dict[uuid.UUID, FiledResponse]
+    may_add_respondent: bool
+    transitions: list[lifecycle.Transition]
+    acting_role: str | None  # the capacity the page is read in, for the audit log
+
+    def context(self) -> dict[str, Any]:
+        """Return the view as the page template reads it."""
+        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+
+
+async def staff_case_view(
+    db: AsyncSession,
+    tribunal: Tribunal,
+    filing: Filing,
+    version: CaseTypeVersion,
+    user: User,
+    roles: set[Role],
+) -> StaffCaseView:
+    """Return the case as the tribunal's staff member `user` sees it."""
+    parties = await lifecycle.parties_of(db, filing)
+    actors = access.actors_for(filing, user, roles, parties) & access.STAFF_ACTORS
+    documents = await documents_of(db, filing)
+    events = await cases.events_of(db, filing, parties_only=False)
+    adjudicators = await adjudicators_of(db, tribunal.id)
+    assigned_id = filing.assigned_adjudicator_id
+    people = await users_by_id(
+        db,
+        {event.actor_id for event in events if event.actor_id}
+        | ({assigned_id} if assigned_id else set()),
+    )
+    by_id = {party.id: party for party in parties}
+    return StaffCaseView(
+        filing=filing,
+        version=version,
+        status_label=str(lifecycle.STATUS_LABELS[filing.status]),
+        parties=parties,
+        represented={
+            party.id: by_id.get(party.represents_id) if party.represents_id else None
+            for party in parties
+        },
+        sections=answer_sections(filing, version, documents)[:-1],
+        documents=documents,
+        events=events,
+        people=people,
+        notes=await notes_of(db, filing),
+        adjudicators=adjudicators,
+        assigned=people.get(assigned_id) if assigned_id else None,
+        may_assign=bool(roles & ASSIGNERS),
+        messages=await messages_of(db, filing),
+        responses=await filed_responses(db, filing, version, parties),
+        may_add_respondent=Permission.REGISTRY_WORK in permissions_of(roles)
+        and filing.status in RESPONDENT_STATES,
+        transitions=lifecycle.allowed_transitions(filing, actors, lifecycle.Audience.STAFF),
+        acting_role=acting_role(actors),
+    )

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,16 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from filings.docket.queries import DocketFilters, DocketRow, all_rows
 from tribunals.models import Tribunal
 from tribune import i18n
+from tribune.csvcells import csv_line
 from tribune.i18n import gettext as _
 
 # CSV export ------------------------------------------------------------------------------
-
-_DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: str) -> str:
-    """Keep spreadsheets from running a cell as a formula (CSV injection)."""
-    return "'" + value if value.startswith(_DANGEROUS_START) else value
 
 
 def csv_header() -> list[str]:
@@ -51,12 +43,6 @@ def csv_cells(row: DocketRow, tribunal: Tribunal) -> list[str]:
         row.adjudicator_name or "",
         row.language,
     ]
-
-
-def csv_line(cells: Sequence[str]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow([csv_safe(cell) for cell in cells])
-    return buffer.getvalue()
 
 
 async def csv_lines(

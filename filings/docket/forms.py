@@ -10,7 +10,6 @@ from datetime import date
 from typing import Any
 
 from filings.docket.queries import (
-    LANGUAGES,
     MAX_PAGE_SIZE,
     MIN_PAGE_SIZE,
     PAGE_SIZE,
@@ -19,6 +18,7 @@ from filings.docket.queries import (
     Sort,
 )
 from filings.models import FilingStatus
+from tribune.i18n import LANGUAGES
 from tribune.i18n import gettext as _
 
 # Parsing the filters ---------------------------------------------------------------------

@@ -36,6 +36,7 @@ from filings.lifecycle import STATUS_LABELS
 from filings.models import CaseParty, CaseTypeVersion, DueFrom, Filing, FilingStatus, PartyRole
 from tribunals.models import Membership, Role, Tribunal
 from tribune import i18n
+from tribune.db import escape_like
 from tribune.i18n import lazy_gettext
 
 PAGE_SIZE = 50
@@ -45,7 +46,6 @@ EXPORT_BATCH = 500
 # Counts per status stop here ("more than 1,000"): past it a clerk filters rather than counts.
 COUNT_CAP = 1000
 CASE_STATUSES = tuple(status for status in FilingStatus if status.is_case)
-LANGUAGES = ("en", "fr")
 
 DUE_FROM_LABELS = {
     DueFrom.CLAIMANT: lazy_gettext("Claimant"),
@@ -188,10 +188,6 @@ MAX_SEARCH_WORDS = 8
 # Queries ---------------------------------------------------------------------------------
 
 
-def _escape_like(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 # A whole case reference, like WCAT-2026-000123: found by its unique index, not by words.
 _REFERENCE = re.compile(r"[A-Z][A-Z0-9]*-\d{4}-\d{6}")
 
@@ -218,7 +214,7 @@ def _search_clause(dialect: str, q: str) -> ColumnElement[bool] | None:
         )
         return matches
     spaced = " " + Filing.search_text
-    return and_(*(spaced.like(f"% {_escape_like(word)}%", escape="\\") for word in words))
+    return and_(*(spaced.like(f"% {escape_like(word)}%", escape="\\") for word in words))
 
 
 def _conditions(

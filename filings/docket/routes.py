@@ -16,6 +16,8 @@ from filings.docket import queries as docket
 from tribunals.permissions import Permission
 from tribunals.tenancy import current_tribunal, tenant_page
 from tribune import audit, i18n
+from tribune.audit import AuditAction
+from tribune.db import EarlyCommit, commit_early
 from tribune.forms import Form
 from tribune.web import db_of, render
 
@@ -109,7 +111,7 @@ async def docket_csv(request: Request) -> Response:
     db = db_of(request)
     audit.record(
         db,
-        "docket.exported",
+        AuditAction.DOCKET_EXPORTED,
         actor_id=user.id,
         tribunal_id=tribunal.id,
         subject_type="docket",
@@ -123,7 +125,7 @@ async def docket_csv(request: Request) -> Response:
         searched=bool(filters.q),
         sort=filters.sort.value,
     )
-    await db.commit()
+    await commit_early(db, EarlyCommit.BEFORE_STREAMING)
     filename = f"docket-{tribunal.slug}-{today_in(tribunal).isoformat()}.csv"
     return StreamingResponse(
         docket_export.csv_lines(db, tribunal, filters, i18n.get_language()),

@@ -18,6 +18,8 @@ from filings.parties import responses
 from tribunals.permissions import Permission
 from tribunals.tenancy import current_roles, current_tribunal, tenant_page
 from tribune import audit
+from tribune.audit import AuditAction
+from tribune.db import EarlyCommit, commit_early
 from tribune.storage import Storage
 from tribune.web import db_of
 
@@ -49,13 +51,13 @@ async def download(request: Request) -> Response:
     stream = await storage.open(document.storage_key)
     audit.record(
         db,
-        "document.downloaded",
+        AuditAction.DOCUMENT_DOWNLOADED,
         actor_id=user.id,
         tribunal_id=tribunal.id,
         subject_type="document",
         subject_id=document.id,
     )
-    await db.commit()
+    await commit_early(db, EarlyCommit.BEFORE_STREAMING)
     return StreamingResponse(
         stream,
         media_type=FileKind(document.kind).mime_type,

@@ -3,33 +3,26 @@
 from __future__ import annotations
 
 import contextlib
+import enum
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import anyio.to_thread
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
 
-from accounts.middleware import signed_in_user
 from accounts.models import User
 from filings.cases import add_event
-from filings.casetypes.labels import kinds_text
-from filings.documents import services as documents_services
 from filings.documents.inspection import FileKind, Problem, inspect, normalise_filename
-from filings.documents.scanning import Scanner, ScannerUnavailable
+from filings.documents.scanning import Scanner
 from filings.models import Document, Filing
 from tribunals.models import Tribunal
-from tribunals.tenancy import current_tribunal
 from tribune import audit
-from tribune.db import utcnow
-from tribune.forms import Form
-from tribune.i18n import gettext as _
-from tribune.security import CSRFError
+from tribune.audit import AuditAction
+from tribune.db import EarlyCommit, commit_early, utcnow
 from tribune.storage import Storage, new_object_key
-from tribune.uploads import ReceivedFile, UploadError
-from tribune.web import db_of
+from tribune.uploads import ReceivedFile
 
 
 async def documents_of(
@@ -123,7 +116,7 @@ def add_document(
     db.add(document)
     audit.record(
         db,
-        "document.uploaded",
+        AuditAction.DOCUMENT_UPLOADED,
         actor_id=uploader.id,
         tribunal_id=filing.tribunal_id,
         subject_type="document",
@@ -152,111 +145,77 @@ async def document_in(
     return (row[0], row[1]) if row else None
 
 
-def _problem_message(problem: Problem, kinds: list[str]) -> str:
-    messages = {
-        Problem.EMPTY: _("The selected file is empty"),
-        Problem.NOT_ALLOWED: _("The selected file must be a %(kinds)s", kinds=kinds_text(kinds)),
-        Problem.ENCRYPTED_PDF: _(
-            "The PDF is protected by a password or restrictions. "
-            "Print it to a new PDF, then upload that file"
-        ),
-        Problem.BROKEN_PDF: _("The PDF cannot be opened. Check the file and upload it again"),
-        Problem.MACRO_DOCUMENT: _(
-            "The Word document contains macros. Save it as a .docx document and upload it again"
-        ),
-        Problem.LEGACY_OFFICE: _(
-            "Save the document as a .docx document without a password and upload it again"
-        ),
-        Problem.TEXT_NOT_UTF8: _("Save the text file with UTF-8 encoding and upload it again"),
-    }
-    return messages[problem]
+class UploadProblemKind(enum.Enum):
+    """Why the files sent for a slot were all refused."""
+
+    NO_FILE = "no_file"
+    TOO_MANY_FILES = "too_many_files"  # the slot would hold more than it may
+    CASE_TOO_LARGE = "case_too_large"  # the case's files would add up to more than allowed
+    CONTENT = "content"  # a file is not what the slot takes, or cannot be read
+    DUPLICATE = "duplicate"  # a file was uploaded already
+    VIRUS = "virus"
 
 
-def upload_error_message(error: UploadError, tribunal: Tribunal, max_files: int) -> str:
-    """Return the message for an upload that did not arrive whole (a forged one raises)."""
-    if error.code == "csrf":
-        raise CSRFError()
-    if error.code in ("too_large", "field_too_large"):
-        return _(
-            "The selected file must be smaller than %(size)s MB", size=tribunal.max_file_megabytes
-        )
-    if error.code == "too_many_files":
-        return _("You can upload up to %(n)s files here", n=max_files)
-    return _("The upload did not arrive complete. Try again")
+@dataclass(frozen=True)
+class UploadProblem:
+    kind: UploadProblemKind
+    filename: str = ""  # the file it is about, as it will be shown
+    content: Problem | None = None  # with CONTENT: what the inspection found
 
 
-async def check_and_store_uploads(
-    request: Request,
-    filing: Filing,
-    files: list[ReceivedFile],
-    form: Form,
+@dataclass(frozen=True)
+class SlotRules:
+    """What a document slot takes: its key, the kinds of file, and how many files."""
+
+    key: str
+    kinds: tuple[str, ...]
+    max_files: int
+
+
+async def store_uploads(
+    db: AsyncSession,
+    storage: Storage,
+    scanner: Scanner,
     *,
-    slot_key: str,
-    kinds: list[str],
-    max_files: int,
+    tribunal: Tribunal,
+    filing: Filing,
+    slot: SlotRules,
+    files: Sequence[ReceivedFile],
+    uploader: User,
     response_id: uuid.UUID | None = None,
-) -> int:
-    """Check received files for a slot of the filing (or of a response to it) and store them
-    all, returning how many; or add an error to `form` and store none.
+) -> int | UploadProblem:
+    """Check the files received for a slot of the filing (or of a response to it) and store
+    them all, returning how many; or return the first problem found and store none.
 
-    The checks: how many files the slot holds, the case's total size, each file's content,
-    duplicates, the virus scan. Objects are written before the commit and removed again if it
-    fails, so no document row points at a missing object and no object is orphaned.
+    The checks: how many files the slot holds, the case's total size, each file's content
+    (in a worker thread), duplicates, the virus scan (``ScannerUnavailable`` propagates).
+    Objects are written before the commit and removed again if it fails, so no document row
+    points at a missing object and no object is orphaned.
     """
-    tribunal = current_tribunal(request)
-    db = db_of(request)
-    user = signed_in_user(request)
-    storage: Storage = request.app.state.storage
-    scanner: Scanner = request.app.state.scanner
-    field = f"file-{slot_key}"
-    usage = await documents_services.document_usage(db, filing, response_id=response_id)
+    usage = await document_usage(db, filing, response_id=response_id)
     if not files:
-        form.add_error(field, _("Select a file"))
-    elif usage.counts.get(slot_key, 0) + len(files) > max_files:
-        form.add_error(field, _("You can upload up to %(n)s files here", n=max_files))
-    elif usage.total_size + sum(f.size for f in files) > tribunal.max_case_megabytes * 1024 * 1024:
-        form.add_error(
-            field,
-            _(
-                "The files of one case must add up to %(size)s MB or less",
-                size=tribunal.max_case_megabytes,
-            ),
-        )
-    file_kinds = [FileKind(kind) for kind in kinds]
+        return UploadProblem(UploadProblemKind.NO_FILE)
+    if usage.counts.get(slot.key, 0) + len(files) > slot.max_files:
+        return UploadProblem(UploadProblemKind.TOO_MANY_FILES)
+    if usage.total_size + sum(f.size for f in files) > tribunal.max_case_megabytes * 1024 * 1024:
+        return UploadProblem(UploadProblemKind.CASE_TOO_LARGE)
+    file_kinds = [FileKind(kind) for kind in slot.kinds]
     checked = []
     seen: set[str] = set()
-    for file in files if form.is_valid else []:
+    for file in files:
         inspection = await anyio.to_thread.run_sync(inspect, file.path, file.size)
         problem = inspection.problem_for(file_kinds)
         name = normalise_filename(file.filename, inspection.kind)
         if problem is not None:
-            form.add_error(field, f"{name}: {_problem_message(problem, kinds)}")
-            return 0
-        duplicate = await documents_services.duplicate_of(
-            db, filing, file.sha256, response_id=response_id
-        )
+            return UploadProblem(UploadProblemKind.CONTENT, name, problem)
+        duplicate = await duplicate_of(db, filing, file.sha256, response_id=response_id)
         if duplicate is not None or file.sha256 in seen:
-            form.add_error(
-                field,
-                _(
-                    "You have already uploaded this file: %(filename)s",
-                    filename=duplicate.filename if duplicate else name,
-                ),
-            )
-            return 0
-        try:
-            result = await scanner.scan(file.path)
-        except ScannerUnavailable:
-            raise HTTPException(status_code=503) from None
-        if not result.clean:
-            form.add_error(
-                field, _("%(filename)s contains a virus and was not accepted", filename=name)
-            )
-            return 0
+            shown = duplicate.filename if duplicate else name
+            return UploadProblem(UploadProblemKind.DUPLICATE, shown)
+        if not (await scanner.scan(file.path)).clean:
+            return UploadProblem(UploadProblemKind.VIRUS, name)
         seen.add(file.sha256)
         checked.append((file, inspection, name))
-    if not form.is_valid:
-        return 0
     stored_keys: list[str] = []
     try:
         for file, inspection, name in checked:
@@ -264,19 +223,19 @@ async def check_and_store_uploads(
             await storage.put_file(key, file.path)
             stored_keys.append(key)
             assert inspection.kind is not None
-            documents_services.add_document(
+            add_document(
                 db,
                 filing,
-                slot=slot_key,
+                slot=slot.key,
                 storage_key=key,
                 filename=name,
                 size=file.size,
                 sha256=file.sha256,
                 kind=inspection.kind.value,
-                uploader=user,
+                uploader=uploader,
                 response_id=response_id,
             )
-        await db.commit()
+        await commit_early(db, EarlyCommit.AFTER_STORING_OBJECTS)
     except BaseException:
         await db.rollback()
         for key in stored_keys:
@@ -286,22 +245,27 @@ async def check_and_store_uploads(
     return len(checked)
 
 
-async def remove_stored_document(
-    request: Request, document: Document, *, case_id: uuid.UUID | None = None
+async def remove_document(
+    db: AsyncSession,
+    storage: Storage,
+    document: Document,
+    *,
+    actor: User,
+    tribunal_id: uuid.UUID,
+    case_id: uuid.UUID | None = None,
 ) -> None:
     """Delete a document's row (audited) and then its stored object: the object goes only
     once the row is gone for good."""
-    db = db_of(request)
     key = document.storage_key
     await db.delete(document)
     audit.record(
         db,
-        "document.removed",
-        actor_id=signed_in_user(request).id,
-        tribunal_id=current_tribunal(request).id,
+        AuditAction.DOCUMENT_REMOVED,
+        actor_id=actor.id,
+        tribunal_id=tribunal_id,
         subject_type="document",
         subject_id=document.id,
         case_id=case_id,
     )
-    await db.commit()
-    await request.app.state.storage.delete(key)
+    await commit_early(db, EarlyCommit.BEFORE_DELETING_OBJECTS)
+    await storage.delete(key)

@@ -3,17 +3,15 @@ declaration. The case type's questions are read by ``filings.questions``."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from filings.casetypes.definitions import POSTAL_CODE, PROVINCES, province_names
-from tribune.forms import Form
-from tribune.i18n import LANGUAGES
+from tribune.forms import Form, is_phone_number
+from tribune.i18n import LANGUAGE_NAMES, LANGUAGES
 from tribune.i18n import gettext as _
 
 CONTACT_METHODS = ("email", "phone", "post")
 SIGN_LANGUAGES = ("none", "asl", "lsq", "other")
-PHONE = re.compile(r"^[0-9+()\-. ext]{7,30}$")
 
 
 def _yes_no(form: Form, name: str, message: str) -> bool:
@@ -22,10 +20,8 @@ def _yes_no(form: Form, name: str, message: str) -> bool:
 
 def _phone(form: Form, name: str, *, required: str | None) -> str:
     value = form.text(name, required=required, max_length=30)
-    if value and name not in form.errors:
-        digits = re.sub(r"\D", "", value)
-        if not PHONE.match(value.lower()) or len(digits) < 10:
-            form.add_error(name, _("Enter a telephone number, like 416 555 0199"))
+    if value and name not in form.errors and not is_phone_number(value):
+        form.add_error(name, _("Enter a telephone number, like 416 555 0199"))
     return value
 
 
@@ -150,7 +146,6 @@ def _yes_no_text(value: object) -> str:
 
 def summary_rows(step: str, values: dict[str, Any]) -> list[tuple[str, str]]:
     """Return a saved step's answers as (question, answer) rows for "Check your answers"."""
-    language_names = {"en": "English", "fr": "Français"}
     if step == "about_you":
         address = [
             values.get("address_line1", ""),
@@ -165,10 +160,10 @@ def summary_rows(step: str, values: dict[str, Any]) -> list[tuple[str, str]]:
             (_("Email address"), values.get("email", "")),
             (_("Telephone number"), values.get("phone") or _("None")),
             (_("Address"), "\n".join(part for part in address if part)),
-            (_("Language for your case"), language_names.get(values.get("case_language", ""), "")),
+            (_("Language for your case"), LANGUAGE_NAMES.get(values.get("case_language", ""), "")),
             (
                 _("Language for your hearing"),
-                language_names.get(values.get("hearing_language", ""), ""),
+                LANGUAGE_NAMES.get(values.get("hearing_language", ""), ""),
             ),
             (_("How we contact you"), methods.get(values.get("contact_method", ""), "")),
         ]

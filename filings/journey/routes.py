@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -18,35 +16,30 @@ from filings import access, cases, lifecycle
 from filings.casetypes import services as casetype_services
 from filings.casetypes.answers import answers_form, filing_deadline, is_late, read_answers
 from filings.casetypes.labels import kinds_text
+from filings.casetypes.services import definition_of
+from filings.deadlines import today_in
 from filings.documents import services as documents_services
+from filings.documents.forms import upload_error_message, upload_problem_message
 from filings.documents.inspection import FileKind
-from filings.documents.services import (
-    check_and_store_uploads,
-    remove_stored_document,
-    upload_error_message,
-)
+from filings.documents.services import SlotRules, UploadProblem, remove_document, store_uploads
 from filings.journey import forms
 from filings.journey import services as journey_services
-from filings.journey.summary import answer_sections, definition_of, slots_of, text_of
+from filings.journey.case_page import party_case_view
+from filings.journey.summary import answer_sections
 from filings.models import CaseTypeVersion, Filing, FilingStatus
-from filings.parties import responses
-from filings.parties import services as party_services
-from tribunals.models import Tribunal
 from tribunals.permissions import Permission
 from tribunals.tenancy import current_roles, current_tribunal, tenant_page
 from tribune import audit
-from tribune.db import utcnow
+from tribune.audit import AuditAction
 from tribune.forms import Form
-from tribune.i18n import get_language
 from tribune.i18n import gettext as _
 from tribune.uploads import (
-    ReceivedForm,
     UploadError,
     UploadLimits,
     receive_multipart,
     request_csrf_verifier,
 )
-from tribune.web import db_of, outbox_of, page, redirect, render, settings_of
+from tribune.web import db_of, outbox_of, page, redirect, render, settings_of, storage_of
 
 STEP_READERS: dict[str, Callable[[Form], dict[str, Any]]] = {
     "eligibility": forms.read_eligibility,
@@ -86,10 +79,7 @@ async def before_you_start(request: Request) -> Response:
             return redirect(f"/sign-in?next=/{tribunal.slug}/file/{version.id}")
         filing = journey_services.start_filing(db, tribunal, version, user)
         return redirect(f"/{tribunal.slug}{_filing_url(filing, journey_services.STEPS[0])}")
-    slots = [
-        (slot.get("label") or {}).get(get_language()) or (slot.get("label") or {}).get("en", "")
-        for slot in (version.definition or {}).get("document_slots", [])
-    ]
+    slots = [slot.label.current() for slot in definition_of(version).document_slots]
     return render(
         request, "filings/journey/before_you_start.html", {"version": version, "slots": slots}
     )
@@ -215,7 +205,7 @@ async def declaration(request: Request, filing: Filing, version: CaseTypeVersion
     context = _step_context(tribunal.slug, filing, version, "declaration")
     definition = definition_of(version)
     answers = filing.answers.get("questions") or {}
-    context["late"] = is_late(definition, answers, _today(tribunal))
+    context["late"] = is_late(definition, answers, today_in(tribunal))
     context["deadline"] = filing_deadline(definition, answers)
     documents = await documents_services.documents_of(db_of(request), filing)
     if any(section["missing"] for section in answer_sections(filing, version, documents)):
@@ -242,10 +232,6 @@ async def declaration(request: Request, filing: Filing, version: CaseTypeVersion
     return redirect(f"/{tribunal.slug}/cases/{filing.id}/confirmation")
 
 
-def _today(tribunal: Tribunal) -> date:
-    return utcnow().astimezone(ZoneInfo(tribunal.time_zone)).date()
-
-
 async def questions_step(request: Request, filing: Filing, version: CaseTypeVersion) -> Response:
     """The case type's own questions, as its tribunal defined them."""
     tribunal = current_tribunal(request)
@@ -257,7 +243,7 @@ async def questions_step(request: Request, filing: Filing, version: CaseTypeVers
         context["form"] = answers_form(definition, filing.answers.get("questions") or {})
         return render(request, "filings/journey/steps/questions.html", context)
     form = Form(await request.form())
-    answers = read_answers(definition, form, today=_today(tribunal))
+    answers = read_answers(definition, form, today=today_in(tribunal))
     if not form.is_valid:
         context["form"] = form
         return render(request, "filings/journey/steps/questions.html", context, status_code=422)
@@ -274,21 +260,21 @@ async def _documents_context(
     tribunal = current_tribunal(request)
     documents = await documents_services.documents_of(db_of(request), filing)
     slots = []
-    for slot in slots_of(version):
+    for slot in definition_of(version).document_slots:
         slots.append(
             {
-                "key": slot["key"],
-                "label": text_of(slot.get("label")),
-                "hint": text_of(slot.get("hint")),
-                "required": bool(slot.get("required")),
-                "max_files": int(slot.get("max_files", 1)),
-                "kinds": kinds_text(list(slot.get("kinds", []))),
+                "key": slot.key,
+                "label": slot.label.current(),
+                "hint": slot.hint.current() if slot.hint else "",
+                "required": slot.required,
+                "max_files": slot.max_files,
+                "kinds": kinds_text(slot.kinds),
                 "accept": ",".join(
                     mime
-                    for kind in slot.get("kinds", [])
+                    for kind in slot.kinds
                     for mime in (FileKind(kind).mime_type.split(";")[0], *FileKind(kind).extensions)
                 ),
-                "documents": [d for d in documents if d.slot == slot["key"]],
+                "documents": [d for d in documents if d.slot == slot.key],
             }
         )
     context = _step_context(tribunal.slug, filing, version, "documents")
@@ -331,12 +317,12 @@ async def upload(request: Request) -> Response:
     filing, version = await _own_filing(request, completing=True)
     settings = settings_of(request)
     slot_key = request.path_params["slot"]
-    slot = next((s for s in slots_of(version) if s.get("key") == slot_key), None)
+    slot = next((s for s in definition_of(version).document_slots if s.key == slot_key), None)
     if slot is None:
         raise HTTPException(status_code=404)
     limits = UploadLimits(
         max_file_size=tribunal.max_file_megabytes * 1024 * 1024,
-        max_files=int(slot.get("max_files", 1)),
+        max_files=slot.max_files,
     )
     field = f"file-{slot_key}"
     context = await _documents_context(request, filing, version)
@@ -351,33 +337,22 @@ async def upload(request: Request) -> Response:
         return render(
             request, "filings/journey/steps/documents.html", context, status_code=error.status_code
         )
+    rules = SlotRules(slot.key, slot.kinds, slot.max_files)
     try:
-        return await _store_uploads(request, tribunal, filing, version, slot, received, context)
+        stored = await store_uploads(
+            db_of(request),
+            storage_of(request),
+            request.app.state.scanner,
+            tribunal=tribunal,
+            filing=filing,
+            slot=rules,
+            files=received.files_for(field),
+            uploader=signed_in_user(request),
+        )
     finally:
         received.cleanup()
-
-
-async def _store_uploads(
-    request: Request,
-    tribunal: Tribunal,
-    filing: Filing,
-    version: CaseTypeVersion,
-    slot: dict[str, Any],
-    received: ReceivedForm,
-    context: dict[str, Any],
-) -> Response:
-    field = f"file-{slot['key']}"
-    form = Form()
-    stored = await check_and_store_uploads(
-        request,
-        filing,
-        received.files_for(field),
-        form,
-        slot_key=slot["key"],
-        kinds=list(slot.get("kinds", [])),
-        max_files=int(slot.get("max_files", 1)),
-    )
-    if not form.is_valid:
+    if isinstance(stored, UploadProblem):
+        form.add_error(field, upload_problem_message(stored, rules, tribunal))
         context["form"] = form
         return render(request, "filings/journey/steps/documents.html", context, status_code=422)
     target = (
@@ -388,7 +363,7 @@ async def _store_uploads(
     return redirect(f"{target}?uploaded={stored}")
 
 
-async def remove_document(request: Request) -> Response:
+async def remove_filing_document(request: Request) -> Response:
     tribunal = current_tribunal(request)
     filing, _version = await _own_filing(request, completing=True)
     if filing.status.is_case and not _editable(filing):
@@ -402,7 +377,9 @@ async def remove_document(request: Request) -> Response:
     # A respondent's document is theirs to remove (filings.party_routes), never the filer's.
     if found is None or found[1].id != filing.id or found[0].response_id is not None:
         raise HTTPException(status_code=404)
-    await remove_stored_document(request, found[0])
+    await remove_document(
+        db, storage_of(request), found[0], actor=signed_in_user(request), tribunal_id=tribunal.id
+    )
     return redirect(f"/{tribunal.slug}{_filing_url(filing, 'documents')}")
 
 
@@ -446,8 +423,7 @@ async def my_cases(request: Request) -> Response:
 
 
 async def case_page(request: Request) -> Response:
-    """A case as its parties see it: status, what is due, the public timeline, the answers,
-    documents, and the moves they may make (resubmit when returned, withdraw)."""
+    """A case as its parties see it (filings.journey.case_page)."""
     tribunal = current_tribunal(request)
     db = db_of(request)
     user = signed_in_user(request)
@@ -455,66 +431,21 @@ async def case_page(request: Request) -> Response:
     if found is None:
         raise HTTPException(status_code=404)
     filing, version = found
-    parties = await lifecycle.parties_of(db, filing)
-    actors = access.actors_for(filing, user, set(), parties) - access.STAFF_ACTORS
-    holds = access.holds_filing(filing, user.id, current_roles(request))
-    if not actors and not holds:
+    view = await party_case_view(db, tribunal, filing, version, user, current_roles(request))
+    if view is None:
         raise HTTPException(status_code=404)
     if filing.status is FilingStatus.DRAFT:
         return redirect(f"/{tribunal.slug}{_filing_url(filing)}")
-    documents = await documents_services.documents_of(db, filing)
-    events = await cases.events_of(db, filing, parties_only=True)
     audit.record(
         db,
-        "filing.viewed",
+        AuditAction.FILING_VIEWED,
         actor_id=user.id,
-        actor_role=_party_role(actors),
+        actor_role=view.acting_role,
         tribunal_id=tribunal.id,
         subject_type="filing",
         subject_id=filing.id,
     )
-    transitions = lifecycle.allowed_transitions(filing, actors, lifecycle.Audience.PARTIES)
-    return_event = next((e for e in reversed(events) if e.kind == "returned"), None)
-    is_open = filing.status in lifecycle.OPEN_STATES
-    # Each party (claimant or respondent) manages who represents them.
-    own_party = party_services.own_party(filing, user, parties)
-    may_complete = _editable(filing) and access.may_complete(
-        filing, user, current_roles(request), parties
-    )
-    responding = party_services.responding_party(user, parties)
-    may_respond = responding is not None and responses.may_change_response(
-        filing, await responses.response_of(db, responding)
-    )
-    return render(
-        request,
-        "filings/journey/case.html",
-        {
-            "representatives": party_services.representatives_of(parties, own_party)
-            if own_party
-            else [],
-            "may_manage_representatives": own_party is not None and is_open,
-            "may_respond": may_respond,
-            "responses": list(
-                (await responses.filed_responses(db, filing, version, parties)).values()
-            ),
-            "show_access": tribunal.show_access_to_parties and holds,
-            "filing": filing,
-            "version": version,
-            "status_label": lifecycle.STATUS_LABELS[filing.status],
-            "sections": answer_sections(filing, version, documents)[:-1],
-            "events": events,
-            "documents": documents,
-            "transitions": transitions,
-            "editable": may_complete,
-            "may_add_documents": holds or may_complete,
-            "return_reason": (return_event.details.get("reason", "") if return_event else ""),
-        },
-    )
-
-
-def _party_role(actors: frozenset[access.Actor]) -> str:
-    actor = access.acting_capacity(actors & access.PARTY_ACTORS)
-    return actor.value if actor else "filer"
+    return render(request, "filings/journey/case.html", view.context())
 
 
 tenant_routes: list[BaseRoute] = [
@@ -563,7 +494,7 @@ tenant_routes: list[BaseRoute] = [
     ),
     tenant_page(
         "/filings/{filing_id:uuid}/documents/{document_id:uuid}/remove",
-        remove_document,
+        remove_filing_document,
         permission=Permission.SIGNED_IN,
         methods=["POST"],
         name="filings:journey:remove_document",

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
+from filings import cases
 from filings.cases import add_event, search_text_of
 from filings.models import (
     CaseParty,
@@ -23,9 +24,10 @@ from filings.models import (
     PartyRole,
     ReferenceCounter,
 )
-from filings.paper import services as paper
+from filings.parties.access_codes import issue_claim_code
 from tribunals.models import Tribunal
 from tribune import audit
+from tribune.audit import AuditAction
 from tribune.db import utcnow
 from tribune.mail import Outbox
 
@@ -66,7 +68,7 @@ def start_filing(
     db.add(filing)
     audit.record(
         db,
-        "filing.started",
+        AuditAction.FILING_STARTED,
         actor_id=filer.id,
         tribunal_id=tribunal.id,
         subject_type="filing",
@@ -197,13 +199,13 @@ async def submit(
     filing.language = about_you.get("case_language") or filer.language
     parties = add_filing_parties(db, filing, filer, now)
     filing.search_text = search_text_of(filing, parties)
-    on_paper = paper.is_paper_filing(filing)
+    on_paper = cases.is_paper_filing(filing)
     submitted = add_event(db, filing, "submitted", actor_id=filer.id, occurred_at=now)
     if on_paper:
         submitted.details = {"entered_by": "clerk"}
     audit.record(
         db,
-        "filing.submitted",
+        AuditAction.FILING_SUBMITTED,
         actor_id=filer.id,
         actor_role="clerk" if on_paper else None,
         tribunal_id=tribunal.id,
@@ -214,7 +216,7 @@ async def submit(
         # Entered by a clerk from a paper form: the claimant gets the acknowledgement,
         # with a one-time code to claim the case online.
         claimant = parties[0]
-        code = paper.issue_code(claimant, now)
+        code = issue_claim_code(claimant, now)
         # Without the claimant's own address (the clerk's was left in), a letter is posted.
         if claimant.email and claimant.email.lower() != filer.email.lower():
             outbox.queue(

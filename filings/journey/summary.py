@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from filings.casetypes.answers import display_answer
-from filings.casetypes.definitions import CaseTypeDefinition
-from filings.casetypes.parsing import parse_definition
+from filings.casetypes.services import definition_of
 from filings.journey import forms
 from filings.models import CaseTypeVersion, Document, Filing
-from tribune.i18n import get_language, localised
 from tribune.i18n import gettext as _
+from tribune.i18n import localised
 
 
 def answer_sections(
@@ -44,10 +43,10 @@ def answer_sections(
     )
     document_rows = []
     missing_documents = False
-    for slot in slots_of(version):
-        names = [d.filename for d in documents if d.slot == slot.get("key")]
-        missing_documents = missing_documents or (bool(slot.get("required")) and not names)
-        document_rows.append((text_of(slot.get("label")), "\n".join(names) or _("None")))
+    for slot in definition_of(version).document_slots:
+        names = [d.filename for d in documents if d.slot == slot.key]
+        missing_documents = missing_documents or (slot.required and not names)
+        document_rows.append((slot.label.current(), "\n".join(names) or _("None")))
     sections.append(
         {
             "step": "documents",
@@ -62,23 +61,9 @@ def answer_sections(
 # -- the case type's own questions ---------------------------------------------------------
 
 
-def definition_of(version: CaseTypeVersion) -> CaseTypeDefinition:
-    return parse_definition(version.definition or {})
-
-
 def question_rows(version: CaseTypeVersion, answers: dict[str, Any]) -> list[tuple[str, str]]:
     return [
         (question.label.current(), display_answer(question, answers[question.key]))
         for question in definition_of(version).questions
         if question.key in answers
     ]
-
-
-def slots_of(version: CaseTypeVersion) -> list[dict[str, Any]]:
-    return list((version.definition or {}).get("document_slots", []))
-
-
-def text_of(value: Any) -> str:
-    if isinstance(value, dict):
-        return str(value.get(get_language()) or value.get("en") or "")
-    return ""

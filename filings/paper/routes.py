@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -13,15 +11,13 @@ from accounts.middleware import signed_in_user
 from filings import cases
 from filings.access import registry_role
 from filings.casetypes import services as casetype_services
-from filings.journey import services as journey_services
 from filings.paper import services as paper
 from tribunals.permissions import Permission
 from tribunals.tenancy import current_roles, current_tribunal, tenant_page
-from tribune import audit
 from tribune.forms import Form
 from tribune.i18n import gettext as _
 from tribune.i18n import use_language
-from tribune.web import db_of, redirect, render, settings_of
+from tribune.web import db_of, outbox_of, redirect, render
 
 # -- paper filings ---------------------------------------------------------------------------
 
@@ -40,17 +36,12 @@ async def new_paper_filing(request: Request) -> Response:
         )
         if form.is_valid:
             version = next(v for v in versions if str(v.id) == chosen)
-            clerk = signed_in_user(request)
-            filing = journey_services.start_filing(db, tribunal, version, clerk)
-            filing.entered_by_id = clerk.id
-            audit.record(
+            filing = paper.start_paper_filing(
                 db,
-                "filing.paper_started",
-                actor_id=clerk.id,
-                actor_role=registry_role(current_roles(request)),
-                tribunal_id=tribunal.id,
-                subject_type="filing",
-                subject_id=filing.id,
+                tribunal,
+                version,
+                clerk=signed_in_user(request),
+                clerk_role=registry_role(current_roles(request)),
             )
             return redirect(f"/{tribunal.slug}/filings/{filing.id}")
     context = {
@@ -75,53 +66,25 @@ async def access_letter(request: Request) -> Response:
     tribunal = current_tribunal(request)
     db = db_of(request)
     found = await cases.find_case(db, tribunal.id, request.path_params["filing_id"])
-    if found is None or not paper.is_paper_filing(found[0]):
+    if found is None or not cases.is_paper_filing(found[0]):
         raise HTTPException(status_code=404)
     filing = found[0]
-    claimant = await paper.claimant_of(db, filing)
-    if claimant is None:
+    letter = await paper.access_letter(db, outbox_of(request), tribunal, filing)
+    if letter is None:
         raise HTTPException(status_code=404)
-    about_you = (filing.answers or {}).get("about_you") or {}
-    context: dict[str, Any] = {
-        "filing": filing,
-        "claimant": claimant,
-        # Canada Post's order: street lines, then "CITY PROVINCE  POSTAL CODE".
-        "address": [
-            about_you.get("address_line1") or "",
-            about_you.get("address_line2") or "",
-            "  ".join(
-                part
-                for part in (
-                    " ".join(
-                        part for part in (about_you.get("city"), about_you.get("province")) if part
-                    ),
-                    about_you.get("postal_code") or "",
-                )
-                if part
-            ),
-        ],
-        "code": None,
-        "claimed": claimant.user_id is not None,
-        "claim_url": f"{settings_of(request).base_url}/{tribunal.slug}/claim",
-    }
     if request.method == "POST":
-        if claimant.user_id is not None:
-            return render(request, "filings/paper/letter.html", context, status_code=409)
-        context["code"] = paper.issue_code(claimant)
-        context["expires_at"] = claimant.access_code_expires_at
-        audit.record(
+        if letter.claimed:
+            return render(request, "filings/paper/letter.html", letter.context(), status_code=409)
+        letter = paper.with_fresh_code(
             db,
-            "filing.access_letter_printed",
-            actor_id=signed_in_user(request).id,
-            actor_role=registry_role(current_roles(request)),
-            tribunal_id=tribunal.id,
-            subject_type="filing",
-            subject_id=filing.id,
+            letter,
+            clerk=signed_in_user(request),
+            clerk_role=registry_role(current_roles(request)),
         )
         # The letter is in the case's language, whatever the clerk reads the site in.
         with use_language(filing.language):
-            return render(request, "filings/paper/letter.html", context)
-    return render(request, "filings/paper/letter.html", context)
+            return render(request, "filings/paper/letter.html", letter.context())
+    return render(request, "filings/paper/letter.html", letter.context())
 
 
 tenant_routes: list[BaseRoute] = [

@@ -25,6 +25,7 @@ from accounts.models import User
 from filings.models import CaseParty, Filing, PartyRole
 from tribunals.models import Tribunal
 from tribune import audit
+from tribune.audit import AuditAction
 from tribune.db import utcnow
 
 ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
@@ -32,7 +33,7 @@ CODE_LENGTH = 12
 # Wrong codes a person may enter in an hour, on /join and /claim together, before every code
 # (even the right one) is refused until the hour has passed.
 MAX_FAILURES_PER_HOUR = 10
-FAILED_ACTION = "case.access_code_failed"
+FAILED_ACTION = AuditAction.CASE_ACCESS_CODE_FAILED
 
 
 def new_access_code() -> str:
@@ -49,6 +50,15 @@ def normalise_access_code(typed: str) -> str:
 def hash_access_code(code: str) -> str:
     """Return the SHA-256 (hex) of the normalised code: only this is stored."""
     return hashlib.sha256(normalise_access_code(code).encode()).hexdigest()
+
+
+# A claimant without email gets a code by post to claim their paper filing online.
+CLAIM_CODE_LIFETIME = timedelta(days=90)
+
+
+def issue_claim_code(party: CaseParty, now: datetime | None = None) -> str:
+    """Give a paper filing's claimant a new code to claim the case (replacing any earlier one)."""
+    return issue_access_code(party, CLAIM_CODE_LIFETIME, now)
 
 
 def issue_access_code(party: CaseParty, lifetime: timedelta, now: datetime | None = None) -> str:
@@ -167,7 +177,7 @@ async def redeem(
         filing.filer_id = user.id
         audit.record(
             db,
-            "filing.claimed",
+            AuditAction.FILING_CLAIMED,
             actor_id=user.id,
             actor_role=party.role.value,
             tribunal_id=tribunal.id,
@@ -177,7 +187,7 @@ async def redeem(
     else:
         audit.record(
             db,
-            "case.joined",
+            AuditAction.CASE_JOINED,
             actor_id=user.id,
             actor_role=party.role.value,
             tribunal_id=tribunal.id,

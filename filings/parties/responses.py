@@ -14,24 +14,17 @@ from accounts.models import User
 from filings import access, cases, lifecycle
 from filings.casetypes import services as casetype_services
 from filings.casetypes.answers import display_answer
-from filings.casetypes.definitions import CaseTypeDefinition, DefinitionError, DocumentSlot
+from filings.casetypes.definitions import CaseTypeDefinition, DocumentSlot
 from filings.documents import services as documents_services
 from filings.models import CaseParty, CaseResponse, CaseTypeVersion, Document, Filing
 from filings.parties.services import OPEN_STATES, CaseClosedError, responding_party
 from tribunals.models import Tribunal
 from tribune import audit
+from tribune.audit import AuditAction
 from tribune.db import utcnow
 from tribune.mail import Outbox
 
 # -- responses ------------------------------------------------------------------------------
-
-
-def response_definition(version: CaseTypeVersion) -> CaseTypeDefinition:
-    """Return the case type's response questions and slots (none if it has no such section)."""
-    try:
-        return casetype_services.parse_response((version.definition or {}).get("response") or {})
-    except DefinitionError:
-        return CaseTypeDefinition()
 
 
 async def responses_of(db: AsyncSession, filing: Filing) -> dict[uuid.UUID, CaseResponse]:
@@ -51,7 +44,7 @@ def response_rows(version: CaseTypeVersion, response: CaseResponse) -> list[tupl
     answers = response.answers or {}
     return [
         (question.label.current(), display_answer(question, answers[question.key]))
-        for question in response_definition(version).questions
+        for question in casetype_services.response_definition_of(version).questions
         if question.key in answers
     ]
 
@@ -206,7 +199,7 @@ async def submit_response(
     if response.submitted_at is not None:
         raise AlreadyRespondedError
     documents = await documents_services.documents_of(db, filing, response_id=response.id)
-    missing = missing_response_slots(response_definition(version), documents)
+    missing = missing_response_slots(casetype_services.response_definition_of(version), documents)
     if missing:
         raise MissingDocumentsError(missing)
     now = utcnow()
@@ -229,7 +222,7 @@ async def submit_response(
     )
     audit.record(
         db,
-        "case.response_submitted",
+        AuditAction.CASE_RESPONSE_SUBMITTED,
         actor_id=user.id,
         actor_role=acting_role,
         tribunal_id=tribunal.id,

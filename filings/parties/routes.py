@@ -15,30 +15,29 @@ from starlette.routing import BaseRoute
 from accounts.middleware import signed_in_user
 from filings import cases, deadlines, lifecycle
 from filings.access import registry_role
+from filings.casetypes import services as casetype_services
 from filings.casetypes.answers import answers_form, read_answers
 from filings.casetypes.definitions import CaseTypeDefinition
 
 # The filing's upload messages, so that both parties read the same words.
 from filings.casetypes.labels import kinds_text
 from filings.documents import services as documents_services
+from filings.documents.forms import upload_error_message, upload_problem_message
 from filings.documents.inspection import FileKind
-from filings.documents.services import (
-    check_and_store_uploads,
-    remove_stored_document,
-    upload_error_message,
-)
+from filings.documents.services import SlotRules, UploadProblem, remove_document, store_uploads
 from filings.models import CaseParty, CaseResponse, CaseTypeVersion, Filing
 from filings.parties import access_codes, responses
 from filings.parties import services as party_services
 from tribunals.permissions import Permission
 from tribunals.tenancy import current_roles, current_tribunal, tenant_page
+from tribune.db import EarlyCommit, commit_early
 from tribune.forms import Form
+from tribune.i18n import LANGUAGES
 from tribune.i18n import gettext as _
 from tribune.uploads import UploadError, UploadLimits, receive_multipart, request_csrf_verifier
-from tribune.web import db_of, outbox_of, redirect, render, settings_of
+from tribune.web import db_of, outbox_of, redirect, render, settings_of, storage_of
 
 PARTY_KINDS = ("person", "organisation")
-LANGUAGES = ("en", "fr")
 
 
 async def _case(request: Request) -> Filing:
@@ -145,7 +144,7 @@ async def join_case(request: Request) -> Response:
     if found is None:
         # Counted even though the page fails: the count is what stops guessing.
         access_codes.record_failure(db, tribunal, user)
-        await db.commit()
+        await commit_early(db, EarlyCommit.KEEP_DESPITE_REFUSAL)
         form.add_error("code", wrong_code)
         return render(request, "filings/parties/join.html", context, status_code=422)
     filing, party = found
@@ -313,7 +312,7 @@ async def _responding(request: Request) -> _Responding:
     return _Responding(
         filing,
         version,
-        responses.response_definition(version),
+        casetype_services.response_definition_of(version),
         respondent,
         await responses.response_of(db, respondent),
         f"/{current_tribunal(request).slug}/cases/{filing.id}",
@@ -472,23 +471,25 @@ async def response_upload(request: Request) -> Response:
         return render(
             request, "filings/parties/response_check.html", context, status_code=error.status_code
         )
+    rules = SlotRules(slot.key, tuple(slot.kinds), slot.max_files)
     try:
-        assert responding.response is not None
-        await check_and_store_uploads(
-            request,
-            responding.filing,
-            received.files_for(field),
-            form,
-            slot_key=slot.key,
-            kinds=list(slot.kinds),
-            max_files=slot.max_files,
+        stored = await store_uploads(
+            db_of(request),
+            storage_of(request),
+            request.app.state.scanner,
+            tribunal=tribunal,
+            filing=responding.filing,
+            slot=rules,
+            files=received.files_for(field),
+            uploader=signed_in_user(request),
             response_id=responding.response.id,
         )
-        if not form.is_valid:
-            context = await _check_context(request, responding, form)
-            return render(request, "filings/parties/response_check.html", context, status_code=422)
     finally:
         received.cleanup()
+    if isinstance(stored, UploadProblem):
+        form.add_error(field, upload_problem_message(stored, rules, tribunal))
+        context = await _check_context(request, responding, form)
+        return render(request, "filings/parties/response_check.html", context, status_code=422)
     return redirect(f"{responding.page_url}/check?uploaded=1")
 
 
@@ -509,7 +510,14 @@ async def response_remove_document(request: Request) -> Response:
         or found[0].response_id != responding.response.id
     ):
         raise HTTPException(status_code=404)
-    await remove_stored_document(request, found[0], case_id=responding.filing.id)
+    await remove_document(
+        db,
+        storage_of(request),
+        found[0],
+        actor=signed_in_user(request),
+        tribunal_id=tribunal.id,
+        case_id=responding.filing.id,
+    )
     return redirect(f"{responding.page_url}/check")
 
 

@@ -14,6 +14,7 @@ from filings.models import CaseEvent, CaseParty, DueFrom, Filing, FilingStatus, 
 from filings.parties.access_codes import issue_access_code
 from tribunals.models import Tribunal
 from tribune import audit
+from tribune.audit import AuditAction
 from tribune.db import utcnow
 from tribune.mail import Outbox
 
@@ -154,7 +155,7 @@ async def add_respondent(
     filing.search_text = cases.search_text_of(filing, parties)
     audit.record(
         db,
-        "case.respondent_added",
+        AuditAction.CASE_RESPONDENT_ADDED,
         actor_id=staff.id,
         actor_role=staff_role,
         tribunal_id=tribunal.id,
@@ -201,7 +202,7 @@ def invite_representative(
     code = issue_access_code(party, CODE_LIFETIME, now)
     audit.record(
         db,
-        "case.representative_invited",
+        AuditAction.CASE_REPRESENTATIVE_INVITED,
         actor_id=actor.id if actor else None,
         actor_role=represented.role.value,
         tribunal_id=tribunal.id,
@@ -329,7 +330,7 @@ def _record_representative_change(
     )
     audit.record(
         db,
-        f"case.{kind}",
+        AuditAction(f"case.{kind}"),
         actor_id=user.id,
         actor_role=represented.role.value,
         tribunal_id=tribunal.id,

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
 from filings.models import Filing, FilingStatus
-from filings.paper import services as paper
 from filings.parties import access_codes
+from filings.parties.access_codes import issue_claim_code
 from tests.factories import make_case, make_staff, make_tribunal, make_user, post_form
 from tests.filings.test_paper_filings import claimant_party
 from tests.filings.test_parties import WRONG, as_user, case_with_respondent, respondent_of
@@ -42,7 +42,7 @@ async def paper_case(db: AsyncSession) -> tuple[Tribunal, Filing, str]:
     party = await claimant_party(db, filing)
     party.user_id = None
     party.joined_at = None
-    code = paper.issue_code(party)
+    code = issue_claim_code(party)
     await db.commit()
     return tribunal, filing, code
 
@@ -159,7 +159,7 @@ async def test_a_used_expired_or_claimed_code_or_a_drafts_opens_nothing(
 
     # A claimant who claimed the case already is not taken over, even by a fresh code.
     party = await claimant_party(db, filing)
-    fresh = paper.issue_code(party)
+    fresh = issue_claim_code(party)
     await db.commit()
     for page in ("join", "claim"):
         taken = await enter(client, tribunal, page, filing.reference or "", fresh)

@@ -29,9 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
 from filings.casetypes.services import create_case_type
+from filings.casetypes.services import response_definition_of as response_definition
 from filings.demo import DEMO_CASE_TYPES
 from filings.models import CaseType, CaseTypeVersion, FilingStatus, VersionStatus
-from filings.parties.responses import response_definition
 from tests.factories import (
     csrf_token,
     make_case,

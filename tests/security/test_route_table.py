@@ -12,7 +12,8 @@ Covered, for every route there is now and every route added later:
     platform uses is reserved;
 (e) routes say what they take: every ``*_id`` path parameter is a UUID, every route is
     named ``package:subpackage:page`` after the module that serves it, and no route
-    module imports another.
+    module imports another;
+(f) no page commits outside the one commit point but through ``commit_early`` with a reason.
 """
 
 from __future__ import annotations
@@ -428,3 +429,18 @@ def test_no_route_module_imports_another() -> None:
                 names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
             imports += [f"{module} imports {name}" for name in names if name in route_modules]
     assert imports == []
+
+
+def test_pages_commit_only_at_the_commit_point_or_early_with_a_reason() -> None:
+    # Jobs own their transactions; pages commit once (tribune.web) or say why (EarlyCommit).
+    allowed = {"tribune/web.py", "tribune/db.py", "tribune/jobs.py", "tribune/app.py"}
+    bare = []
+    for package in APPLICATION_PACKAGES:
+        for path in (PROJECT_ROOT / package).rglob("*.py"):
+            name = str(path.relative_to(PROJECT_ROOT))
+            if name in allowed or path.name == "jobs.py":
+                continue
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                if re.search(r"\.commit\(\)", line):
+                    bare.append(f"{name}:{number}: {line.strip()}")
+    assert bare == []
