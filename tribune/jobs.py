@@ -31,7 +31,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tribune.db import Base, Database, Model, enum_by_value, utcnow
 from tribune.settings import Settings
-from tribune.storage import Storage, storage_from_url
+from tribune.storage import storage_from_url
+from tribune.storage.base import Storage
 
 if TYPE_CHECKING:
     from tribune.mail import Outbox

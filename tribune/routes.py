@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute
 
 from tribune.mail import OutboxMessage
-from tribune.storage import Storage
+from tribune.storage.base import Storage
 from tribune.web import Endpoint, db_of, page, render, settings_of
 
 # A load balancer's probe must get an answer before its own timeout.

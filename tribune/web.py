@@ -19,7 +19,7 @@ from tribune import i18n
 from tribune.mail import Outbox
 from tribune.security import CSRF_FIELD, csrf_token_for, verify_csrf
 from tribune.settings import PROJECT_ROOT, Settings
-from tribune.storage import Storage
+from tribune.storage.base import Storage
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 

@@ -20,7 +20,7 @@ from tribunals.tenancy import current_roles, current_tribunal, tenant_page
 from tribune import audit
 from tribune.audit import AuditAction
 from tribune.db import EarlyCommit, commit_early
-from tribune.storage import Storage
+from tribune.storage.base import Storage
 from tribune.web import db_of
 
 

@@ -21,7 +21,7 @@ from tribunals.models import Tribunal
 from tribune import audit
 from tribune.audit import AuditAction
 from tribune.db import EarlyCommit, commit_early, utcnow
-from tribune.storage import Storage, new_object_key
+from tribune.storage.base import Storage, new_object_key
 from tribune.uploads import ReceivedFile
 
 

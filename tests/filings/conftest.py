@@ -11,7 +11,9 @@ import pytest
 from pypdf import PdfWriter
 from starlette.applications import Starlette
 
-from tribune.storage import LocalFolderStorage, S3Storage, Storage
+from tribune.storage.base import Storage
+from tribune.storage.local import LocalFolderStorage
+from tribune.storage.s3 import S3Storage
 
 
 @dataclass

@@ -34,7 +34,7 @@ from tribunals.models import Role
 from tribune.audit import AuditEvent
 from tribune.db import utcnow
 from tribune.mail import OutboxMessage
-from tribune.storage import new_object_key
+from tribune.storage.base import new_object_key
 
 
 async def fresh(db: AsyncSession, filing: Filing) -> Filing:

@@ -46,7 +46,8 @@ from tribune.i18n import format_date, use_language
 from tribune.jobs import Job, JobContext, Worker
 from tribune.mail import OutboxMessage
 from tribune.settings import Settings
-from tribune.storage import LocalFolderStorage, Storage, new_object_key
+from tribune.storage.base import Storage, new_object_key
+from tribune.storage.local import LocalFolderStorage
 
 
 async def count(db: AsyncSession, model: type, *where: Any) -> int:

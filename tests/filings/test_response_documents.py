@@ -29,7 +29,7 @@ from tests.filings.test_parties import add_respondent, as_user, code_sent_to, de
 from tribunals.models import Role, Tribunal
 from tribune.audit import AuditEvent
 from tribune.db import utcnow
-from tribune.storage import new_object_key
+from tribune.storage.base import new_object_key
 
 ANSWERS = {"q-agrees": "no", "q-reasons": "The wages were paid."}
 EVIDENCE = "response_evidence"

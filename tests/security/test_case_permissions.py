@@ -32,7 +32,7 @@ from tests.security.test_route_table import RouteInfo, all_routes
 from tribunals.models import Membership, Role, Tribunal
 from tribune.app import metadata
 from tribune.db import utcnow
-from tribune.storage import new_object_key
+from tribune.storage.base import new_object_key
 
 PREFIXES = (
     "/staff/docket",

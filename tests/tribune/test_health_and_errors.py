@@ -20,7 +20,7 @@ from tribune import i18n
 from tribune.app import create_app
 from tribune.db import Database
 from tribune.settings import Settings
-from tribune.storage import LocalFolderStorage
+from tribune.storage.local import LocalFolderStorage
 
 
 def translated(language: str, message: str) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tests.conftest import new_test_engine
 from tribune import audit, jobs
-from tribune.audit import AuditEvent
+from tribune.audit import AuditAction, AuditEvent
 from tribune.db import Database, utcnow
 from tribune.jobs import Job, JobContext, JobStatus, Worker
 from tribune.settings import Settings
@@ -58,7 +58,7 @@ async def test_a_registered_handler_runs_and_its_work_is_committed(
     @jobs.handler(kind)
     async def record_audit(context: JobContext) -> None:
         seen.append(context.job.payload)
-        audit.record(context.db, kind)
+        audit.record(context.db, AuditAction.STORAGE_ORPHANS_SWEPT, subject_id=context.job.id)
 
     job = await queue(db, kind)
     assert await Worker(database, settings).run_until_idle() == 1
@@ -69,7 +69,7 @@ async def test_a_registered_handler_runs_and_its_work_is_committed(
     assert job.attempts == 1
     assert job.finished_at is not None
     assert job.last_error is None
-    written = await db.execute(select(AuditEvent).where(AuditEvent.action == kind))
+    written = await db.execute(select(AuditEvent).where(AuditEvent.subject_id == job.id))
     assert len(written.scalars().all()) == 1
 
 
@@ -140,7 +140,7 @@ async def test_a_failed_try_leaves_no_database_changes(
 
     @jobs.handler(kind)
     async def half_done(context: JobContext) -> None:
-        audit.record(context.db, kind)
+        audit.record(context.db, AuditAction.STORAGE_ORPHANS_SWEPT, subject_id=context.job.id)
         jobs.enqueue(context.db, follow_up_kind)
         await context.db.flush()
         raise ValueError("failed after writing")
@@ -151,7 +151,7 @@ async def test_a_failed_try_leaves_no_database_changes(
     await db.refresh(job)
     assert job.status is JobStatus.FAILED
     assert job.last_error == "ValueError: failed after writing"
-    events = await db.execute(select(AuditEvent).where(AuditEvent.action == kind))
+    events = await db.execute(select(AuditEvent).where(AuditEvent.subject_id == job.id))
     assert events.scalars().all() == []
     follow_ups = await db.execute(select(Job).where(Job.kind == follow_up_kind))
     assert follow_ups.scalars().all() == []

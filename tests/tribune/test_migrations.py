@@ -27,7 +27,7 @@ from filings.models import POSTGRESQL_ONLY_SCHEMA
 from tests.conftest import TEST_DATABASE_URL, on_postgresql
 from tribune import audit
 from tribune.app import metadata
-from tribune.audit import AuditEvent
+from tribune.audit import AuditAction, AuditEvent
 from tribune.db import create_engine
 from tribune.settings import PROJECT_ROOT
 
@@ -140,7 +140,7 @@ async def test_a_fresh_database_goes_down_to_base_and_back_up(fresh_engine: Asyn
 
 
 async def test_the_audit_log_cannot_be_changed_or_deleted(db: AsyncSession) -> None:
-    event = audit.record(db, "test.append_only", note="kept")
+    event = audit.record(db, AuditAction.STORAGE_ORPHANS_SWEPT, note="kept")
     await db.commit()
     event_id = event.id  # read now: the rollbacks below expire the object
 
@@ -154,5 +154,5 @@ async def test_the_audit_log_cannot_be_changed_or_deleted(db: AsyncSession) -> N
         await db.rollback()
 
     stored = await db.get_one(AuditEvent, event_id)
-    assert stored.action == "test.append_only"
+    assert stored.action == AuditAction.STORAGE_ORPHANS_SWEPT
     assert stored.details == {"note": "kept"}

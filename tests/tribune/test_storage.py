@@ -12,22 +12,21 @@ from typing import Any
 
 import pytest
 
-import tribune.storage
-from tribune.storage import (
+import tribune.storage.local
+import tribune.storage.s3
+from tribune.storage import storage_from_url
+from tribune.storage.base import (
     HEALTH_PREFIX,
-    S3_PART_SIZE,
-    S3_SINGLE_PUT_LIMIT,
     Chunks,
-    LocalFolderStorage,
     ObjectNotFound,
-    S3Storage,
     Storage,
     StorageError,
     StoredObject,
     new_object_key,
-    storage_from_url,
     validate_key,
 )
+from tribune.storage.local import LocalFolderStorage
+from tribune.storage.s3 import S3_PART_SIZE, S3_SINGLE_PUT_LIMIT, S3Storage
 
 MiB = 1024 * 1024
 
@@ -537,7 +536,9 @@ async def test_list_keys_keeps_only_objects_written_before_the_cutoff(storage: S
 async def test_list_keys_goes_through_every_page(
     storage: Storage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(tribune.storage, "LIST_PAGE_SIZE", 2)
+    # Each backend reads the page size where it lists.
+    monkeypatch.setattr(tribune.storage.local, "LIST_PAGE_SIZE", 2)
+    monkeypatch.setattr(tribune.storage.s3, "LIST_PAGE_SIZE", 2)
     keys = [f"page/{n}" for n in range(5)]
     for key in keys:
         await storage.put(key, b"content")

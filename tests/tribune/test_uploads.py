@@ -30,7 +30,8 @@ from starlette.routing import Route
 from tribune.middleware import CSRFCookieMiddleware
 from tribune.security import csrf_token_for
 from tribune.settings import Settings
-from tribune.storage import LocalFolderStorage, new_object_key
+from tribune.storage.base import new_object_key
+from tribune.storage.local import LocalFolderStorage
 from tribune.uploads import (
     HEAD_SIZE,
     ReceivedForm,
