@@ -90,7 +90,8 @@ class Form:
                 )
                 return value
             self.cleaned[name] = checked.normalized.lower()
-        return self.cleaned.get(name, value)
+        email: str = self.cleaned.get(name, value)
+        return email
 
     def choice(self, name: str, choices: Iterable[str], *, required: str) -> str:
         value = self.values.get(name, "").strip()

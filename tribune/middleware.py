@@ -25,7 +25,8 @@ log = logging.getLogger("tribune.request")
 
 
 def _state(scope: Scope) -> MutableMapping[str, Any]:
-    return scope.setdefault("state", {})
+    state: MutableMapping[str, Any] = scope.setdefault("state", {})
+    return state
 
 
 def _cookies(scope: Scope) -> dict[str, str]:

@@ -9,6 +9,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute
 
 from accounts.middleware import signed_in_user
+from filings import lifecycle
 from filings.deadlines import today_in
 from filings.docket import export as docket_export
 from filings.docket import forms as docket_forms
@@ -82,7 +83,7 @@ async def docket_page(request: Request) -> Response:
         "filters": filters,
         "page": result,
         "statuses": docket.CASE_STATUSES,
-        "status_labels": {status: str(label) for status, label in docket.STATUS_LABELS.items()},
+        "status_labels": {status: str(label) for status, label in lifecycle.STATUS_LABELS.items()},
         "today": today_in(tribunal),
         "first_url": f"{base}?{urlencode(query)}" if query else base,
         "next_url": next_url,
