@@ -50,9 +50,7 @@ async def readyz(request: Request) -> Response:
 
 async def favicon(request: Request) -> Response:
     """The site's icon, for browsers that ask for it where it has always been."""
-    return FileResponse(
-        FAVICON, media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"}
-    )
+    return FileResponse(FAVICON, media_type="image/x-icon")
 
 
 async def outbox(request: Request) -> Response:
