@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 
 .PHONY: help
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed"; exit 1; }
@@ -29,6 +29,18 @@ $(CATALOGUE).mo: $(CATALOGUE).po $(VENV)/.installed
 
 .PHONY: install
 install: $(VENV)/.installed $(CATALOGUE).mo ## create .venv with the locked dependencies and build the French catalogue
+
+# The W3C Nu HTML checker the tests run over every kind of page (needs npm and Java);
+# pinned in package.json and package-lock.json. Without it that test is skipped.
+VNU_JAR := node_modules/vnu-jar/build/dist/vnu.jar
+
+$(VNU_JAR): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@test -f $@ && touch $@
+
+.PHONY: html-checker
+html-checker: $(VNU_JAR) ## install the HTML checker (npm vnu-jar) that the tests run
+	@java -jar $(VNU_JAR) --version
 
 .PHONY: migrate
 migrate: install ## apply the database migrations

@@ -6,15 +6,19 @@ import anyio
 from sqlalchemy import select, text
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute
 
 from tribune.mail import OutboxMessage
+from tribune.settings import PROJECT_ROOT
 from tribune.storage.base import Storage
 from tribune.web import Endpoint, db_of, page, render, settings_of
 
 # A load balancer's probe must get an answer before its own timeout.
 READINESS_TIMEOUT_SECONDS = 5
+# Browsers ask for /favicon.ico on every site, whatever the page links to: the same icon
+# as static/images/favicon.svg (which pages link to), drawn at 16, 32 and 48 pixels.
+FAVICON = PROJECT_ROOT / "static" / "images" / "favicon.ico"
 
 
 async def healthz(request: Request) -> Response:
@@ -44,6 +48,11 @@ async def readyz(request: Request) -> Response:
     )
 
 
+async def favicon(request: Request) -> Response:
+    """The site's icon, for browsers that ask for it where it has always been."""
+    return FileResponse(FAVICON, media_type="image/x-icon")
+
+
 async def outbox(request: Request) -> Response:
     """Development only: the messages the platform sent, to follow their links."""
     if not settings_of(request).is_development:
@@ -66,6 +75,7 @@ def _info_page(template: str) -> Endpoint:
 routes: list[BaseRoute] = [
     page("/healthz", healthz, name="tribune:healthz"),
     page("/readyz", readyz, name="tribune:readyz"),
+    page("/favicon.ico", favicon, name="tribune:favicon"),
     page("/outbox", outbox, name="tribune:outbox"),
     page("/accessibility", _info_page("pages/accessibility.html"), name="tribune:accessibility"),
     page("/privacy", _info_page("pages/privacy.html"), name="tribune:privacy"),

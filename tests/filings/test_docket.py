@@ -418,8 +418,8 @@ async def test_htmx_gets_only_the_results(client: httpx.AsyncClient, db: AsyncSe
     base = f"/{tribunal.slug}/staff/docket"
     full = await client.get(base)
     assert "<html" in full.text
-    assert 'hx-get="' in full.text
-    assert 'hx-push-url="true"' in full.text
+    assert 'data-hx-get="' in full.text
+    assert 'data-hx-push-url="true"' in full.text
     partial = await client.get(base, params={"q": "alice"}, headers={"HX-Request": "true"})
     assert partial.status_code == 200
     assert "<html" not in partial.text

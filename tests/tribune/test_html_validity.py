@@ -1,0 +1,272 @@
+"""Every kind of page is valid HTML, as the W3C Nu HTML checker (vnu.jar) reads it.
+
+The pages are rendered through the ASGI client — public pages, sign-in and
+registration (with their error summaries), a tribunal's home, every step of the
+filing journey, the case and confirmation pages, the error pages, the staff
+workspace, the docket, the staff case page, the audit log and the case type
+editor — in English, some in French, written to a folder and checked by one run
+of the checker (its JVM is slow to start). The test fails listing each error with
+the page it is on.
+
+The checker is npm's ``vnu-jar``, pinned in ``package.json`` and installed by
+``make html-checker`` (``.ci/run`` does it); it needs Java. Without either the test
+is skipped, unless TRIBUNE_REQUIRE_BROWSER=1 makes that a failure, as for the
+browser tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import anyio
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
+
+from filings.commands import DEMO_CASE_TYPES
+from filings.models import FilingStatus
+from filings.services import create_case_type
+from tests.factories import make_case, make_staff, make_tribunal, make_user, post_form, sign_in
+from tests.filings.conftest import pdf_bytes
+from tests.filings.test_journey import make_case_type, start
+from tests.filings.test_submission import answer_steps, upload
+from tribunals.models import Role
+from tribune.audit import AuditEvent
+from tribune.db import utcnow
+from tribune.settings import PROJECT_ROOT
+
+VNU_JAR = PROJECT_ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+VNU_SECONDS = 300
+
+
+@pytest.fixture(scope="module")
+def vnu_command() -> list[str]:
+    """Return the command that runs the checker, or skip (fail with
+    TRIBUNE_REQUIRE_BROWSER=1) when vnu.jar or Java is missing."""
+    java = shutil.which("java")
+    missing = []
+    if not VNU_JAR.exists():
+        missing.append(f"{VNU_JAR.relative_to(PROJECT_ROOT)} (install it with make html-checker)")
+    if java is None:
+        missing.append("java")
+    if missing:
+        reason = f"the HTML checker needs {' and '.join(missing)}"
+        if os.environ.get("TRIBUNE_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"TRIBUNE_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+        pytest.skip(reason)
+    assert java is not None
+    return [java, "-Xss8m", "-jar", str(VNU_JAR), "--errors-only", "--format", "json"]
+
+
+class Pages:
+    """The pages to check, by a name that says what they are."""
+
+    def __init__(self) -> None:
+        self.html: dict[str, str] = {}
+
+    def add(self, name: str, response: httpx.Response, status: int = 200) -> None:
+        assert response.status_code == status, (name, response.status_code, response.text[:500])
+        assert response.headers["content-type"].startswith("text/html"), name
+        assert name not in self.html, name
+        self.html[name] = response.text
+
+    async def get(
+        self, client: httpx.AsyncClient, name: str, url: str, status: int = 200, **options: object
+    ) -> None:
+        self.add(name, await client.get(url, **options), status)  # type: ignore[arg-type]
+
+
+def new_client(app: Starlette) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.10", 50000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def collect_pages(app: Starlette, db: AsyncSession, pages: Pages) -> None:
+    tribunal = await make_tribunal(db, short_name_en="WCAT")
+    t = f"/{tribunal.slug}"
+    version = await make_case_type(db, tribunal)
+    french = {"headers": {"Accept-Language": "fr"}}
+
+    # Public pages, sign-in and registration, the error pages: no one is signed in.
+    async with new_client(app) as client:
+        for name, url in [
+            ("platform home", "/"),
+            ("accessibility", "/accessibility"),
+            ("privacy", "/privacy"),
+            ("contact", "/contact"),
+            ("sign in", "/sign-in"),
+            ("register", "/register"),
+            ("password reset", "/password-reset"),
+            ("signed out", "/signed-out"),
+            ("outbox (development)", "/outbox"),
+            ("tribunal home", f"{t}/"),
+            ("case types", f"{t}/file"),
+            ("before you start", f"{t}/file/{version.id}"),
+        ]:
+            await pages.get(client, name, url)
+        await pages.get(client, "platform home (search)", "/", params={"q": tribunal.slug})
+        await pages.get(client, "platform home (fr)", "/", **french)
+        await pages.get(client, "tribunal home (fr)", f"{t}/", **french)
+        await pages.get(client, "sign in (fr)", "/sign-in", **french)
+        pages.add(
+            "sign in (errors)",
+            await post_form(client, "/sign-in", {"email": "nobody", "password": ""}),
+            422,
+        )
+        pages.add("register (errors)", await post_form(client, "/register", {}), 422)
+        await pages.get(client, "not found (404)", "/no/such/page", 404)
+        await pages.get(client, "not found (404, fr)", "/no/such/page", 404, **french)
+        pages.add("forbidden (403, no CSRF token)", await client.post("/sign-in", data={}), 403)
+        pages.add("method not allowed (405)", await client.delete("/privacy"), 405)
+
+    # A claimant files a case, step by step, and sees it.
+    claimant = await make_user(db)
+    async with new_client(app) as client:
+        await sign_in(client, claimant.email)
+        first = await start(client, tribunal, version)
+        base = first.rsplit("/", 1)[0]
+        pages.add("step eligibility (errors)", await post_form(client, first, {}, page=first), 422)
+        await answer_steps(client, base)
+        uploaded = await upload(
+            client, base, "decision", [("letter.pdf", pdf_bytes(), "application/pdf")]
+        )
+        assert uploaded.status_code == 303, uploaded.text
+        for step in ("eligibility", "about_you", "representative", "accessibility", "questions"):
+            await pages.get(client, f"step {step}", f"{base}/{step}")
+        await pages.get(client, "step documents", f"{base}/documents")
+        done = await post_form(client, f"{base}/documents", {}, page=f"{base}/documents")
+        assert done.status_code == 303, done.text
+        await pages.get(client, "step check", f"{base}/check")
+        await pages.get(client, "step declaration", f"{base}/declaration")
+        await pages.get(client, "step about_you (fr)", f"{base}/about_you", **french)
+        filed = await post_form(
+            client, f"{base}/declaration", {"declared": "yes"}, page=f"{base}/declaration"
+        )
+        assert filed.status_code == 303, filed.text
+        confirmation = filed.headers["location"]
+        await pages.get(client, "confirmation", confirmation)
+        case_page = confirmation.rsplit("/", 1)[0]
+        await pages.get(client, "case (claimant)", case_page)
+        await pages.get(client, "new representative", f"{case_page}/representatives/new")
+        await pages.get(client, "my cases", "/my-cases")
+        await pages.get(client, "account", "/account")
+        await pages.get(client, "join with a code", f"{t}/join")
+
+    # The registry: workspace, docket, a case, a paper filing.
+    cases = [await make_case(db, tribunal, version=version, name=f"Claimant {n}") for n in range(3)]
+    accepted = await make_case(
+        db, tribunal, version=version, status=FilingStatus.ACCEPTED, representative="Rita Rep"
+    )
+    clerk = await make_staff(db, tribunal, Role.CLERK)
+    async with new_client(app) as client:
+        await sign_in(client, clerk.email)
+        await pages.get(client, "staff workspace", f"{t}/staff")
+        await pages.get(client, "docket", f"{t}/staff/docket")
+        await pages.get(client, "docket (fr)", f"{t}/staff/docket", **french)
+        await pages.get(client, "docket (search)", f"{t}/staff/docket", params={"q": "claimant"})
+        await pages.get(
+            client,
+            "docket (errors)",
+            f"{t}/staff/docket",
+            422,
+            params={"received_from": "soon"},
+        )
+        await pages.get(client, "staff case (submitted)", f"{t}/staff/cases/{cases[0].id}")
+        await pages.get(client, "staff case (accepted)", f"{t}/staff/cases/{accepted.id}")
+        await pages.get(
+            client, "add a respondent", f"{t}/staff/cases/{accepted.id}/respondents/new"
+        )
+        await pages.get(client, "paper filing", f"{t}/staff/paper-filings/new")
+
+    # An administrator: staff, the audit log, the case type editor.
+    admin = await make_staff(db, tribunal, Role.ADMIN)
+    for case in cases:
+        db.add(
+            AuditEvent(
+                tribunal_id=tribunal.id,
+                action="case.viewed",
+                occurred_at=utcnow(),
+                actor_id=clerk.id,
+                actor_role="clerk",
+                subject_type="filing",
+                subject_id=case.id,
+                case_id=case.id,
+                details={},
+            )
+        )
+    draft = await create_case_type(
+        db, tribunal, **{**DEMO_CASE_TYPES["wcat"][0], "code": "draft-appeal"}
+    )
+    await db.commit()
+    editor = f"{t}/staff/case-types/versions/{draft.id}"
+    question = draft.definition["questions"][0]["key"]
+    slot = draft.definition["document_slots"][0]["key"]
+    async with new_client(app) as client:
+        await sign_in(client, admin.email)
+        await pages.get(client, "staff people", f"{t}/staff/people")
+        await pages.get(client, "audit log", f"{t}/staff/audit")
+        await pages.get(client, "audit log (fr)", f"{t}/staff/audit", **french)
+        await pages.get(client, "case types (staff)", f"{t}/staff/case-types")
+        await pages.get(client, "new case type", f"{t}/staff/case-types/new")
+        await pages.get(client, "case type editor", editor)
+        for name, path in [
+            ("details", "details"),
+            ("add question", "add-question"),
+            ("question", f"questions/{question}"),
+            ("add slot", "add-slot"),
+            ("slot", f"slots/{slot}"),
+            ("add response question", "response/add-question"),
+            ("add response slot", "response/add-slot"),
+            ("deadline", "deadline"),
+            ("fee", "fee"),
+            ("preview", "preview"),
+            ("publish", "publish"),
+        ]:
+            await pages.get(client, f"case type editor: {name}", f"{editor}/{path}")
+        pages.add(
+            "case type editor: add question (errors)",
+            await post_form(client, f"{editor}/add-question", {}, page=f"{editor}/add-question"),
+            422,
+        )
+
+
+def file_name(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") + ".html"
+
+
+async def test_every_kind_of_page_is_valid_html(
+    app: Starlette, db: AsyncSession, tmp_path: Path, vnu_command: list[str]
+) -> None:
+    pages = Pages()
+    await collect_pages(app, db, pages)
+    by_file: dict[str, str] = {}
+    for name, html in pages.html.items():
+        path = tmp_path / file_name(name)
+        path.write_text(html, encoding="utf-8")
+        by_file[path.name] = name
+
+    with anyio.fail_after(VNU_SECONDS):
+        result = await anyio.run_process(
+            [*vnu_command, *sorted(str(tmp_path / name) for name in by_file)], check=False
+        )
+    report = result.stderr.decode()
+    # The checker writes its JSON report to standard error, and exits 1 when it finds errors.
+    try:
+        messages = json.loads(report)["messages"]
+    except (ValueError, KeyError):
+        pytest.fail(f"the HTML checker did not report (exit {result.returncode}):\n{report}")
+    problems = []
+    for message in messages:
+        page = by_file.get(Path(message.get("url", "")).name, message.get("url", "?"))
+        where = f" line {message['lastLine']}" if "lastLine" in message else ""
+        extract = f"\n    {message['extract'].strip()}" if message.get("extract") else ""
+        problems.append(f"- {page}{where}: {message['message']}{extract}")
+    assert not problems, f"{len(problems)} HTML error(s) in {len(pages.html)} pages:\n" + "\n".join(
+        problems
+    )
+    assert result.returncode == 0, report
