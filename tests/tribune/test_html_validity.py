@@ -28,9 +28,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
-from filings.commands import DEMO_CASE_TYPES
+from filings.casetypes.services import create_case_type
+from filings.demo import DEMO_CASE_TYPES
 from filings.models import FilingStatus
-from filings.services import create_case_type
 from tests.factories import make_case, make_staff, make_tribunal, make_user, post_form, sign_in
 from tests.filings.conftest import pdf_bytes
 from tests.filings.test_journey import make_case_type, start
