@@ -61,6 +61,8 @@ worker: install ## run a job worker (make run already starts one in development)
 
 .PHONY: test
 test: install ## run the whole suite on SQLite, then on PostgreSQL if TRIBUNE_TEST_DATABASE_URL is set
+	@# The HTML checker needs Java and npm; without them its test is skipped (CI requires it).
+	@if command -v java >/dev/null && command -v npm >/dev/null; then $(MAKE) --no-print-directory html-checker; fi
 	env -u TRIBUNE_TEST_DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
 	@if [ -n "$$TRIBUNE_TEST_DATABASE_URL" ]; then \
 	  echo "== the same suite on PostgreSQL"; \
