@@ -11,7 +11,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts.models import User
 from filings.models import CaseEvent, CaseParty, CaseTypeVersion, Filing, FilingStatus
+from tribune import audit
+from tribune.audit import AuditAction
 from tribune.db import utcnow
 
 
@@ -40,6 +43,19 @@ async def find_case(
         query = query.where(Filing.filer_id == filer_id)
     row = (await db.execute(query)).one_or_none()
     return (row[0], row[1]) if row else None
+
+
+def record_view(db: AsyncSession, filing: Filing, *, reader: User, role: str | None) -> None:
+    """Write to the audit log that `reader` opened the case's page, in the capacity `role`."""
+    audit.record(
+        db,
+        AuditAction.FILING_VIEWED,
+        actor_id=reader.id,
+        actor_role=role,
+        tribunal_id=filing.tribunal_id,
+        subject_type="filing",
+        subject_id=filing.id,
+    )
 
 
 def is_paper_filing(filing: Filing) -> bool:

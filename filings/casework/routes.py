@@ -29,8 +29,6 @@ from filings.models import CaseParty, CaseTypeVersion, Filing
 from tribunals.models import Tribunal
 from tribunals.permissions import Permission
 from tribunals.tenancy import current_roles, current_tribunal, tenant_page
-from tribune import audit
-from tribune.audit import AuditAction
 from tribune.forms import Form
 from tribune.i18n import gettext as _
 from tribune.web import db_of, outbox_of, redirect, render
@@ -66,15 +64,7 @@ async def _staff_page(
     tribunal = current_tribunal(request)
     user = signed_in_user(request)
     view = await staff_case_view(db, tribunal, filing, version, user, current_roles(request))
-    audit.record(
-        db,
-        AuditAction.FILING_VIEWED,
-        actor_id=user.id,
-        actor_role=view.acting_role,
-        tribunal_id=tribunal.id,
-        subject_type="filing",
-        subject_id=filing.id,
-    )
+    cases.record_view(db, filing, reader=user, role=view.acting_role)
     assign_form = assign_form or Form({"adjudicator": str(filing.assigned_adjudicator_id or "")})
     context = view.context() | {
         "note_form": note_form or Form(),

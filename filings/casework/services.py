@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +30,7 @@ from tribunals.permissions import Permission, permissions_of
 from tribune import audit
 from tribune.audit import AuditAction
 from tribune.mail import OutboxMessage
+from tribune.views import PageView
 
 NOTE_MAX_LENGTH = 5000
 REASON_MAX_LENGTH = 5000
@@ -161,7 +161,7 @@ def sync_claimant(filing: Filing, parties: list[CaseParty]) -> None:
 
 
 @dataclass(frozen=True)
-class StaffCaseView:
+class StaffCaseView(PageView):
     """The staff case page: the whole record, notes, assignment and the moves staff may make."""
 
     filing: Filing
@@ -182,10 +182,6 @@ class StaffCaseView:
     may_add_respondent: bool
     transitions: list[lifecycle.Transition]
     acting_role: str | None  # the capacity the page is read in, for the audit log
-
-    def context(self) -> dict[str, Any]:
-        """Return the view as the page template reads it."""
-        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
 
 
 async def staff_case_view(

@@ -3,7 +3,6 @@ documents, responses, and the moves and changes they may make."""
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,10 +16,11 @@ from filings.models import CaseEvent, CaseParty, CaseTypeVersion, Document, Fili
 from filings.parties import responses
 from filings.parties import services as party_services
 from tribunals.models import Role, Tribunal
+from tribune.views import PageView
 
 
 @dataclass(frozen=True)
-class PartyCaseView:
+class PartyCaseView(PageView):
     filing: Filing
     version: CaseTypeVersion
     status_label: str
@@ -37,10 +37,6 @@ class PartyCaseView:
     may_add_documents: bool
     return_reason: str
     acting_role: str  # the capacity the page is read in, for the audit log
-
-    def context(self) -> dict[str, Any]:
-        """Return the view as the page template reads it."""
-        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
 
 
 async def party_case_view(

@@ -29,8 +29,6 @@ from filings.journey.summary import answer_sections
 from filings.models import CaseTypeVersion, Filing, FilingStatus
 from tribunals.permissions import Permission
 from tribunals.tenancy import current_roles, current_tribunal, tenant_page
-from tribune import audit
-from tribune.audit import AuditAction
 from tribune.forms import Form
 from tribune.i18n import gettext as _
 from tribune.uploads import (
@@ -436,15 +434,7 @@ async def case_page(request: Request) -> Response:
         raise HTTPException(status_code=404)
     if filing.status is FilingStatus.DRAFT:
         return redirect(f"/{tribunal.slug}{_filing_url(filing)}")
-    audit.record(
-        db,
-        AuditAction.FILING_VIEWED,
-        actor_id=user.id,
-        actor_role=view.acting_role,
-        tribunal_id=tribunal.id,
-        subject_type="filing",
-        subject_id=filing.id,
-    )
+    cases.record_view(db, filing, reader=user, role=view.acting_role)
     return render(request, "filings/journey/case.html", view.context())
 
 

@@ -8,7 +8,6 @@ import dataclasses
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +20,7 @@ from tribunals.models import Tribunal
 from tribune import audit
 from tribune.audit import AuditAction
 from tribune.mail import Outbox
+from tribune.views import PageView
 
 
 def start_paper_filing(
@@ -69,7 +69,7 @@ async def unclaimed_paper_filings(db: AsyncSession, tribunal_id: uuid.UUID) -> l
 
 
 @dataclass(frozen=True)
-class AccessLetter:
+class AccessLetter(PageView):
     """A letter posted to a claimant without email, to claim their paper filing online."""
 
     filing: Filing
@@ -79,10 +79,6 @@ class AccessLetter:
     claim_url: str
     code: str | None = None  # only on the letter printed once with a fresh code
     expires_at: datetime | None = None
-
-    def context(self) -> dict[str, Any]:
-        """Return the letter as the page template reads it."""
-        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
 
 
 async def access_letter(
