@@ -1,10 +1,83 @@
-"""Names of question types and kinds of file, in the current language."""
+"""How a case type's parts read in the current language: question types, kinds of file,
+a question's checks and the document slots, for the editor and its preview."""
 
 from __future__ import annotations
 
-from filings.casetypes.definitions import QuestionType
+from decimal import Decimal
+from typing import Any
+
+from filings.casetypes.answers import format_decimal
+from filings.casetypes.definitions import CaseTypeDefinition, Question, QuestionType
+from tribune.i18n import format_money, format_number, lazy_gettext, ngettext
 from tribune.i18n import gettext as _
-from tribune.i18n import lazy_gettext
+
+# -- rendering ------------------------------------------------------------------------
+
+
+def validation_summary(question: Question) -> list[str]:
+    """Return the checks of a question as short sentences for the administrator."""
+    rules = question.validation
+    lines = []
+    money = question.type is QuestionType.MONEY
+    if rules.min_length is not None:
+        lines.append(
+            ngettext(
+                "At least %(num)s character",
+                "At least %(num)s characters",
+                rules.min_length,
+                num=format_number(rules.min_length),
+            )
+        )
+    if rules.max_length is not None:
+        lines.append(
+            ngettext(
+                "At most %(num)s character",
+                "At most %(num)s characters",
+                rules.max_length,
+                num=format_number(rules.max_length),
+            )
+        )
+    if rules.pattern is not None:
+        lines.append(_("Matches the pattern %(pattern)s", pattern=rules.pattern))
+    for limit, message in ((rules.min, _("Smallest: %(n)s")), (rules.max, _("Largest: %(n)s"))):
+        if limit is not None:
+            shown = format_money(int(limit)) if money else format_decimal(Decimal(limit))
+            lines.append(message % {"n": shown})
+    if rules.not_in_future:
+        lines.append(_("Not in the future"))
+    if rules.not_before is not None:
+        lines.append(_("Not before %(date)s", date=rules.not_before.isoformat()))
+    if rules.min_choices is not None:
+        lines.append(
+            ngettext("At least %(num)s choice", "At least %(num)s choices", rules.min_choices)
+        )
+    if rules.max_choices is not None:
+        lines.append(
+            ngettext("At most %(num)s choice", "At most %(num)s choices", rules.max_choices)
+        )
+    if question.choices:
+        lines.append(
+            _(
+                "Choices: %(choices)s",
+                choices=", ".join(c.label.current() for c in question.choices),
+            )
+        )
+    return lines
+
+
+def slots_shown(definition: CaseTypeDefinition) -> list[dict[str, Any]]:
+    """Return a part's document slots as the preview shows them, in the current language."""
+    return [
+        {
+            "key": slot.key,
+            "label": slot.label.current(),
+            "hint": slot.hint.current() if slot.hint else "",
+            "required": slot.required,
+            "max_files": slot.max_files,
+            "kinds": kinds_text(slot.kinds),
+        }
+        for slot in definition.document_slots
+    ]
 
 
 def question_type_names() -> dict[str, str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from decimal import Decimal
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -14,12 +13,10 @@ from starlette.routing import BaseRoute
 
 from accounts.middleware import signed_in_user
 from filings.casetypes import services as casetype_services
-from filings.casetypes.answers import format_decimal
 from filings.casetypes.definitions import (
     DOCUMENT_KINDS,
     CaseTypeDefinition,
     DefinitionError,
-    Question,
     QuestionType,
 )
 from filings.casetypes.forms import (
@@ -34,14 +31,19 @@ from filings.casetypes.forms import (
     read_slot,
     slot_form,
 )
-from filings.casetypes.labels import KIND_LABELS, kinds_text, question_type_names
+from filings.casetypes.labels import (
+    KIND_LABELS,
+    kinds_text,
+    question_type_names,
+    slots_shown,
+    validation_summary,
+)
 from filings.casetypes.parsing import parse_definition
 from filings.models import CaseType, CaseTypeVersion, VersionStatus
 from tribunals.models import Tribunal
 from tribunals.permissions import Permission
 from tribunals.tenancy import current_tribunal, tenant_page
 from tribune.forms import Form
-from tribune.i18n import format_money, format_number, ngettext
 from tribune.i18n import gettext as _
 from tribune.web import db_of, redirect, render
 
@@ -78,60 +80,6 @@ def _parsed_response(version: CaseTypeVersion) -> tuple[CaseTypeDefinition, list
         return CaseTypeDefinition(), error.problems
 
 
-# -- rendering ------------------------------------------------------------------------
-
-
-def _validation_summary(question: Question) -> list[str]:
-    """Return the checks of a question as short sentences for the administrator."""
-    rules = question.validation
-    lines = []
-    money = question.type is QuestionType.MONEY
-    if rules.min_length is not None:
-        lines.append(
-            ngettext(
-                "At least %(num)s character",
-                "At least %(num)s characters",
-                rules.min_length,
-                num=format_number(rules.min_length),
-            )
-        )
-    if rules.max_length is not None:
-        lines.append(
-            ngettext(
-                "At most %(num)s character",
-                "At most %(num)s characters",
-                rules.max_length,
-                num=format_number(rules.max_length),
-            )
-        )
-    if rules.pattern is not None:
-        lines.append(_("Matches the pattern %(pattern)s", pattern=rules.pattern))
-    for limit, message in ((rules.min, _("Smallest: %(n)s")), (rules.max, _("Largest: %(n)s"))):
-        if limit is not None:
-            shown = format_money(int(limit)) if money else format_decimal(Decimal(limit))
-            lines.append(message % {"n": shown})
-    if rules.not_in_future:
-        lines.append(_("Not in the future"))
-    if rules.not_before is not None:
-        lines.append(_("Not before %(date)s", date=rules.not_before.isoformat()))
-    if rules.min_choices is not None:
-        lines.append(
-            ngettext("At least %(num)s choice", "At least %(num)s choices", rules.min_choices)
-        )
-    if rules.max_choices is not None:
-        lines.append(
-            ngettext("At most %(num)s choice", "At most %(num)s choices", rules.max_choices)
-        )
-    if question.choices:
-        lines.append(
-            _(
-                "Choices: %(choices)s",
-                choices=", ".join(c.label.current() for c in question.choices),
-            )
-        )
-    return lines
-
-
 def _render_editor(
     request: Request,
     case_type: CaseType,
@@ -154,7 +102,7 @@ def _render_editor(
             "problems": problems or [],
             "form": Form(),
             "type_names": question_type_names(),
-            "validation_summary": _validation_summary,
+            "validation_summary": validation_summary,
             "kinds_text": kinds_text,
             "base": _version_url(current_tribunal(request), version),
         },
@@ -468,21 +416,6 @@ async def fee(request: Request, case_type: CaseType, version: CaseTypeVersion) -
     return render(request, "filings/casetypes/fee.html", context, status_code=422)
 
 
-def _slots_shown(definition: CaseTypeDefinition) -> list[dict[str, Any]]:
-    """Return a part's document slots as the preview shows them, in the current language."""
-    return [
-        {
-            "key": slot.key,
-            "label": slot.label.current(),
-            "hint": slot.hint.current() if slot.hint else "",
-            "required": slot.required,
-            "max_files": slot.max_files,
-            "kinds": kinds_text(slot.kinds),
-        }
-        for slot in definition.document_slots
-    ]
-
-
 async def preview(request: Request) -> Response:
     """Show a version's pages as a claimant sees them, with nothing that can be sent."""
     case_type, version = await _version(request)
@@ -496,9 +429,9 @@ async def preview(request: Request) -> Response:
             "version": version,
             "definition": definition,
             "stored_problems": problems + response_problems,
-            "slots": _slots_shown(definition),
+            "slots": slots_shown(definition),
             "response": response,
-            "response_slots": _slots_shown(response),
+            "response_slots": slots_shown(response),
             "form": Form(),
         },
     )
