@@ -136,5 +136,8 @@ routes: list[BaseRoute] = [
 
 
 def mount(tenant_routes: list[BaseRoute]) -> Mount:
-    """Return the mount that serves every tribunal's routes under ``/{tribunal}``."""
-    return Mount("/{tribunal}", routes=tenant_routes, name="tenant")
+    """Return the mount that serves every tribunal's routes under ``/{tribunal}``.
+
+    It has no name, so its routes keep theirs: ``url_path_for("filings:docket:page",
+    tribunal="wcat")``."""
+    return Mount("/{tribunal}", routes=tenant_routes)
