@@ -125,8 +125,8 @@ def render(
     return templates.TemplateResponse(request, name, context or {}, status_code=status_code)
 
 
-def safe_next(target: str | None, default: str = "/") -> str:
-    """Return a local path to go on to, never another site (open redirects)."""
+def safe_next(target: str | None, default: str) -> str:
+    """Return a local path to go on to, never another site (open redirects), or `default`."""
     if not target:
         return default
     parts = urlsplit(target)
