@@ -238,7 +238,7 @@ async def _load_demo_data(settings: Settings) -> int:
     tribunals_created, case_types_created, cases_created = await _runner(settings)(load)
     print("demo data loaded" if tribunals_created else "demo data already present")
     print(f"demo case types created: {case_types_created}; demo cases created: {cases_created}")
-    print(tribunal_commands.describe_demo())
+    print(tribunal_commands.describe_demo(Router(routes=build_routes()).url_path_for))
     return 0
 
 
