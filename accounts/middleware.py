@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from accounts import services
 from accounts.models import User
 from tribune.settings import Settings
-from tribune.web import Endpoint, redirect
+from tribune.web import Endpoint, redirect, url_path
 
 SESSION_COOKIE = "tribune_session"
 
@@ -79,7 +79,7 @@ def signed_in_user(request: Request) -> User:
 
 def sign_in_url(request: Request) -> str:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return "/sign-in?" + urlencode({"next": target})
+    return url_path(request, "accounts:sign_in") + "?" + urlencode({"next": target})
 
 
 def require_user(endpoint: Endpoint) -> Endpoint:

@@ -28,7 +28,16 @@ from tribune import i18n
 from tribune.db import EarlyCommit, commit_early
 from tribune.forms import Form
 from tribune.i18n import gettext as _
-from tribune.web import db_of, outbox_of, page, redirect, render, safe_next, settings_of
+from tribune.web import (
+    db_of,
+    outbox_of,
+    page,
+    redirect,
+    render,
+    safe_next,
+    settings_of,
+    url_path,
+)
 
 
 def _invalid_link(request: Request, purpose: str) -> Response:
@@ -42,7 +51,7 @@ def _client_address(request: Request) -> str:
 
 async def register(request: Request) -> Response:
     if current_user(request) is not None:
-        return redirect("/account")
+        return redirect(url_path(request, "accounts:account"))
     if request.method == "GET":
         return render(
             request, "accounts/register.html", {"form": Form({"language": i18n.get_language()})}
@@ -58,7 +67,7 @@ async def register(request: Request) -> Response:
         password=form.cleaned["password"],
         language=form.cleaned["language"],
     )
-    return redirect("/register/check-email")
+    return redirect(url_path(request, "accounts:check_email"))
 
 
 async def register_check_email(request: Request) -> Response:
@@ -96,7 +105,11 @@ async def sign_in(request: Request) -> Response:
     settings = settings_of(request)
     if request.method == "GET":
         if current_user(request) is not None:
-            return redirect(safe_next(request.query_params.get("next"), "/"))
+            return redirect(
+                safe_next(
+                    request.query_params.get("next"), url_path(request, "tribunals:platform_home")
+                )
+            )
         return _sign_in_page(request, Form())
     form = sign_in_form(await request.form())
     if not form.is_valid:
@@ -130,12 +143,12 @@ async def sign_in(request: Request) -> Response:
     assert result.user is not None
     if outcome is services.SignInOutcome.UNCONFIRMED:
         await services.send_confirmation(db, outbox_of(request), result.user)
-        return redirect("/register/check-email")
+        return redirect(url_path(request, "accounts:check_email"))
     previous = request.state.user_session
     if previous is not None:
         services.end_session(db, previous)
     token = services.start_session(db, settings, result.user)
-    response = redirect(safe_next(form.value("next"), "/"))
+    response = redirect(safe_next(form.value("next"), url_path(request, "tribunals:platform_home")))
     set_session_cookie(response, settings, token)
     return response
 
@@ -144,7 +157,7 @@ async def sign_out(request: Request) -> Response:
     session = request.state.user_session
     if session is not None:
         services.end_session(db_of(request), session)
-    response = redirect("/signed-out")
+    response = redirect(url_path(request, "accounts:signed_out"))
     clear_session_cookie(response, settings_of(request))
     return response
 
@@ -152,7 +165,7 @@ async def sign_out(request: Request) -> Response:
 @require_user
 async def sign_out_everywhere(request: Request) -> Response:
     await services.end_all_sessions(db_of(request), signed_in_user(request).id)
-    response = redirect("/signed-out")
+    response = redirect(url_path(request, "accounts:signed_out"))
     clear_session_cookie(response, settings_of(request))
     return response
 
@@ -168,7 +181,7 @@ async def password_reset(request: Request) -> Response:
     if not form.is_valid:
         return render(request, "accounts/password_reset.html", {"form": form}, status_code=422)
     await services.request_password_reset(db_of(request), outbox_of(request), form.value("email"))
-    return redirect("/password-reset/sent")
+    return redirect(url_path(request, "accounts:reset_sent"))
 
 
 async def password_reset_sent(request: Request) -> Response:
@@ -216,7 +229,7 @@ async def change_name(request: Request) -> Response:
     if not form.is_valid:
         return render(request, "accounts/change_name.html", {"form": form}, status_code=422)
     services.change_name(db_of(request), user, name)
-    return redirect("/account?updated=name")
+    return redirect(url_path(request, "accounts:account") + "?updated=name")
 
 
 @require_user
@@ -232,7 +245,7 @@ async def change_language(request: Request) -> Response:
         return render(request, "accounts/change_language.html", {"form": form}, status_code=422)
     services.change_language(db_of(request), user, language)
     i18n.set_language(language)
-    return redirect("/account?updated=language")
+    return redirect(url_path(request, "accounts:account") + "?updated=language")
 
 
 @require_user
@@ -250,7 +263,7 @@ async def change_password(request: Request) -> Response:
     await services.change_password(
         db_of(request), user, request.state.user_session, form.value("password")
     )
-    return redirect("/account?updated=password")
+    return redirect(url_path(request, "accounts:account") + "?updated=password")
 
 
 @require_user
@@ -283,14 +296,14 @@ async def confirm_email_change(request: Request) -> Response:
     user = await services.confirm_email_change(db, outbox_of(request), token)
     if user is None:
         return _invalid_link(request, "change_email")
-    return redirect("/account?updated=email")
+    return redirect(url_path(request, "accounts:account") + "?updated=email")
 
 
 async def switch_language(request: Request) -> Response:
     """The header's language switch: remembered in a cookie, and saved for signed-in people."""
     form = await request.form()
     language = str(form.get("language", ""))
-    target = safe_next(str(form.get("next", "")), "/")
+    target = safe_next(str(form.get("next", "")), url_path(request, "tribunals:platform_home"))
     if language not in i18n.LANGUAGES:
         return redirect(target)
     user = current_user(request)

@@ -44,8 +44,8 @@ async def user_by_email(db: AsyncSession, email: str) -> User | None:
     ).scalar_one_or_none()
 
 
-def _link(outbox: Outbox, path: str, token: str) -> str:
-    return outbox.link(f"{path}?token={token}")
+def _link(outbox: Outbox, route: str, token: str) -> str:
+    return f"{outbox.url(route)}?token={token}"
 
 
 def issue_token(
@@ -129,8 +129,8 @@ async def register(
                 template="account_exists",
                 context={
                     "name": existing.name,
-                    "sign_in_url": outbox.link("/sign-in"),
-                    "reset_url": outbox.link("/password-reset"),
+                    "sign_in_url": outbox.url("accounts:sign_in"),
+                    "reset_url": outbox.url("accounts:reset"),
                 },
             )
         else:
@@ -161,7 +161,7 @@ async def send_confirmation(db: AsyncSession, outbox: Outbox, user: User) -> Non
         to=user.email,
         language=user.language,
         template="confirm_email",
-        context={"name": user.name, "url": _link(outbox, "/confirm-email", token)},
+        context={"name": user.name, "url": _link(outbox, "accounts:confirm_email", token)},
         sensitive=True,
     )
 
@@ -316,7 +316,7 @@ async def request_password_reset(db: AsyncSession, outbox: Outbox, email: str) -
         to=user.email,
         language=user.language,
         template="reset_password",
-        context={"name": user.name, "url": _link(outbox, "/password-reset/new", token)},
+        context={"name": user.name, "url": _link(outbox, "accounts:reset_new", token)},
         sensitive=True,
     )
 
@@ -398,7 +398,7 @@ async def request_email_change(
         to=new_email,
         language=user.language,
         template="change_email",
-        context={"name": user.name, "url": _link(outbox, "/account/email/confirm", token)},
+        context={"name": user.name, "url": _link(outbox, "accounts:confirm_email_change", token)},
         sensitive=True,
     )
 

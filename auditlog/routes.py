@@ -38,7 +38,7 @@ from tribune.csvcells import csv_line
 from tribune.forms import Form
 from tribune.i18n import get_language, use_language
 from tribune.i18n import gettext as _
-from tribune.web import db_of, redirect, render
+from tribune.web import db_of, redirect, render, url_path
 
 
 async def audit_log(request: Request) -> Response:
@@ -46,6 +46,8 @@ async def audit_log(request: Request) -> Response:
     db = db_of(request)
     filters = await read_filters(db, tribunal, request)
     actions = await actions_present(db, tribunal)
+    log_url = url_path(request, "auditlog:log", tribunal=tribunal.slug)
+    csv_url = url_path(request, "auditlog:csv", tribunal=tribunal.slug)
     context: dict[str, Any] = {
         "form": filters.form,
         "action_choices": [("", _("All actions"))]
@@ -53,7 +55,7 @@ async def audit_log(request: Request) -> Response:
         "rows": [],
         "next_url": None,
         "first_url": None,
-        "csv_url": f"/{tribunal.slug}/staff/audit.csv?{urlencode(filters.query)}",
+        "csv_url": f"{csv_url}?{urlencode(filters.query)}",
         "saved": request.query_params.get("saved") == "1",
     }
     if not filters.form.is_valid:
@@ -64,9 +66,9 @@ async def audit_log(request: Request) -> Response:
     if len(rows) > PAGE_SIZE:
         rows = rows[:PAGE_SIZE]
         next_query = {**filters.query, "after": encode_cursor(rows[-1].event)}
-        context["next_url"] = f"/{tribunal.slug}/staff/audit?{urlencode(next_query)}"
+        context["next_url"] = f"{log_url}?{urlencode(next_query)}"
     if after is not None:
-        context["first_url"] = f"/{tribunal.slug}/staff/audit?{urlencode(filters.query)}"
+        context["first_url"] = f"{log_url}?{urlencode(filters.query)}"
     context["rows"] = rows
     return render(request, "auditlog/log.html", context)
 
@@ -117,7 +119,7 @@ async def access_setting(request: Request) -> Response:
     form = Form(await request.form())
     show = form.value("show_access_to_parties") == "yes"
     show_access_to_parties(db_of(request), tribunal, show, actor=signed_in_user(request))
-    return redirect(f"/{tribunal.slug}/staff/audit?saved=1")
+    return redirect(url_path(request, "auditlog:log", tribunal=tribunal.slug) + "?saved=1")
 
 
 # -- what a party sees of staff access to their case ----------------------------------------

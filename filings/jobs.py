@@ -104,7 +104,9 @@ async def _send_reminders(context: jobs.JobContext, tribunal: Tribunal, now: dat
                     # A reminded draft is kept REMINDER_NOTICE after the reminder, and
                     # deleted at the next run after that (hourly).
                     "deleted_on": now + REMINDER_NOTICE,
-                    "url": context.outbox.link(f"/{tribunal.slug}/filings/{filing.id}"),
+                    "url": context.outbox.url(
+                        "filings:journey:resume", tribunal=tribunal.slug, filing_id=filing.id
+                    ),
                 },
                 tribunal_id=tribunal.id,
             )

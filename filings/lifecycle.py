@@ -326,7 +326,9 @@ async def notify_parties(
                 "status": filing.status.value,
                 "reason": event.details.get("reason", ""),
                 "due_on": filing.due_on,
-                "url": outbox.link(f"/{tribunal.slug}/cases/{filing.id}"),
+                "url": outbox.url(
+                    "filings:journey:case", tribunal=tribunal.slug, filing_id=filing.id
+                ),
             },
             tribunal_id=tribunal.id,
             case_id=filing.id,

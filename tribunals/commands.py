@@ -105,12 +105,15 @@ async def load_demo_data(db: AsyncSession) -> bool:
     return True
 
 
-def describe_demo() -> str:
+def describe_demo(url_path_for: Callable[..., str]) -> str:
+    """Return the demo accounts and where each starts, from the router's path builder."""
     lines = [f"Demo accounts (password: {DEMO_PASSWORD}):", "  operator@tribune.example"]
     lines += [
-        f"  {email:<28} {role.value:<12} /{slug}/staff" for slug, role, email, _n, _l in DEMO_STAFF
+        f"  {email:<28} {role.value:<12} {url_path_for('tribunals:workspace', tribunal=slug)}"
+        for slug, role, email, _n, _l in DEMO_STAFF
     ]
-    lines += [f"  {'claimant@example.org':<28} {'claimant':<12} /my-cases"]
+    my_cases = url_path_for("filings:journey:my_cases")
+    lines += [f"  {'claimant@example.org':<28} {'claimant':<12} {my_cases}"]
     return "\n".join(lines)
 
 

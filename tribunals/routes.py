@@ -14,7 +14,7 @@ from tribunals.permissions import Permission
 from tribunals.tenancy import current_roles, current_tribunal, tenant_page
 from tribune.forms import Form
 from tribune.i18n import gettext as _
-from tribune.web import db_of, outbox_of, page, redirect, render
+from tribune.web import db_of, outbox_of, page, redirect, render, url_path
 
 
 async def home(request: Request) -> Response:
@@ -66,7 +66,9 @@ async def staff(request: Request) -> Response:
                 Role(form.cleaned["role"]),
             )
             if invited:
-                return redirect(f"/{tribunal.slug}/staff/people?invited=1")
+                return redirect(
+                    url_path(request, "tribunals:staff", tribunal=tribunal.slug) + "?invited=1"
+                )
             form.add_error("email", _("This person already holds that role"))
         status_code = 422
     return render(
@@ -103,7 +105,7 @@ async def accept_invitation(request: Request) -> Response:
             status_code=403 if wrong_person else 200,
         )
     await services.accept_invitation(db, tribunal, invitation, user)
-    return redirect(f"/{tribunal.slug}/staff")
+    return redirect(url_path(request, "tribunals:workspace", tribunal=tribunal.slug))
 
 
 tenant_routes: list[BaseRoute] = [
@@ -136,5 +138,8 @@ routes: list[BaseRoute] = [
 
 
 def mount(tenant_routes: list[BaseRoute]) -> Mount:
-    """Return the mount that serves every tribunal's routes under ``/{tribunal}``."""
-    return Mount("/{tribunal}", routes=tenant_routes, name="tenant")
+    """Return the mount that serves every tribunal's routes under ``/{tribunal}``.
+
+    It has no name, so its routes keep theirs: ``url_path_for("filings:docket:page",
+    tribunal="wcat")``."""
+    return Mount("/{tribunal}", routes=tenant_routes)

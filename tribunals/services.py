@@ -275,8 +275,9 @@ async def invite_staff(
             "tribunal": tribunal,
             "role": role.value,
             "inviter_name": inviter.name,
-            "url": outbox.link(f"/{tribunal.slug}/invitations/accept?token={token}"),
-            "register_url": outbox.link("/register"),
+            "url": outbox.url("tribunals:accept_invitation", tribunal=tribunal.slug)
+            + f"?token={token}",
+            "register_url": outbox.url("accounts:register"),
         },
         sensitive=True,
         tribunal_id=tribunal.id,

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import BaseRoute, Mount, Router
 from starlette.staticfiles import StaticFiles
 
 import accounts.models
@@ -75,6 +75,14 @@ def build_routes() -> list[BaseRoute]:
             ]
         ),
     ]
+
+
+def build_outbox(settings: Settings) -> mail.Outbox:
+    """Return an outbox that links to the pages of ``build_routes()``, for a process without
+    the app (a worker, a test)."""
+    return mail.Outbox.from_settings(
+        settings, create_templates().env, Router(routes=build_routes()).url_path_for
+    )
 
 
 async def scanner_unavailable_handler(request: Request, exc: Exception) -> Response:
@@ -135,7 +143,9 @@ def create_app(
     app.state.settings = settings
     app.state.database = database
     app.state.templates = create_templates()
-    app.state.outbox = mail.Outbox.from_settings(settings, app.state.templates.env)
+    app.state.outbox = mail.Outbox.from_settings(
+        settings, app.state.templates.env, app.url_path_for
+    )
     app.state.scanner = scanner_from_url(settings.scanner_url)
     app.state.storage = storage_from_url(
         settings.storage_url,
@@ -228,7 +238,7 @@ async def _load_demo_data(settings: Settings) -> int:
     tribunals_created, case_types_created, cases_created = await _runner(settings)(load)
     print("demo data loaded" if tribunals_created else "demo data already present")
     print(f"demo case types created: {case_types_created}; demo cases created: {cases_created}")
-    print(tribunal_commands.describe_demo())
+    print(tribunal_commands.describe_demo(Router(routes=build_routes()).url_path_for))
     return 0
 
 
@@ -240,7 +250,7 @@ async def _run_worker(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    worker = jobs.Worker(database, settings)
+    worker = jobs.Worker(database, settings, outbox=build_outbox(settings))
     try:
         await worker.run_forever(stop)
     finally:

@@ -158,9 +158,10 @@ class Worker:
         schedule: Mapping[str, timedelta] | None = None,
         outbox: Outbox | None = None,
     ) -> None:
-        """``storage`` and ``outbox`` are handed to jobs (by default the ones the settings
-        name); ``schedule`` is the recurring kinds this worker enqueues (by default every one
-        registered)."""
+        """``storage`` and ``outbox`` are handed to jobs (by default the storage the settings
+        name, and an outbox without the app's routes, which cannot link to a page: the
+        composition root hands its worker one with them); ``schedule`` is the recurring kinds
+        this worker enqueues (by default every one registered)."""
         self.database = database
         self.settings = settings
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -171,10 +172,10 @@ class Worker:
         )
         if outbox is None:
             # Imported here: tribune.mail queues its deliveries as jobs of this module.
-            from tribune.mail import Outbox
+            from tribune.mail import Outbox, no_routes
             from tribune.web import create_templates
 
-            outbox = Outbox.from_settings(settings, create_templates().env)
+            outbox = Outbox.from_settings(settings, create_templates().env, no_routes)
         self.outbox = outbox
         # The registry itself, not a copy: kinds registered later are seen too.
         self.schedule = _recurring if schedule is None else schedule

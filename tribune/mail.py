@@ -13,6 +13,7 @@ import enum
 import smtplib
 import ssl
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -104,23 +105,41 @@ def queue_message(
     return message
 
 
+# The router's path builder: (route name, **path parameters) -> path, e.g. ``Router.url_path_for``.
+PathBuilder = Callable[..., str]
+
+
+def no_routes(name: str, /, **params: Any) -> str:
+    """The path builder of an outbox built without the app's routes: it cannot link to a page."""
+    raise LookupError(f"this outbox was built without the routes: no path for {name!r}")
+
+
 @dataclass(frozen=True)
 class Outbox:
     """Where services write their messages: the mail templates, the public address that links
-    in messages start with, and the sender. Built once by the composition root and by the
-    worker, and handed to services like the storage and the scanner."""
+    in messages start with, the router's path builder, and the sender. Built once by the
+    composition root and by the worker, and handed to services like the storage and the
+    scanner."""
 
     environment: Environment
     base_url: str
     sender: str
+    url_path_for: PathBuilder
 
     @classmethod
-    def from_settings(cls, settings: Settings, environment: Environment) -> Outbox:
-        return cls(environment, settings.base_url.rstrip("/"), settings.mail_from)
+    def from_settings(
+        cls, settings: Settings, environment: Environment, url_path_for: PathBuilder
+    ) -> Outbox:
+        return cls(environment, settings.base_url.rstrip("/"), settings.mail_from, url_path_for)
 
     def link(self, path: str) -> str:
         """Return the absolute address of a path of the platform, for a message."""
         return f"{self.base_url}{path}"
+
+    def url(self, name: str, /, **params: Any) -> str:
+        """Return the absolute address of the route called ``name``, for a message:
+        ``outbox.url("filings:journey:case", tribunal="wcat", filing_id=...)``."""
+        return self.link(str(self.url_path_for(name, **params)))
 
     def queue(
         self,

@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -61,6 +62,22 @@ def _context(request: Request) -> dict[str, Any]:
     }
 
 
+def url_path(request: Request, name: str, /, **params: Any) -> str:
+    """Return the path of the route called ``name``, its parameters filled in: ``/wcat/staff``.
+
+    A path is written once, in its route; every link and redirect is built from the route's
+    name. Query strings and fragments are the caller's to append.
+    """
+    return str(request.app.url_path_for(name, **params))
+
+
+@pass_context
+def _url_for(context: Context, name: str, /, **params: Any) -> str:
+    # Paths, not Starlette's absolute URLs: pages link within the site the visitor is on.
+    request: Request = context["request"]
+    return url_path(request, name, **params)
+
+
 def _csrf_field(token: str) -> Markup:
     return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token)
 
@@ -89,7 +106,9 @@ def create_templates() -> Jinja2Templates:
     environment.filters["datetime"] = i18n.format_datetime
     environment.filters["number"] = i18n.format_number
     environment.filters["money"] = i18n.format_money
-    return Jinja2Templates(env=environment, context_processors=[_context])
+    templates = Jinja2Templates(env=environment, context_processors=[_context])
+    environment.globals["url_for"] = _url_for  # in place of Starlette's, which gives absolute URLs
+    return templates
 
 
 def render(
@@ -106,8 +125,8 @@ def render(
     return templates.TemplateResponse(request, name, context or {}, status_code=status_code)
 
 
-def safe_next(target: str | None, default: str = "/") -> str:
-    """Return a local path to go on to, never another site (open redirects)."""
+def safe_next(target: str | None, default: str) -> str:
+    """Return a local path to go on to, never another site (open redirects), or `default`."""
     if not target:
         return default
     parts = urlsplit(target)

@@ -45,18 +45,20 @@ from tribunals.permissions import Permission
 from tribunals.tenancy import current_tribunal, tenant_page
 from tribune.forms import Form
 from tribune.i18n import gettext as _
-from tribune.web import db_of, redirect, render
+from tribune.web import db_of, redirect, render, url_path
 
 DraftEndpoint = Callable[[Request, CaseType, CaseTypeVersion], Awaitable[Response]]
 
 
-def _list_url(tribunal: Tribunal) -> str:
-    return f"/{tribunal.slug}/staff/case-types"
+def _list_url(request: Request, tribunal: Tribunal) -> str:
+    return url_path(request, "filings:casetypes:list", tribunal=tribunal.slug)
 
 
-def _version_url(tribunal: Tribunal, version: CaseTypeVersion, tail: str = "") -> str:
-    url = f"{_list_url(tribunal)}/versions/{version.id}"
-    return f"{url}/{tail}" if tail else url
+def _version_url(request: Request, tribunal: Tribunal, version: CaseTypeVersion) -> str:
+    """Return the editor's address for a version."""
+    return url_path(
+        request, "filings:casetypes:edit", tribunal=tribunal.slug, version_id=version.id
+    )
 
 
 def _definition_of(version: CaseTypeVersion) -> dict[str, Any]:
@@ -104,7 +106,6 @@ def _render_editor(
             "type_names": question_type_names(),
             "validation_summary": validation_summary,
             "kinds_text": kinds_text,
-            "base": _version_url(current_tribunal(request), version),
         },
         status_code=status_code,
     )
@@ -221,7 +222,7 @@ async def create(request: Request) -> Response:
             form.add_error("code", _("This tribunal already has a case type with this code"))
     if version is None:
         return render(request, "filings/casetypes/new.html", {"form": form}, status_code=422)
-    return redirect(_version_url(tribunal, version))
+    return redirect(_version_url(request, tribunal, version))
 
 
 @_draft_page
@@ -243,7 +244,7 @@ async def details(request: Request, case_type: CaseType, version: CaseTypeVersio
         context["form"] = form
         return render(request, "filings/casetypes/details.html", context, status_code=422)
     casetype_services.update_draft_texts(version, texts)
-    return redirect(_version_url(tribunal, version))
+    return redirect(_version_url(request, tribunal, version))
 
 
 async def _item_page(
@@ -280,7 +281,6 @@ async def _item_page(
         "problems": [],
         "type_items": [(value, name, {}) for value, name in question_type_names().items()],
         "kind_items": [(kind, str(KIND_LABELS[kind]), {}) for kind in DOCUMENT_KINDS],
-        "base": _version_url(tribunal, version),
     }
     if request.method == "GET":
         context["form"] = to_form(existing or empty)
@@ -294,7 +294,7 @@ async def _item_page(
         )
         context["problems"] = _apply(version, changed)
         if not context["problems"]:
-            return redirect(_version_url(tribunal, version))
+            return redirect(_version_url(request, tribunal, version))
     return render(request, template, context, status_code=422)
 
 
@@ -354,7 +354,7 @@ def _item_change(part: str, list_name: str, change: str) -> DraftEndpoint:
         if problems:
             return _render_editor(request, case_type, version, problems=problems, status_code=422)
         tribunal = current_tribunal(request)
-        return redirect(f"{_version_url(tribunal, version)}#{_anchor(part, list_name)}")
+        return redirect(f"{_version_url(request, tribunal, version)}#{_anchor(part, list_name)}")
 
     return endpoint
 
@@ -371,7 +371,6 @@ async def deadline(request: Request, case_type: CaseType, version: CaseTypeVersi
         "date_questions": [
             (q.key, q.label.current(), {}) for q in parsed.questions if q.type is QuestionType.DATE
         ],
-        "base": _version_url(tribunal, version),
     }
     if request.method == "GET":
         rule = definition.get("deadline") or {}
@@ -391,7 +390,7 @@ async def deadline(request: Request, case_type: CaseType, version: CaseTypeVersi
             version, casetype_services.with_deadline(definition, days, from_question)
         )
         if not context["problems"]:
-            return redirect(_version_url(tribunal, version))
+            return redirect(_version_url(request, tribunal, version))
     return render(request, "filings/casetypes/deadline.html", context, status_code=422)
 
 
@@ -412,7 +411,7 @@ async def fee(request: Request, case_type: CaseType, version: CaseTypeVersion) -
             version, casetype_services.with_fee(definition, applies == "yes")
         )
         if not context["problems"]:
-            return redirect(_version_url(tribunal, version))
+            return redirect(_version_url(request, tribunal, version))
     return render(request, "filings/casetypes/fee.html", context, status_code=422)
 
 
@@ -464,7 +463,7 @@ async def publish(request: Request, case_type: CaseType, version: CaseTypeVersio
     if blocked:
         return render(request, "filings/casetypes/publish.html", context, status_code=422)
     await casetype_services.publish_draft(db, version, actor=signed_in_user(request))
-    return redirect(f"{_list_url(tribunal)}?published={version.id}")
+    return redirect(f"{_list_url(request, tribunal)}?published={version.id}")
 
 
 async def new_draft(request: Request) -> Response:
@@ -475,11 +474,11 @@ async def new_draft(request: Request) -> Response:
     try:
         draft = await casetype_services.new_draft_from(db, version, actor=signed_in_user(request))
     except casetype_services.VersionNotEditableError:
-        return redirect(_version_url(tribunal, version))
+        return redirect(_version_url(request, tribunal, version))
     except casetype_services.DraftExistsError as error:
         existing = error.draft or await _existing_draft(request, case_type)
         return _not_editable(request, case_type, version, existing)
-    return redirect(_version_url(tribunal, draft))
+    return redirect(_version_url(request, tribunal, draft))
 
 
 def _manage(

@@ -31,7 +31,7 @@ from tribunals.permissions import Permission
 from tribunals.tenancy import current_roles, current_tribunal, tenant_page
 from tribune.forms import Form
 from tribune.i18n import gettext as _
-from tribune.web import db_of, outbox_of, redirect, render
+from tribune.web import db_of, outbox_of, redirect, render, url_path
 
 # -- the staff case page ------------------------------------------------------------------------
 
@@ -106,7 +106,10 @@ async def staff_note(request: Request) -> Response:
         body,
         acting_role(_staff_actors(filing, request, parties)) or "",
     )
-    return redirect(f"/{tribunal.slug}/staff/cases/{filing.id}#notes")
+    return redirect(
+        url_path(request, "filings:casework:case", tribunal=tribunal.slug, filing_id=filing.id)
+        + "#notes"
+    )
 
 
 async def staff_assign(request: Request) -> Response:
@@ -136,15 +139,17 @@ async def staff_assign(request: Request) -> Response:
         )
     except AssignmentRefused:
         return _refused(request, filing, _("Only the registry can assign an adjudicator."))
-    return redirect(f"/{tribunal.slug}/staff/cases/{filing.id}")
+    return redirect(
+        url_path(request, "filings:casework:case", tribunal=tribunal.slug, filing_id=filing.id)
+    )
 
 
 def _refused(request: Request, filing: Filing, message: str, *, staff: bool = True) -> Response:
     tribunal = current_tribunal(request)
     back = (
-        f"/{tribunal.slug}/staff/cases/{filing.id}"
+        url_path(request, "filings:casework:case", tribunal=tribunal.slug, filing_id=filing.id)
         if staff
-        else f"/{tribunal.slug}/cases/{filing.id}"
+        else url_path(request, "filings:journey:case", tribunal=tribunal.slug, filing_id=filing.id)
     )
     return render(
         request,
@@ -186,7 +191,9 @@ async def staff_transition(request: Request) -> Response:
         )
     except TransitionRefused as refused:
         return _refused(request, filing, refused.message)
-    return redirect(f"/{tribunal.slug}/staff/cases/{filing.id}")
+    return redirect(
+        url_path(request, "filings:casework:case", tribunal=tribunal.slug, filing_id=filing.id)
+    )
 
 
 # -- the parties' moves -------------------------------------------------------------------------
@@ -239,7 +246,9 @@ async def party_transition(request: Request) -> Response:
         return _refused(request, filing, refused.message, staff=False)
     if name == "resubmit":
         sync_claimant(filing, parties)
-    return redirect(f"/{tribunal.slug}/cases/{filing.id}")
+    return redirect(
+        url_path(request, "filings:journey:case", tribunal=tribunal.slug, filing_id=filing.id)
+    )
 
 
 tenant_routes: list[BaseRoute] = [

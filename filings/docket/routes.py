@@ -20,7 +20,7 @@ from tribune import audit, i18n
 from tribune.audit import AuditAction
 from tribune.db import EarlyCommit, commit_early
 from tribune.forms import Form
-from tribune.web import db_of, render
+from tribune.web import db_of, render, url_path
 
 FILTER_FIELDS = (
     "q",
@@ -71,7 +71,8 @@ async def docket_page(request: Request) -> Response:
         size=size,
     )
     query = _filter_query(request)
-    base = f"/{tribunal.slug}/staff/docket"
+    base = url_path(request, "filings:docket:page", tribunal=tribunal.slug)
+    csv = url_path(request, "filings:docket:csv", tribunal=tribunal.slug)
     next_url = (
         f"{base}?{urlencode([*query, ('after', result.next_cursor)])}"
         if result.next_cursor
@@ -89,7 +90,7 @@ async def docket_page(request: Request) -> Response:
         "next_url": next_url,
         "is_first_page": not request.query_params.get("after"),
         "htmx": htmx,
-        "csv_url": f"{base}.csv?{urlencode(query)}" if query else f"{base}.csv",
+        "csv_url": f"{csv}?{urlencode(query)}" if query else csv,
         **choices,
     }
     # htmx swaps only successful answers: its fragment shows the error summary with a 200.

@@ -27,6 +27,7 @@ from filings.journey import services as journey_services
 from filings.journey.case_page import party_case_view
 from filings.journey.summary import answer_sections
 from filings.models import CaseTypeVersion, Filing, FilingStatus
+from tribunals.models import Tribunal
 from tribunals.permissions import Permission
 from tribunals.tenancy import current_roles, current_tribunal, tenant_page
 from tribune.forms import Form
@@ -37,7 +38,7 @@ from tribune.uploads import (
     receive_multipart,
     request_csrf_verifier,
 )
-from tribune.web import db_of, outbox_of, page, redirect, render, settings_of, storage_of
+from tribune.web import db_of, outbox_of, page, redirect, render, settings_of, storage_of, url_path
 
 STEP_READERS: dict[str, Callable[[Form], dict[str, Any]]] = {
     "eligibility": forms.read_eligibility,
@@ -52,8 +53,14 @@ def _editable(filing: Filing) -> bool:
     return filing.status is FilingStatus.RETURNED
 
 
-def _filing_url(filing: Filing, tail: str = "") -> str:
-    return f"/filings/{filing.id}/{tail}" if tail else f"/filings/{filing.id}"
+def _filing_url(request: Request, tribunal: Tribunal, filing: Filing, step: str = "") -> str:
+    """Return the address of a step of a filing, or without a step the one that resumes it."""
+    ids = {"tribunal": tribunal.slug, "filing_id": filing.id}
+    if not step:
+        return url_path(request, "filings:journey:resume", **ids)
+    if step == "not-eligible":
+        return url_path(request, "filings:journey:not_eligible", **ids)
+    return url_path(request, "filings:journey:step", **ids, step=step)
 
 
 async def case_types(request: Request) -> Response:
@@ -74,9 +81,15 @@ async def before_you_start(request: Request) -> Response:
     if request.method == "POST":
         user = request.state.user
         if user is None:
-            return redirect(f"/sign-in?next=/{tribunal.slug}/file/{version.id}")
+            here = url_path(
+                request,
+                "filings:journey:before_you_start",
+                tribunal=tribunal.slug,
+                version_id=version.id,
+            )
+            return redirect(f"{url_path(request, 'accounts:sign_in')}?next={here}")
         filing = journey_services.start_filing(db, tribunal, version, user)
-        return redirect(f"/{tribunal.slug}{_filing_url(filing, journey_services.STEPS[0])}")
+        return redirect(_filing_url(request, tribunal, filing, journey_services.STEPS[0]))
     slots = [slot.label.current() for slot in definition_of(version).document_slots]
     return render(
         request, "filings/journey/before_you_start.html", {"version": version, "slots": slots}
@@ -108,23 +121,27 @@ async def _own_filing(
 
 
 def _step_context(
-    tribunal_slug: str, filing: Filing, version: CaseTypeVersion, step: str
+    request: Request, filing: Filing, version: CaseTypeVersion, step: str
 ) -> dict[str, Any]:
+    tribunal = current_tribunal(request)
     previous = journey_services.previous_step(step)
-    base = f"/{tribunal_slug}"
+    start = url_path(
+        request, "filings:journey:before_you_start", tribunal=tribunal.slug, version_id=version.id
+    )
+    case = url_path(request, "filings:journey:case", tribunal=tribunal.slug, filing_id=filing.id)
     return {
         "filing": filing,
         "version": version,
         "step": step,
         "step_number": journey_services.STEPS.index(step) + 1,
         "step_count": len(journey_services.STEPS),
-        "back_url": base + (_filing_url(filing, previous) if previous else f"/file/{version.id}"),
-        "action": base + _filing_url(filing, step),
+        "back_url": _filing_url(request, tribunal, filing, previous) if previous else start,
+        "action": _filing_url(request, tribunal, filing, step),
         "provinces": forms.province_choices(),
         "returning": False,
     } | (
         # A returned filing is changed from its case page, and goes back there.
-        {"back_url": f"{base}/cases/{filing.id}"} if _editable(filing) else {}
+        {"back_url": case} if _editable(filing) else {}
     )
 
 
@@ -133,8 +150,10 @@ async def resume(request: Request) -> Response:
     tribunal = current_tribunal(request)
     filing, _version = await _own_filing(request)
     if filing.status.is_case:
-        return redirect(f"/{tribunal.slug}/cases/{filing.id}")
-    return redirect(f"/{tribunal.slug}{_filing_url(filing, journey_services.resume_step(filing))}")
+        return redirect(
+            url_path(request, "filings:journey:case", tribunal=tribunal.slug, filing_id=filing.id)
+        )
+    return redirect(_filing_url(request, tribunal, filing, journey_services.resume_step(filing)))
 
 
 async def step(request: Request) -> Response:
@@ -146,14 +165,18 @@ async def step(request: Request) -> Response:
     # After filing, only documents can still be added; every other answer is on record,
     # unless the registry returned the filing for completion.
     if filing.status.is_case and not _editable(filing) and name != "documents":
-        return redirect(f"/{tribunal.slug}/cases/{filing.id}")
+        return redirect(
+            url_path(request, "filings:journey:case", tribunal=tribunal.slug, filing_id=filing.id)
+        )
     if _editable(filing) and name in ("check", "declaration"):
         # A returned filing is resubmitted from its case page, not declared again.
-        return redirect(f"/{tribunal.slug}/cases/{filing.id}")
+        return redirect(
+            url_path(request, "filings:journey:case", tribunal=tribunal.slug, filing_id=filing.id)
+        )
     if name in SPECIAL_STEPS:
         return await SPECIAL_STEPS[name](request, filing, version)
     template = f"filings/journey/steps/{name}.html"
-    context = _step_context(tribunal.slug, filing, version, name)
+    context = _step_context(request, filing, version, name)
     returning = request.query_params.get("return") == "check"
     context["returning"] = returning
     if request.method == "GET":
@@ -177,18 +200,20 @@ async def step(request: Request) -> Response:
         return render(request, template, context, status_code=422)
     journey_services.save_step(filing, name, values)
     if _editable(filing):
-        return redirect(f"/{tribunal.slug}/cases/{filing.id}?changed={name}")
+        return redirect(
+            url_path(request, "filings:journey:case", tribunal=tribunal.slug, filing_id=filing.id)
+            + f"?changed={name}"
+        )
     if name == "eligibility" and not values["eligible"]:
-        return redirect(f"/{tribunal.slug}{_filing_url(filing, 'not-eligible')}")
+        return redirect(_filing_url(request, tribunal, filing, "not-eligible"))
     target = "check" if returning else journey_services.next_step(name)
-    return redirect(f"/{tribunal.slug}{_filing_url(filing, target)}")
+    return redirect(_filing_url(request, tribunal, filing, target))
 
 
 async def check_answers(request: Request, filing: Filing, version: CaseTypeVersion) -> Response:
     if request.method != "GET":
         raise HTTPException(status_code=405, headers={"Allow": "GET"})
-    tribunal = current_tribunal(request)
-    context = _step_context(tribunal.slug, filing, version, "check")
+    context = _step_context(request, filing, version, "check")
     sections = answer_sections(
         filing, version, await documents_services.documents_of(db_of(request), filing)
     )
@@ -200,14 +225,14 @@ async def check_answers(request: Request, filing: Filing, version: CaseTypeVersi
 async def declaration(request: Request, filing: Filing, version: CaseTypeVersion) -> Response:
     """The last step: declare, explain lateness if late, and file."""
     tribunal = current_tribunal(request)
-    context = _step_context(tribunal.slug, filing, version, "declaration")
+    context = _step_context(request, filing, version, "declaration")
     definition = definition_of(version)
     answers = filing.answers.get("questions") or {}
     context["late"] = is_late(definition, answers, today_in(tribunal))
     context["deadline"] = filing_deadline(definition, answers)
     documents = await documents_services.documents_of(db_of(request), filing)
     if any(section["missing"] for section in answer_sections(filing, version, documents)):
-        return redirect(f"/{tribunal.slug}{_filing_url(filing, 'check')}")
+        return redirect(_filing_url(request, tribunal, filing, "check"))
     if request.method == "GET":
         context["form"] = forms.form_for(filing.answers.get("declaration"))
         return render(request, "filings/journey/steps/declaration.html", context)
@@ -227,14 +252,18 @@ async def declaration(request: Request, filing: Filing, version: CaseTypeVersion
             filing,
             user,
         )
-    return redirect(f"/{tribunal.slug}/cases/{filing.id}/confirmation")
+    return redirect(
+        url_path(
+            request, "filings:journey:confirmation", tribunal=tribunal.slug, filing_id=filing.id
+        )
+    )
 
 
 async def questions_step(request: Request, filing: Filing, version: CaseTypeVersion) -> Response:
     """The case type's own questions, as its tribunal defined them."""
     tribunal = current_tribunal(request)
     definition = definition_of(version)
-    context = _step_context(tribunal.slug, filing, version, "questions")
+    context = _step_context(request, filing, version, "questions")
     context["questions"] = definition.questions
     context["returning"] = request.query_params.get("return") == "check"
     if request.method == "GET":
@@ -247,9 +276,12 @@ async def questions_step(request: Request, filing: Filing, version: CaseTypeVers
         return render(request, "filings/journey/steps/questions.html", context, status_code=422)
     journey_services.save_step(filing, "questions", answers)
     if _editable(filing):
-        return redirect(f"/{tribunal.slug}/cases/{filing.id}?changed=questions")
+        return redirect(
+            url_path(request, "filings:journey:case", tribunal=tribunal.slug, filing_id=filing.id)
+            + "?changed=questions"
+        )
     target = "check" if context["returning"] else journey_services.next_step("questions")
-    return redirect(f"/{tribunal.slug}{_filing_url(filing, target)}")
+    return redirect(_filing_url(request, tribunal, filing, target))
 
 
 async def _documents_context(
@@ -275,7 +307,7 @@ async def _documents_context(
                 "documents": [d for d in documents if d.slot == slot.key],
             }
         )
-    context = _step_context(tribunal.slug, filing, version, "documents")
+    context = _step_context(request, filing, version, "documents")
     context.update(
         {
             "slots": slots,
@@ -303,10 +335,10 @@ async def documents_step(request: Request, filing: Filing, version: CaseTypeVers
         return render(request, "filings/journey/steps/documents.html", context, status_code=422)
     journey_services.save_step(filing, "documents", {"done": True})
     if _editable(filing):
-        return redirect(f"/{tribunal.slug}/cases/{filing.id}")
-    return redirect(
-        f"/{tribunal.slug}{_filing_url(filing, journey_services.next_step('documents'))}"
-    )
+        return redirect(
+            url_path(request, "filings:journey:case", tribunal=tribunal.slug, filing_id=filing.id)
+        )
+    return redirect(_filing_url(request, tribunal, filing, journey_services.next_step("documents")))
 
 
 async def upload(request: Request) -> Response:
@@ -354,9 +386,9 @@ async def upload(request: Request) -> Response:
         context["form"] = form
         return render(request, "filings/journey/steps/documents.html", context, status_code=422)
     target = (
-        f"/{tribunal.slug}/cases/{filing.id}"
+        url_path(request, "filings:journey:case", tribunal=tribunal.slug, filing_id=filing.id)
         if filing.status.is_case
-        else f"/{tribunal.slug}{_filing_url(filing, 'documents')}"
+        else _filing_url(request, tribunal, filing, "documents")
     )
     return redirect(f"{target}?uploaded={stored}")
 
@@ -378,7 +410,7 @@ async def remove_filing_document(request: Request) -> Response:
     await remove_document(
         db, storage_of(request), found[0], actor=signed_in_user(request), tribunal_id=tribunal.id
     )
-    return redirect(f"/{tribunal.slug}{_filing_url(filing, 'documents')}")
+    return redirect(_filing_url(request, tribunal, filing, "documents"))
 
 
 SPECIAL_STEPS = {
@@ -393,7 +425,7 @@ async def confirmation(request: Request) -> Response:
     tribunal = current_tribunal(request)
     filing, version = await _own_filing(request)
     if filing.status is FilingStatus.DRAFT:
-        return redirect(f"/{tribunal.slug}{_filing_url(filing)}")
+        return redirect(_filing_url(request, tribunal, filing))
     return render(
         request, "filings/journey/confirmation.html", {"filing": filing, "version": version}
     )
@@ -433,7 +465,7 @@ async def case_page(request: Request) -> Response:
     if view is None:
         raise HTTPException(status_code=404)
     if filing.status is FilingStatus.DRAFT:
-        return redirect(f"/{tribunal.slug}{_filing_url(filing)}")
+        return redirect(_filing_url(request, tribunal, filing))
     cases.record_view(db, filing, reader=user, role=view.acting_role)
     return render(request, "filings/journey/case.html", view.context())
 

@@ -17,7 +17,7 @@ from tribunals.tenancy import current_roles, current_tribunal, tenant_page
 from tribune.forms import Form
 from tribune.i18n import gettext as _
 from tribune.i18n import use_language
-from tribune.web import db_of, outbox_of, redirect, render
+from tribune.web import db_of, outbox_of, redirect, render, url_path
 
 # -- paper filings ---------------------------------------------------------------------------
 
@@ -43,7 +43,11 @@ async def new_paper_filing(request: Request) -> Response:
                 clerk=signed_in_user(request),
                 clerk_role=registry_role(current_roles(request)),
             )
-            return redirect(f"/{tribunal.slug}/filings/{filing.id}")
+            return redirect(
+                url_path(
+                    request, "filings:journey:resume", tribunal=tribunal.slug, filing_id=filing.id
+                )
+            )
     context = {
         "form": form,
         "versions": versions,

@@ -101,7 +101,7 @@ async def access_letter(
             "  ".join(part for part in (city_line, about_you.get("postal_code") or "") if part),
         ],
         claimed=claimant.user_id is not None,
-        claim_url=outbox.link(f"/{tribunal.slug}/claim"),
+        claim_url=outbox.url("filings:parties:claim", tribunal=tribunal.slug),
     )
 
 

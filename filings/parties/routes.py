@@ -35,7 +35,7 @@ from tribune.forms import Form
 from tribune.i18n import LANGUAGES
 from tribune.i18n import gettext as _
 from tribune.uploads import UploadError, UploadLimits, receive_multipart, request_csrf_verifier
-from tribune.web import db_of, outbox_of, redirect, render, settings_of, storage_of
+from tribune.web import db_of, outbox_of, redirect, render, settings_of, storage_of, url_path
 
 PARTY_KINDS = ("person", "organisation")
 
@@ -64,7 +64,9 @@ def _refused(request: Request, message: str, back_url: str) -> Response:
 async def add_respondent(request: Request) -> Response:
     tribunal = current_tribunal(request)
     filing = await _case(request)
-    back_url = f"/{tribunal.slug}/staff/cases/{filing.id}"
+    back_url = url_path(
+        request, "filings:casework:case", tribunal=tribunal.slug, filing_id=filing.id
+    )
     context: dict[str, Any] = {"filing": filing, "back_url": back_url}
     if filing.status not in party_services.RESPONDENT_STATES:
         return _refused(
@@ -161,7 +163,9 @@ async def join_case(request: Request) -> Response:
     if not await access_codes.redeem(db, tribunal, filing, party, user):
         form.add_error("code", wrong_code)
         return render(request, "filings/parties/join.html", context, status_code=422)
-    return redirect(f"/{tribunal.slug}/cases/{filing.id}")
+    return redirect(
+        url_path(request, "filings:journey:case", tribunal=tribunal.slug, filing_id=filing.id)
+    )
 
 
 # -- a party's own representatives ----------------------------------------------------------
@@ -195,7 +199,9 @@ async def _own_representative(
 async def invite_representative(request: Request) -> Response:
     tribunal = current_tribunal(request)
     filing, represented, representative = await _own_representative(request)
-    case_url = f"/{tribunal.slug}/cases/{filing.id}"
+    case_url = url_path(
+        request, "filings:journey:case", tribunal=tribunal.slug, filing_id=filing.id
+    )
     if filing.status not in party_services.OPEN_STATES:
         return _refused(request, _("This case is no longer open."), case_url)
     if not representative.is_authorised or not representative.email:
@@ -217,7 +223,9 @@ async def invite_representative(request: Request) -> Response:
 async def withdraw_representative(request: Request) -> Response:
     tribunal = current_tribunal(request)
     filing, represented, representative = await _own_representative(request)
-    case_url = f"/{tribunal.slug}/cases/{filing.id}"
+    case_url = url_path(
+        request, "filings:journey:case", tribunal=tribunal.slug, filing_id=filing.id
+    )
     if not representative.is_authorised:
         return _refused(
             request, _("This representative’s authorisation was already withdrawn."), case_url
@@ -247,7 +255,9 @@ async def withdraw_representative(request: Request) -> Response:
 async def new_representative(request: Request) -> Response:
     tribunal = current_tribunal(request)
     filing, _parties, represented = await _own_party_case(request)
-    case_url = f"/{tribunal.slug}/cases/{filing.id}"
+    case_url = url_path(
+        request, "filings:journey:case", tribunal=tribunal.slug, filing_id=filing.id
+    )
     context: dict[str, Any] = {"filing": filing, "back_url": case_url}
     if filing.status not in party_services.OPEN_STATES:
         return _refused(request, _("This case is no longer open."), case_url)
@@ -292,10 +302,8 @@ class _Responding:
     respondent: CaseParty
     response: CaseResponse | None
     case_url: str
-
-    @property
-    def page_url(self) -> str:
-        return f"{self.case_url}/response"
+    page_url: str  # the response's answers
+    check_url: str  # its documents and the check of its answers
 
 
 async def _responding(request: Request) -> _Responding:
@@ -309,13 +317,16 @@ async def _responding(request: Request) -> _Responding:
     version = await db.get(CaseTypeVersion, filing.case_type_version_id)
     if version is None:
         raise HTTPException(status_code=404)
+    ids = {"tribunal": current_tribunal(request).slug, "filing_id": filing.id}
     return _Responding(
         filing,
         version,
         casetype_services.response_definition_of(version),
         respondent,
         await responses.response_of(db, respondent),
-        f"/{current_tribunal(request).slug}/cases/{filing.id}",
+        url_path(request, "filings:journey:case", **ids),
+        url_path(request, "filings:parties:response", **ids),
+        url_path(request, "filings:parties:response_check", **ids),
     )
 
 
@@ -358,7 +369,7 @@ async def response_page(request: Request) -> Response:
     except (responses.AlreadyRespondedError, party_services.CaseClosedError):
         responding.response = await responses.response_of(db_of(request), responding.respondent)
         return _response_refusal(request, responding) or redirect(responding.case_url)
-    return redirect(f"{responding.page_url}/check")
+    return redirect(responding.check_url)
 
 
 async def _check_context(
@@ -393,6 +404,7 @@ async def _check_context(
         "slots": slots,
         "max_file_megabytes": tribunal.max_file_megabytes,
         "page_url": responding.page_url,
+        "check_url": responding.check_url,
         "back_url": responding.page_url,
         "case_url": responding.case_url,
         "form": form or Form(),
@@ -490,7 +502,7 @@ async def response_upload(request: Request) -> Response:
         form.add_error(field, upload_problem_message(stored, rules, tribunal))
         context = await _check_context(request, responding, form)
         return render(request, "filings/parties/response_check.html", context, status_code=422)
-    return redirect(f"{responding.page_url}/check?uploaded=1")
+    return redirect(f"{responding.check_url}?uploaded=1")
 
 
 async def response_remove_document(request: Request) -> Response:
@@ -518,7 +530,7 @@ async def response_remove_document(request: Request) -> Response:
         tribunal_id=tribunal.id,
         case_id=responding.filing.id,
     )
-    return redirect(f"{responding.page_url}/check")
+    return redirect(responding.check_url)
 
 
 tenant_routes: list[BaseRoute] = [

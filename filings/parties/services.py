@@ -88,11 +88,11 @@ def responding_party(user: User, parties: list[CaseParty]) -> CaseParty | None:
 
 
 def _case_url(outbox: Outbox, tribunal: Tribunal, filing: Filing) -> str:
-    return outbox.link(f"/{tribunal.slug}/cases/{filing.id}")
+    return outbox.url("filings:journey:case", tribunal=tribunal.slug, filing_id=filing.id)
 
 
 def _join_url(outbox: Outbox, tribunal: Tribunal) -> str:
-    return outbox.link(f"/{tribunal.slug}/join")
+    return outbox.url("filings:parties:join", tribunal=tribunal.slug)
 
 
 # -- respondents ----------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from tests.filings.test_journey import make_case_type
 from tests.filings.test_submission import new_draft, upload
 from tribunals.models import Tribunal
 from tribune import jobs
+from tribune.app import build_outbox
 from tribune.audit import AuditEvent
 from tribune.db import Database, utcnow
 from tribune.i18n import format_date, use_language
@@ -126,7 +127,8 @@ async def run_job(
 ) -> None:
     jobs.enqueue(db, kind, payload)
     await db.commit()
-    await Worker(database, settings, storage=storage).run_until_idle()
+    worker = Worker(database, settings, storage=storage, outbox=build_outbox(settings))
+    await worker.run_until_idle()
 
 
 async def setting_up(db: AsyncSession) -> tuple[Tribunal, CaseTypeVersion]:
@@ -292,7 +294,7 @@ async def test_the_job_costs_the_same_queries_for_4_drafts_as_for_40(
 ) -> None:
     tribunal, version = await setting_up(db)
     filer = await make_user(db)
-    worker = Worker(database, settings)
+    worker = Worker(database, settings, outbox=build_outbox(settings))
     storage = worker.storage
 
     async def queries_to_expire(drafts_of_each_kind: int) -> int:

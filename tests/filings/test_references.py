@@ -17,10 +17,10 @@ from filings.journey.services import format_reference, start_filing, submit
 from filings.models import CaseEvent, CaseType, CaseTypeVersion, Filing, ReferenceCounter
 from tests.conftest import new_test_engine
 from tribunals.models import Tribunal
+from tribune.app import build_outbox
 from tribune.jobs import Job
-from tribune.mail import Outbox, OutboxMessage
+from tribune.mail import OutboxMessage
 from tribune.settings import Settings
-from tribune.web import create_templates
 
 SUBMISSIONS = 50
 
@@ -34,7 +34,7 @@ async def test_concurrent_submissions_get_distinct_gap_free_references(settings:
     engine = new_test_engine()
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     slug = f"ref{uuid.uuid4().hex[:8]}"
-    outbox = Outbox.from_settings(settings, create_templates().env)
+    outbox = build_outbox(settings)
     try:
         async with sessions() as db:
             tribunal = Tribunal(slug=slug, name_en="Ref", name_fr="Réf", short_name_en="REF")
