@@ -90,8 +90,33 @@ def add_event(
     **more_details: Any,
 ) -> CaseEvent:
     """Add an event to the case's timeline, shown to its parties unless `visible_to_parties`
-    is False (notes, assignments). The only place a case event is made."""
-    event = CaseEvent(
+    is False (notes, assignments)."""
+    event = new_event(
+        filing,
+        kind,
+        actor_id=actor_id,
+        occurred_at=occurred_at,
+        visible_to_parties=visible_to_parties,
+        details=details,
+        **more_details,
+    )
+    db.add(event)
+    return event
+
+
+def new_event(
+    filing: Filing,
+    kind: str,
+    *,
+    actor_id: uuid.UUID | None,
+    occurred_at: datetime | None = None,
+    visible_to_parties: bool = True,
+    details: Mapping[str, Any] | None = None,
+    **more_details: Any,
+) -> CaseEvent:
+    """Return a new, unsaved event of the case's timeline (`add_event` adds it to a session).
+    The only place a case event is made."""
+    return CaseEvent(
         tribunal_id=filing.tribunal_id,
         filing_id=filing.id,
         kind=kind,
@@ -100,8 +125,6 @@ def add_event(
         visible_to_parties=visible_to_parties,
         details={**(details or {}), **more_details},
     )
-    db.add(event)
-    return event
 
 
 async def events_of(db: AsyncSession, filing: Filing, *, parties_only: bool) -> list[CaseEvent]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
 from accounts.services import ensure_user
-from filings.cases import add_event, search_text_of
 from filings.casetypes.services import create_case_type, published_versions
 from filings.deadlines import add_business_days
-from filings.journey.services import add_filing_parties, format_reference, next_case_number
+from filings.journey.services import next_case_number
 from filings.models import CaseType, CaseTypeVersion, DueFrom, Filing, FilingStatus
+from filings.seeding import LaterEvent, seed_submitted_case
 from tribunals.models import Tribunal
 from tribunals.services import tribunal_by_slug
 from tribune.db import utcnow
@@ -444,48 +444,45 @@ async def _demo_case(
             "representative_phone": "",
             "representative_consent": True,
         }
-    filing = Filing(
-        tribunal_id=tribunal.id,
-        case_type_version_id=version.id,
-        filer_id=claimant.id,
-        answers=answers,
-        last_step="declaration",
-        status=status,
-        submitted_at=received,
-        status_changed_at=received,
-        touched_at=received,
-        language=claimant.language,
-        reference=format_reference(tribunal.reference_prefix, received.year, number),
-    )
-    db.add(filing)
-    await db.flush()  # the case's rows below refer to it
-    parties = add_filing_parties(db, filing, claimant, received)
-    filing.search_text = search_text_of(filing, parties)
-    add_event(db, filing, "submitted", actor_id=claimant.id, occurred_at=received)
     later = received + timedelta(days=2)
+    due: tuple[date, DueFrom, str] | None = None
+    later_events: list[LaterEvent] = []
     if status is FilingStatus.RETURNED:
-        filing.due_on = add_business_days(
+        due_on = add_business_days(
             later.date(), tribunal.completion_business_days, tribunal.province
         )
-        filing.due_from, filing.due_for = DueFrom.CLAIMANT, "completion"
-        add_event(
-            db,
-            filing,
-            "returned",
-            actor_id=None,
-            occurred_at=later,
-            details={
-                "from": "submitted",
-                "to": "returned",
-                "role": "clerk",
-                "reason": "The copy of the decision is missing its second page. "
-                "Please add the whole decision.",
-            },
+        due = (due_on, DueFrom.CLAIMANT, "completion")
+        later_events.append(
+            LaterEvent(
+                "returned",
+                later,
+                details={
+                    "from": "submitted",
+                    "to": "returned",
+                    "role": "clerk",
+                    "reason": "The copy of the decision is missing its second page. "
+                    "Please add the whole decision.",
+                },
+            )
         )
     if status in (FilingStatus.ACCEPTED, FilingStatus.SCHEDULED):
-        add_event(db, filing, "accepted", actor_id=None, occurred_at=later, role="clerk")
+        later_events.append(LaterEvent("accepted", later, details={"role": "clerk"}))
     if status is FilingStatus.SCHEDULED:
-        add_event(db, filing, "scheduled", actor_id=None, occurred_at=later + timedelta(days=5))
+        later_events.append(LaterEvent("scheduled", later + timedelta(days=5)))
     if status is FilingStatus.WITHDRAWN:
-        add_event(db, filing, "withdrawn", actor_id=claimant.id, occurred_at=later, to="withdrawn")
-    return filing
+        later_events.append(
+            LaterEvent("withdrawn", later, actor_id=claimant.id, details={"to": "withdrawn"})
+        )
+    return await seed_submitted_case(
+        db,
+        tribunal,
+        version,
+        claimant,
+        answers=answers,
+        received=received,
+        language=claimant.language,
+        number=number,
+        status=status,
+        due=due,
+        later_events=later_events,
+    )

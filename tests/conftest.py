@@ -47,7 +47,16 @@ from tribune.app import create_app  # noqa: E402
 from tribune.db import Database, create_engine  # noqa: E402
 from tribune.settings import PROJECT_ROOT, Settings, load_settings  # noqa: E402
 
-pytest_plugins = ["tests.factories", "tests.s3"]
+# Loaded as plugins so that pytest rewrites their asserts: the factories, one module per
+# domain, then the shared helpers (which use them), then the S3 server fixtures.
+pytest_plugins = [
+    "tests.factories",
+    "tests.factories.accounts",
+    "tests.factories.tribunals",
+    "tests.factories.filings",
+    "tests.helpers",
+    "tests.s3",
+]
 
 
 def on_postgresql() -> bool:

@@ -258,6 +258,14 @@ def add_filing_parties(
     db: AsyncSession, filing: Filing, filer: User, now: datetime
 ) -> list[CaseParty]:
     """Record the claimant, and the representative they named and authorised, as parties."""
+    parties = filing_parties(filing, filer, now)
+    db.add_all(parties)
+    return parties
+
+
+def filing_parties(filing: Filing, filer: User, now: datetime) -> list[CaseParty]:
+    """Return the claimant, and the representative they named and authorised, as new,
+    unsaved parties of the filing (`add_filing_parties` adds them to a session)."""
     about_you = filing.answers.get("about_you") or {}
     claimant = CaseParty(
         tribunal_id=filing.tribunal_id,
@@ -271,7 +279,6 @@ def add_filing_parties(
         user_id=None if filing.entered_by_id == filer.id else filer.id,
         joined_at=None if filing.entered_by_id == filer.id else now,
     )
-    db.add(claimant)
     parties = [claimant]
     representative = filing.answers.get("representative") or {}
     if representative.get("has_representative"):
@@ -289,6 +296,5 @@ def add_filing_parties(
             # The claimant gave their consent in the filing itself.
             authorised_at=now if representative.get("representative_consent") else None,
         )
-        db.add(acting)
         parties.append(acting)
     return parties

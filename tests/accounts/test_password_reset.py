@@ -10,15 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import AccountToken
 from accounts.passwords import verify_password
-from tests.factories import (
-    PASSWORD,
-    hidden_fields,
-    last_message,
-    link_in,
-    make_user,
-    post_form,
-    sign_in,
-)
+from tests.factories.accounts import PASSWORD, make_user
+from tests.helpers import hidden_fields, last_message, link_in, post_form, sign_in
 from tribune.mail import OutboxMessage
 
 NEW_PASSWORD = "a brand new passphrase"

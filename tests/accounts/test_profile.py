@@ -8,16 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
 from accounts.passwords import verify_password
-from tests.factories import (
-    PASSWORD,
-    hidden_fields,
-    last_message,
-    link_in,
-    make_user,
-    post_form,
-    sign_in,
-    unique,
-)
+from tests.factories import unique
+from tests.factories.accounts import PASSWORD, make_user
+from tests.helpers import hidden_fields, last_message, link_in, post_form, sign_in
 from tribune.mail import OutboxMessage
 
 NEW_PASSWORD = "another long passphrase"

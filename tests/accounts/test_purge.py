@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.jobs import PURGE_EXPIRED
 from accounts.models import AccountToken, SignInAttempt, TokenPurpose, UserSession
-from tests.factories import make_user
+from tests.factories.accounts import make_user
 from tribune import jobs
 from tribune.db import Database, utcnow
 from tribune.jobs import Worker

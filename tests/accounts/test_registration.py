@@ -5,19 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import AccountToken, User
-from tests.factories import (
-    PASSWORD,
-    hidden_fields,
-    last_message,
-    link_in,
-    make_user,
-    post_form,
-    unique,
-)
+from tests.factories import unique
+from tests.factories.accounts import PASSWORD, make_user
+from tests.helpers import count, hidden_fields, last_message, link_in, post_form
 from tribune.mail import OutboxMessage
 
 REGISTRATION = {
@@ -31,12 +25,6 @@ REGISTRATION = {
 async def register(client: httpx.AsyncClient, email: str, **changes: str) -> httpx.Response:
     data = {**REGISTRATION, "email": email, **changes}
     return await post_form(client, "/register", data, page="/register")
-
-
-async def count(db: AsyncSession, model: type, *where: object) -> int:
-    return int(
-        (await db.execute(select(func.count()).select_from(model).where(*where))).scalar_one()
-    )
 
 
 async def test_newcomer_registers_confirms_and_signs_in(

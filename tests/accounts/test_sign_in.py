@@ -11,7 +11,8 @@ from starlette.applications import Starlette
 
 from accounts import services
 from accounts.models import SignInAttempt, UserSession
-from tests.factories import PASSWORD, csrf_token, last_message, make_user, post_form, sign_in
+from tests.factories.accounts import PASSWORD, make_user
+from tests.helpers import csrf_token, last_message, post_form, sign_in
 from tribune.app import create_app
 from tribune.db import Database, utcnow
 from tribune.settings import Settings

@@ -80,16 +80,6 @@ AXE_SECONDS = 30
 LANGUAGES = ["en", "fr"]
 
 
-def translate(language: str, message: str, **variables: Any) -> str:
-    """Return a message as the server shows it in a language (English until translated).
-
-    The server runs in this process and reads the same compiled catalogue, so a
-    page in French must show exactly this text.
-    """
-    with i18n.use_language(language):
-        return i18n.gettext(message, **variables)
-
-
 # -- Chromium -------------------------------------------------------------------------------
 
 

@@ -20,7 +20,8 @@ from accounts.models import User
 from filings.casetypes import services as casetype_services
 from tests.browser.conftest import Checker, LiveServer
 from tests.browser.test_filing_journey import heading, live_database, sign_in_here
-from tests.factories import make_staff, unique
+from tests.factories import unique
+from tests.factories.tribunals import make_staff
 from tribunals.models import Role
 from tribunals.services import tribunal_by_slug
 

@@ -25,17 +25,14 @@ from sqlalchemy import select
 from accounts.models import User
 from filings.demo import DEMO_CASE_TYPES
 from filings.models import CaseType, CaseTypeVersion, VersionStatus
-from tests.browser.conftest import (
-    Checker,
-    LiveServer,
-    new_context,
-    open_page,
-    switch_language,
-    translate,
-)
+from tests.browser.conftest import Checker, LiveServer, new_context, open_page, switch_language
 from tests.browser.test_filing_journey import heading, live_database, sign_in_here
 from tests.browser.test_keyboard_journey import tab
-from tests.factories import last_message, make_case, make_staff, make_user, unique
+from tests.factories import unique
+from tests.factories.accounts import make_user
+from tests.factories.filings import make_case
+from tests.factories.tribunals import make_staff
+from tests.helpers import last_message, translate
 from tribunals.models import Role
 from tribunals.services import tribunal_by_slug
 from tribune import i18n

@@ -35,7 +35,7 @@ from tests.browser.test_docket_journey import (
     the_clerk_sees_the_response,
 )
 from tests.browser.test_filing_journey import heading, live_database, write_pdf
-from tests.factories import last_message
+from tests.helpers import last_message
 
 pytestmark = pytest.mark.browser
 

@@ -45,10 +45,11 @@ from tests.browser.conftest import (
     new_context,
     open_page,
     switch_language,
-    translate,
 )
 from tests.browser.test_keyboard_journey import focused, tab
-from tests.factories import PASSWORD, make_user, unique
+from tests.factories import unique
+from tests.factories.accounts import PASSWORD, make_user
+from tests.helpers import translate
 from tribunals.services import tribunal_by_slug
 from tribune import i18n
 from tribune.db import create_engine

@@ -13,14 +13,9 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.browser.conftest import (
-    LANGUAGES,
-    RESULTS_DIR,
-    Checker,
-    expect_language,
-    translate,
-)
-from tests.factories import PASSWORD
+from tests.browser.conftest import LANGUAGES, RESULTS_DIR, Checker, expect_language
+from tests.factories.accounts import PASSWORD
+from tests.helpers import translate
 from tribune import i18n
 
 pytestmark = pytest.mark.browser

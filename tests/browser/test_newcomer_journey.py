@@ -23,9 +23,10 @@ from tests.browser.conftest import (
     new_context,
     open_page,
     switch_language,
-    translate,
 )
-from tests.factories import PASSWORD, unique
+from tests.factories import unique
+from tests.factories.accounts import PASSWORD
+from tests.helpers import translate
 from tribune import i18n
 
 pytestmark = pytest.mark.browser

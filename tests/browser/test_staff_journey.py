@@ -18,13 +18,9 @@ import re
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.browser.conftest import (
-    Checker,
-    expect_language,
-    switch_language,
-    translate,
-)
+from tests.browser.conftest import Checker, expect_language, switch_language
 from tests.factories import unique
+from tests.helpers import translate
 from tribunals.commands import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser

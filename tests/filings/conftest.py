@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from pypdf import PdfWriter
 from starlette.applications import Starlette
 
 from tribune.storage.base import Storage
@@ -52,14 +50,3 @@ def document_store(
     app.state.storage = store.storage
     yield store
     store.storage.close()
-
-
-def pdf_bytes(*, password: str | None = None, pages: int = 1) -> bytes:
-    writer = PdfWriter()
-    for _ in range(pages):
-        writer.add_blank_page(width=612, height=792)
-    if password:
-        writer.encrypt(password)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()

@@ -15,9 +15,17 @@ from accounts.models import User
 from filings.models import Filing, FilingStatus
 from filings.parties import access_codes
 from filings.parties.access_codes import issue_claim_code
-from tests.factories import make_case, make_staff, make_tribunal, make_user, post_form
-from tests.filings.test_paper_filings import claimant_party
-from tests.filings.test_parties import WRONG, as_user, case_with_respondent, respondent_of
+from tests.factories.accounts import make_user
+from tests.factories.filings import make_case
+from tests.factories.tribunals import make_staff, make_tribunal
+from tests.helpers import (
+    WRONG,
+    as_user,
+    case_with_respondent,
+    claimant_party,
+    post_form,
+    respondent_of,
+)
 from tribunals.models import Role, Tribunal
 from tribune.audit import AuditEvent
 from tribune.db import Database, utcnow

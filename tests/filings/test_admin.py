@@ -15,7 +15,6 @@ admins get 404 on every page. The pages exist in French.
 
 from __future__ import annotations
 
-import html
 import re
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -32,17 +31,20 @@ from filings.casetypes.services import create_case_type
 from filings.casetypes.services import response_definition_of as response_definition
 from filings.demo import DEMO_CASE_TYPES
 from filings.models import CaseType, CaseTypeVersion, FilingStatus, VersionStatus
-from tests.factories import (
+from tests.factories.accounts import make_user
+from tests.factories.filings import make_case
+from tests.factories.tribunals import make_staff, make_tribunal
+from tests.helpers import (
+    ABOUT_YOU,
+    add_respondent,
+    as_user,
+    code_sent_to,
     csrf_token,
-    make_case,
-    make_staff,
-    make_tribunal,
-    make_user,
+    join,
     post_form,
     sign_in,
+    text_of,
 )
-from tests.filings.test_journey import ABOUT_YOU
-from tests.filings.test_parties import add_respondent, as_user, code_sent_to, join
 from tribunals.models import Role, Tribunal
 
 DETAILS = {
@@ -145,10 +147,6 @@ async def stored(db: AsyncSession, version: uuid.UUID | str) -> CaseTypeVersion:
 
 def keys(version: CaseTypeVersion, list_name: str = "questions") -> list[str]:
     return [item["key"] for item in version.definition[list_name]]
-
-
-def text_of(response: httpx.Response) -> str:
-    return html.unescape(response.text)
 
 
 # -- creating and editing ---------------------------------------------------------------------

@@ -13,7 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
 from filings.models import Filing
-from tests.factories import make_case, make_staff, make_tribunal, make_user, post_form, sign_in
+from tests.factories.accounts import make_user
+from tests.factories.filings import make_case
+from tests.factories.tribunals import make_staff, make_tribunal
+from tests.helpers import post_form, sign_in
 from tribunals.models import Role, Tribunal
 from tribune.audit import AuditEvent
 

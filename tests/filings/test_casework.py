@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import html
 from pathlib import Path
 
 import httpx
@@ -19,17 +18,18 @@ from filings.models import (
     FilingStatus,
     PartyRole,
 )
-from tests.factories import (
+from tests.factories.accounts import make_user
+from tests.factories.filings import make_case
+from tests.factories.tribunals import make_staff, make_tribunal
+from tests.filings.conftest import DocumentStore
+from tests.helpers import (
+    ABOUT_YOU,
     last_message,
-    make_case,
-    make_staff,
-    make_tribunal,
-    make_user,
+    pdf_bytes,
     post_form,
     sign_in,
+    text_of,
 )
-from tests.filings.conftest import DocumentStore, pdf_bytes
-from tests.filings.test_journey import ABOUT_YOU
 from tribunals.models import Role
 from tribune.audit import AuditEvent
 from tribune.db import utcnow
@@ -42,10 +42,6 @@ async def fresh(db: AsyncSession, filing: Filing) -> Filing:
     return filing
 
 
-def text(response: httpx.Response) -> str:
-    return html.unescape(response.text)
-
-
 async def test_staff_case_page_shows_the_whole_case(
     client: httpx.AsyncClient, db: AsyncSession
 ) -> None:
@@ -56,7 +52,7 @@ async def test_staff_case_page_shows_the_whole_case(
     await sign_in(client, clerk.email)
     page = await client.get(f"/{tribunal.slug}/staff/cases/{case.id}")
     assert page.status_code == 200
-    body = text(page)
+    body = text_of(page)
     assert case.reference
     assert case.reference in body
     assert "Submitted" in body
@@ -96,7 +92,7 @@ async def test_notes_are_for_staff_only(client: httpx.AsyncClient, db: AsyncSess
     assert too_long.status_code == 422
     added = await post_form(client, f"{url}/notes", {"note": "Called the claimant."}, page=url)
     assert added.status_code == 303
-    page = text(await client.get(url))
+    page = text_of(await client.get(url))
     assert "Called the claimant." in page
     assert "Internal note added" in page
     notes = await db.scalar(select(func.count()).select_from(CaseNote))
@@ -104,7 +100,7 @@ async def test_notes_are_for_staff_only(client: httpx.AsyncClient, db: AsyncSess
 
     client.cookies.clear()
     await sign_in(client, claimant.email)
-    party_page = text(await client.get(f"/{tribunal.slug}/cases/{case.id}"))
+    party_page = text_of(await client.get(f"/{tribunal.slug}/cases/{case.id}"))
     assert "Called the claimant." not in party_page
     assert "Internal note added" not in party_page
     assert (await client.get(url)).status_code == 404
@@ -125,7 +121,7 @@ async def test_assigning_an_adjudicator(client: httpx.AsyncClient, db: AsyncSess
     done = await post_form(client, f"{url}/assign", {"adjudicator": str(judge.id)}, page=url)
     assert done.status_code == 303
     assert (await fresh(db, case)).assigned_adjudicator_id == judge.id
-    page = text(await client.get(url))
+    page = text_of(await client.get(url))
     assert "Adjudicator assigned" in page
     assert "Judge Judy" in page
     event = await db.scalar(select(CaseEvent).where(CaseEvent.kind == "adjudicator_assigned"))
@@ -164,7 +160,7 @@ async def test_delivery_log_lists_the_case_messages(
     assert (await post_form(client, f"{url}/transitions/accept", {}, page=url)).status_code == 303
     message = await last_message(db, "claimant-log@example.org")
     assert message.case_id == case.id
-    page = text(await client.get(url))
+    page = text_of(await client.get(url))
     assert "Delivery log" in page
     assert "claimant-log@example.org" in page
     assert message.subject in page
@@ -194,7 +190,7 @@ async def test_returned_edit_resubmit_journey(client: httpx.AsyncClient, db: Asy
     client.cookies.clear()
     await sign_in(client, claimant.email)
     case_url = f"/{tribunal.slug}/cases/{case.id}"
-    page = text(await client.get(case_url))
+    page = text_of(await client.get(case_url))
     assert "Returned for completion" in page
     assert "Reason: The decision letter is missing." in page
     assert "Resubmit" in page
@@ -217,7 +213,7 @@ async def test_returned_edit_resubmit_journey(client: httpx.AsyncClient, db: Asy
     resubmitted = await post_form(client, f"{case_url}/transitions/resubmit", {}, page=case_url)
     assert resubmitted.status_code == 303
     assert (await fresh(db, case)).status is FilingStatus.SUBMITTED
-    page = text(await client.get(case_url))
+    page = text_of(await client.get(case_url))
     assert "Filing resubmitted" in page
     assert "Resubmit" not in page
     claimant_party = await db.scalar(
@@ -313,12 +309,12 @@ async def test_withdrawing_asks_for_confirmation(
     url = f"/{tribunal.slug}/cases/{case.id}/transitions/withdraw"
     confirm = await client.get(url)
     assert confirm.status_code == 200
-    assert "Are you sure you want to withdraw this case?" in text(confirm)
+    assert "Are you sure you want to withdraw this case?" in text_of(confirm)
     assert (await fresh(db, case)).status is FilingStatus.SUBMITTED
     done = await post_form(client, url, {}, page=url)
     assert done.status_code == 303
     assert (await fresh(db, case)).status is FilingStatus.WITHDRAWN
-    page = text(await client.get(f"/{tribunal.slug}/cases/{case.id}"))
+    page = text_of(await client.get(f"/{tribunal.slug}/cases/{case.id}"))
     assert "Withdrawn" in page
     assert "Withdraw the case" not in page
     # A party cannot make a staff move through their own page.

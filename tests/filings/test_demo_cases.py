@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from filings.demo import DEMO_CASES, load_demo_case_types, load_demo_cases
 from filings.models import CaseParty, Filing, FilingStatus
-from tests.factories import sign_in
+from tests.helpers import sign_in
 from tribunals.commands import DEMO_PASSWORD, load_demo_data
 
 

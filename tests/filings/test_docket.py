@@ -17,7 +17,9 @@ from accounts.models import User
 from filings.deadlines import today_in
 from filings.docket import queries as docket
 from filings.models import DueFrom, FilingStatus
-from tests.factories import make_case, make_case_type, make_staff, make_tribunal, sign_in
+from tests.factories.filings import make_case, make_case_type
+from tests.factories.tribunals import make_staff, make_tribunal
+from tests.helpers import sign_in
 from tribunals.models import Role, Tribunal
 from tribune.audit import AuditEvent
 

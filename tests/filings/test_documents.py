@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from pypdf import PdfWriter
 
 from filings.documents.inspection import FileKind, Problem, inspect, normalise_filename
 from filings.documents.scanning import (
@@ -34,18 +33,9 @@ from filings.documents.scanning import (
     ScanResult,
     scanner_from_url,
 )
+from tests.helpers import pdf_bytes
 
 # -- sample files -------------------------------------------------------------------------------
-
-
-def pdf(password: str | None = None, owner_password: str | None = None) -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=612, height=792)
-    if password is not None:
-        writer.encrypt(user_password=password, owner_password=owner_password)
-    output = io.BytesIO()
-    writer.write(output)
-    return output.getvalue()
 
 
 def png() -> bytes:
@@ -114,15 +104,18 @@ class Sample:
 
 
 SAMPLES = {
-    "pdf": Sample("decision.pdf", pdf, FileKind.PDF, None),
+    "pdf": Sample("decision.pdf", pdf_bytes, FileKind.PDF, None),
     "pdf with a password": Sample(
-        "locked.pdf", lambda: pdf("secret"), FileKind.PDF, Problem.ENCRYPTED_PDF
+        "locked.pdf", lambda: pdf_bytes(password="secret"), FileKind.PDF, Problem.ENCRYPTED_PDF
     ),
     "pdf with owner restrictions only": Sample(
-        "restricted.pdf", lambda: pdf("", "owner"), FileKind.PDF, Problem.ENCRYPTED_PDF
+        "restricted.pdf",
+        lambda: pdf_bytes(password="", owner_password="owner"),
+        FileKind.PDF,
+        Problem.ENCRYPTED_PDF,
     ),
     "pdf cut in half": Sample(
-        "cut.pdf", lambda: pdf()[: len(pdf()) // 2], FileKind.PDF, Problem.BROKEN_PDF
+        "cut.pdf", lambda: pdf_bytes()[: len(pdf_bytes()) // 2], FileKind.PDF, Problem.BROKEN_PDF
     ),
     "pdf header then garbage": Sample(
         "garbage.pdf",

@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
@@ -34,10 +34,11 @@ from filings.documents import services as documents_services
 from filings.jobs import EXPIRE_DRAFTS, SWEEP_ORPHANS, expire_drafts
 from filings.journey import services as journey_services
 from filings.models import CaseTypeVersion, Document, Filing, FilingStatus
-from tests.factories import link_in, make_tribunal, make_user, post_form, sign_in
-from tests.filings.conftest import DocumentStore, pdf_bytes
-from tests.filings.test_journey import make_case_type
-from tests.filings.test_submission import new_draft, upload
+from tests.factories.accounts import make_user
+from tests.factories.filings import make_demo_case_type
+from tests.factories.tribunals import make_tribunal
+from tests.filings.conftest import DocumentStore
+from tests.helpers import count, link_in, new_draft, pdf_bytes, post_form, sign_in, upload
 from tribunals.models import Tribunal
 from tribune import jobs
 from tribune.app import build_outbox
@@ -49,11 +50,6 @@ from tribune.mail import OutboxMessage
 from tribune.settings import Settings
 from tribune.storage.base import Storage, new_object_key
 from tribune.storage.local import LocalFolderStorage
-
-
-async def count(db: AsyncSession, model: type, *where: Any) -> int:
-    query = select(func.count()).select_from(model).where(*where)
-    return int((await db.execute(query)).scalar_one())
 
 
 async def reminders_to(db: AsyncSession, user: User) -> list[OutboxMessage]:
@@ -133,7 +129,7 @@ async def run_job(
 
 async def setting_up(db: AsyncSession) -> tuple[Tribunal, CaseTypeVersion]:
     tribunal = await make_tribunal(db, draft_retention_days=60)
-    return tribunal, await make_case_type(db, tribunal)
+    return tribunal, await make_demo_case_type(db, tribunal)
 
 
 async def test_an_idle_draft_gets_one_reminder_in_its_filers_language(

@@ -8,45 +8,18 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filings.casetypes.services import create_case_type
-from filings.demo import DEMO_CASE_TYPES
-from filings.models import CaseTypeVersion, Filing, FilingStatus
-from tests.factories import make_tribunal, make_user, post_form, sign_in
-from tribunals.models import Tribunal
-
-ABOUT_YOU = {
-    "full_name": "Jane Doe",
-    "email": "jane@example.org",
-    "phone": "416 555 0199",
-    "address_line1": "1 Main Street",
-    "address_line2": "",
-    "city": "Toronto",
-    "province": "ON",
-    "postal_code": "m5v2t6",
-    "case_language": "en",
-    "hearing_language": "fr",
-    "contact_method": "email",
-}
-
-
-async def make_case_type(db: AsyncSession, tribunal: Tribunal, which: int = 0) -> CaseTypeVersion:
-    spec = DEMO_CASE_TYPES["wcat"][which]
-    version = await create_case_type(db, tribunal, **spec, publish=True)
-    await db.commit()
-    return version
-
-
-async def start(client: httpx.AsyncClient, tribunal: Tribunal, version: CaseTypeVersion) -> str:
-    page = f"/{tribunal.slug}/file/{version.id}"
-    response = await post_form(client, page, {}, page=page)
-    assert response.status_code == 303
-    return response.headers["location"]
+from filings.models import Filing, FilingStatus
+from tests.factories.accounts import make_user
+from tests.factories.filings import make_demo_case_type
+from tests.factories.tribunals import make_tribunal
+from tests.helpers import ABOUT_YOU, post_form, sign_in, start
 
 
 async def test_a_tribunal_lists_its_published_case_types(
     client: httpx.AsyncClient, db: AsyncSession
 ) -> None:
     tribunal = await make_tribunal(db)
-    version = await make_case_type(db, tribunal)
+    version = await make_demo_case_type(db, tribunal)
     draft = await create_case_type(
         db, tribunal, code="draft", title_en="Not yet", title_fr="Pas encore", definition={}
     )
@@ -64,7 +37,7 @@ async def test_a_tribunal_lists_its_published_case_types(
 
 async def test_starting_needs_an_account(client: httpx.AsyncClient, db: AsyncSession) -> None:
     tribunal = await make_tribunal(db)
-    version = await make_case_type(db, tribunal)
+    version = await make_demo_case_type(db, tribunal)
     page = f"/{tribunal.slug}/file/{version.id}"
     response = await post_form(client, page, {}, page=page)
     assert response.status_code == 303
@@ -75,7 +48,7 @@ async def test_steps_save_the_draft_and_it_resumes_where_it_stopped(
     client: httpx.AsyncClient, db: AsyncSession
 ) -> None:
     tribunal = await make_tribunal(db)
-    version = await make_case_type(db, tribunal)
+    version = await make_demo_case_type(db, tribunal)
     user = await make_user(db)
     await sign_in(client, user.email)
     first = await start(client, tribunal, version)
@@ -112,7 +85,7 @@ async def test_representative_details_are_needed_only_with_a_representative(
     client: httpx.AsyncClient, db: AsyncSession
 ) -> None:
     tribunal = await make_tribunal(db)
-    version = await make_case_type(db, tribunal)
+    version = await make_demo_case_type(db, tribunal)
     user = await make_user(db)
     await sign_in(client, user.email)
     base = (await start(client, tribunal, version)).rsplit("/", 1)[0]
@@ -130,7 +103,7 @@ async def test_another_persons_draft_is_not_found(
     client: httpx.AsyncClient, db: AsyncSession
 ) -> None:
     tribunal = await make_tribunal(db)
-    version = await make_case_type(db, tribunal)
+    version = await make_demo_case_type(db, tribunal)
     owner = await make_user(db)
     stranger = await make_user(db)
     await sign_in(client, owner.email)
@@ -150,7 +123,7 @@ async def test_a_draft_from_another_tribunal_is_not_found(
 ) -> None:
     tribunal = await make_tribunal(db)
     other = await make_tribunal(db)
-    version = await make_case_type(db, tribunal)
+    version = await make_demo_case_type(db, tribunal)
     user = await make_user(db)
     await sign_in(client, user.email)
     step = await start(client, tribunal, version)
@@ -164,7 +137,7 @@ async def test_answers_with_markup_are_shown_as_text(
     client: httpx.AsyncClient, db: AsyncSession
 ) -> None:
     tribunal = await make_tribunal(db)
-    version = await make_case_type(db, tribunal)
+    version = await make_demo_case_type(db, tribunal)
     user = await make_user(db)
     await sign_in(client, user.email)
     base = (await start(client, tribunal, version)).rsplit("/", 1)[0]

@@ -16,7 +16,10 @@ from filings import lifecycle
 from filings.access import Actor
 from filings.lifecycle import TRANSITIONS, TransitionRefused
 from filings.models import CaseEvent, CaseParty, Filing, FilingStatus, PartyRole
-from tests.factories import make_case, make_staff, make_tribunal, make_user, post_form, sign_in
+from tests.factories.accounts import make_user
+from tests.factories.filings import make_case
+from tests.factories.tribunals import make_staff, make_tribunal
+from tests.helpers import post_form, sign_in
 from tribunals.models import Role, Tribunal
 from tribune.audit import AuditEvent
 from tribune.mail import OutboxMessage

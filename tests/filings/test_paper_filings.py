@@ -10,19 +10,13 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from filings.models import CaseEvent, CaseParty, Filing, FilingStatus, PartyRole
+from filings.models import CaseEvent, Filing, FilingStatus
 from filings.parties import access_codes
 from filings.parties.access_codes import hash_access_code, new_access_code
-from tests.factories import (
-    last_message,
-    make_case_type,
-    make_staff,
-    make_tribunal,
-    make_user,
-    post_form,
-    sign_in,
-)
-from tests.filings.test_journey import ABOUT_YOU
+from tests.factories.accounts import make_user
+from tests.factories.filings import make_case_type
+from tests.factories.tribunals import make_staff, make_tribunal
+from tests.helpers import ABOUT_YOU, claimant_party, last_message, post_form, sign_in
 from tribunals.models import Role, Tribunal
 from tribune.audit import AuditEvent
 from tribune.mail import OutboxMessage
@@ -75,18 +69,6 @@ async def enter_paper_filing(
     filing = (await db.execute(select(Filing).where(Filing.id == filing_id))).scalar_one()
     await db.refresh(filing)
     return filing
-
-
-async def claimant_party(db: AsyncSession, filing: Filing) -> CaseParty:
-    party = (
-        await db.execute(
-            select(CaseParty).where(
-                CaseParty.filing_id == filing.id, CaseParty.role == PartyRole.CLAIMANT
-            )
-        )
-    ).scalar_one()
-    await db.refresh(party)
-    return party
 
 
 async def test_a_clerk_enters_a_paper_filing_and_the_claimant_claims_it(

@@ -4,7 +4,6 @@ the response, and a representative's authorisation withdrawn."""
 from __future__ import annotations
 
 import html
-import re
 from datetime import timedelta
 
 import httpx
@@ -13,97 +12,33 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
 from filings import access, deadlines, lifecycle
-from filings.casetypes.services import create_case_type
-from filings.demo import DEMO_CASE_TYPES
 from filings.models import (
     CaseEvent,
     CaseParty,
     CaseResponse,
-    CaseTypeVersion,
     DueFrom,
-    Filing,
     FilingStatus,
     PartyRole,
 )
-from filings.parties.access_codes import ALPHABET as CODE_ALPHABET
 from filings.parties.access_codes import hash_access_code as hash_code
-from tests.factories import (
+from tests.factories.accounts import make_user
+from tests.factories.filings import make_case
+from tests.factories.tribunals import make_staff, make_tribunal
+from tests.helpers import (
+    CODE,
+    WRONG,
+    add_respondent,
+    as_user,
+    case_with_respondent,
+    code_sent_to,
+    join,
     last_message,
-    make_case,
-    make_staff,
-    make_tribunal,
-    make_user,
     post_form,
-    sign_in,
+    respondent_of,
 )
-from tribunals.models import Role, Tribunal
+from tribunals.models import Role
 from tribune.db import utcnow
 from tribune.mail import OutboxMessage
-
-CODE = re.compile(rf"[{CODE_ALPHABET}]{{4}}-[{CODE_ALPHABET}]{{4}}-[{CODE_ALPHABET}]{{4}}")
-WRONG = "The case reference or access code is not right"
-
-
-async def as_user(client: httpx.AsyncClient, user: User) -> None:
-    client.cookies.clear()
-    await sign_in(client, user.email)
-
-
-async def demo_version(db: AsyncSession, tribunal: Tribunal) -> CaseTypeVersion:
-    version = await create_case_type(db, tribunal, **DEMO_CASE_TYPES["wcat"][0], publish=True)
-    await db.commit()
-    return version
-
-
-async def add_respondent(
-    client: httpx.AsyncClient,
-    tribunal: Tribunal,
-    filing: Filing,
-    email: str,
-    language: str = "en",
-    **values: str,
-) -> httpx.Response:
-    page = f"/{tribunal.slug}/staff/cases/{filing.id}/respondents/new"
-    data = {"kind": "organisation", "name": "Acme Ltd", "contact_name": "Sam Boss"}
-    data.update(values)
-    return await post_form(client, page, {**data, "email": email, "language": language}, page=page)
-
-
-async def respondent_of(db: AsyncSession, filing: Filing) -> CaseParty:
-    return (
-        await db.execute(
-            select(CaseParty).where(
-                CaseParty.filing_id == filing.id, CaseParty.role == PartyRole.RESPONDENT
-            )
-        )
-    ).scalar_one()
-
-
-async def code_sent_to(db: AsyncSession, email: str) -> str:
-    match = CODE.search((await last_message(db, email)).body)
-    assert match
-    return match.group(0)
-
-
-async def case_with_respondent(
-    client: httpx.AsyncClient, db: AsyncSession, status: FilingStatus = FilingStatus.ACCEPTED
-) -> tuple[Tribunal, Filing, str]:
-    """Return a case with a respondent added by a clerk, and the code the respondent got."""
-    tribunal = await make_tribunal(db)
-    filing = await make_case(db, tribunal, status=status, version=await demo_version(db, tribunal))
-    clerk = await make_staff(db, tribunal, Role.CLERK)
-    await as_user(client, clerk)
-    response = await add_respondent(client, tribunal, filing, "boss@acme.example")
-    assert response.status_code == 303, response.text
-    return tribunal, filing, await code_sent_to(db, "boss@acme.example")
-
-
-async def join(
-    client: httpx.AsyncClient, tribunal: Tribunal, reference: str, code: str
-) -> httpx.Response:
-    page = f"/{tribunal.slug}/join"
-    return await post_form(client, page, {"reference": reference, "code": code}, page=page)
-
 
 # -- adding a respondent --------------------------------------------------------------------
 

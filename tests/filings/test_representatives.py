@@ -13,22 +13,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
 from filings.models import CaseEvent, CaseParty, CaseResponse, Filing, FilingStatus, PartyRole
-from tests.factories import (
-    last_message,
-    make_case,
-    make_staff,
-    make_tribunal,
-    make_user,
-    post_form,
-    unique,
-)
-from tests.filings.test_journey import ABOUT_YOU
-from tests.filings.test_parties import (
+from tests.factories import unique
+from tests.factories.accounts import make_user
+from tests.factories.filings import make_case, make_demo_case_type
+from tests.factories.tribunals import make_staff, make_tribunal
+from tests.helpers import (
+    ABOUT_YOU,
     add_respondent,
     as_user,
     code_sent_to,
-    demo_version,
+    count,
     join,
+    last_message,
+    post_form,
     respondent_of,
 )
 from tribunals.models import Role, Tribunal
@@ -51,7 +48,7 @@ async def case_with_joined_respondent(
         db,
         tribunal,
         status=FilingStatus.ACCEPTED,
-        version=await demo_version(db, tribunal),
+        version=await make_demo_case_type(db, tribunal),
         representative=representative,
     )
     await as_user(client, await make_staff(db, tribunal, Role.CLERK))
@@ -92,10 +89,6 @@ async def messages_to(db: AsyncSession, email: str) -> list[OutboxMessage]:
         .order_by(OutboxMessage.created_at)
     )
     return list(rows.scalars())
-
-
-async def count(db: AsyncSession, model: type[CaseResponse] | type[CaseEvent]) -> int:
-    return int(await db.scalar(select(func.count()).select_from(model)) or 0)
 
 
 async def file_response(client: httpx.AsyncClient, response_url: str) -> str:

@@ -23,9 +23,19 @@ from accounts.models import User
 from filings.casetypes.services import create_case_type
 from filings.demo import DEMO_CASE_TYPES
 from filings.models import CaseParty, CaseResponse, Document, Filing, FilingStatus, PartyRole
-from tests.factories import csrf_token, make_case, make_staff, make_tribunal, make_user, post_form
-from tests.filings.conftest import DocumentStore, pdf_bytes
-from tests.filings.test_parties import add_respondent, as_user, code_sent_to, demo_version, join
+from tests.factories.accounts import make_user
+from tests.factories.filings import make_case, make_demo_case_type
+from tests.factories.tribunals import make_staff, make_tribunal
+from tests.filings.conftest import DocumentStore
+from tests.helpers import (
+    add_respondent,
+    as_user,
+    code_sent_to,
+    csrf_token,
+    join,
+    pdf_bytes,
+    post_form,
+)
 from tribunals.models import Role, Tribunal
 from tribune.audit import AuditEvent
 from tribune.db import utcnow
@@ -44,7 +54,7 @@ async def responding_case(
         version = await create_case_type(db, tribunal, **DEMO_CASE_TYPES["lrb"][1], publish=True)
         await db.commit()
     else:
-        version = await demo_version(db, tribunal)
+        version = await make_demo_case_type(db, tribunal)
     filing = await make_case(db, tribunal, status=FilingStatus.ACCEPTED, version=version)
     await as_user(client, await make_staff(db, tribunal, Role.CLERK))
     added = await add_respondent(client, tribunal, filing, "boss@acme.example")

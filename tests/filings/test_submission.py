@@ -8,22 +8,25 @@ from datetime import date, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filings.models import CaseEvent, Document, Filing, FilingStatus
-from tests.factories import (
+from tests.factories.accounts import make_user
+from tests.factories.tribunals import make_staff, make_tribunal
+from tests.filings.conftest import DocumentStore
+from tests.helpers import (
+    ABOUT_YOU,
+    count,
     csrf_token,
     last_message,
-    make_staff,
-    make_tribunal,
-    make_user,
+    new_draft,
+    pdf_bytes,
     post_form,
     sign_in,
+    upload,
 )
-from tests.filings.conftest import DocumentStore, pdf_bytes
-from tests.filings.test_journey import ABOUT_YOU, make_case_type, start
-from tribunals.models import Role, Tribunal
+from tribunals.models import Role
 from tribune.audit import AuditEvent
 
 
@@ -53,32 +56,6 @@ async def answer_steps(client: httpx.AsyncClient, base: str, *, days_ago: int = 
     ]:
         response = await post_form(client, f"{base}/{step}", data, page=f"{base}/{step}")
         assert response.status_code == 303, (step, response.text)
-
-
-async def upload(
-    client: httpx.AsyncClient, base: str, slot: str, files: list[tuple[str, bytes, str]]
-) -> httpx.Response:
-    token = await csrf_token(client, f"{base}/documents")
-    return await client.post(
-        f"{base}/documents/{slot}/upload",
-        data={"csrf_token": token},
-        files=[(f"file-{slot}", file) for file in files],
-    )
-
-
-async def new_draft(client: httpx.AsyncClient, db: AsyncSession) -> tuple[Tribunal, str]:
-    tribunal = await make_tribunal(db, short_name_en="WCAT")
-    version = await make_case_type(db, tribunal)
-    user = await make_user(db, email=f"filer-{tribunal.slug}@example.org")
-    await sign_in(client, user.email)
-    base = (await start(client, tribunal, version)).rsplit("/", 1)[0]
-    return tribunal, base
-
-
-async def count(db: AsyncSession, model: type, *where: object) -> int:
-    return int(
-        (await db.execute(select(func.count()).select_from(model).where(*where))).scalar_one()
-    )
 
 
 async def test_file_an_appeal_with_a_document_and_get_a_reference(

@@ -27,7 +27,10 @@ from starlette.applications import Starlette
 
 from accounts.models import User
 from filings.models import CaseParty, CaseResponse, Document, Filing, PartyRole
-from tests.factories import csrf_token, make_case, make_staff, make_tribunal, make_user, sign_in
+from tests.factories.accounts import make_user
+from tests.factories.filings import make_case
+from tests.factories.tribunals import make_staff, make_tribunal
+from tests.helpers import csrf_token, sign_in
 from tests.security.test_route_table import RouteInfo, all_routes
 from tribunals.models import Membership, Role, Tribunal
 from tribune.app import metadata

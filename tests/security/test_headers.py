@@ -24,7 +24,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount
 
-from tests.factories import PASSWORD, make_staff, make_tribunal, make_user, post_form, sign_in
+from tests.factories.accounts import PASSWORD, make_user
+from tests.factories.tribunals import make_staff, make_tribunal
+from tests.helpers import post_form, sign_in
 from tribunals.models import Role
 from tribune import i18n
 from tribune.app import create_app

@@ -35,7 +35,9 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 
 from accounts.models import User
-from tests.factories import PASSWORD, csrf_token, make_staff, make_tribunal, make_user, sign_in
+from tests.factories.accounts import PASSWORD, make_user
+from tests.factories.tribunals import make_staff, make_tribunal
+from tests.helpers import csrf_token, sign_in
 from tribunals.models import Membership, Role, StaffInvitation, Tribunal
 from tribunals.permissions import Permission
 from tribunals.services import RESERVED_SLUGS

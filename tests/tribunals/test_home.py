@@ -13,19 +13,13 @@ import html
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.factories import make_staff, make_tribunal, make_user, sign_in, unique
+from tests.factories import unique
+from tests.factories.accounts import make_user
+from tests.factories.tribunals import make_staff, make_tribunal
+from tests.helpers import french, sign_in
 from tribunals.models import Membership, Role
-from tribune import i18n
 
 NO_MATCH = "No tribunal matches your search. Check the spelling or try another word."
-
-
-def french(message: str) -> str:
-    """Return the French of a message, failing if the catalogue lacks it."""
-    with i18n.use_language("fr"):
-        translated = i18n.gettext(message)
-    assert translated != message, f"no French for {message!r}"
-    return translated
 
 
 async def search(client: httpx.AsyncClient, query: str, **headers: str) -> str:

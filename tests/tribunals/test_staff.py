@@ -18,38 +18,29 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
-from tests.factories import (
-    PASSWORD,
+from tests.factories import unique
+from tests.factories.accounts import PASSWORD, make_user
+from tests.factories.tribunals import make_staff, make_tribunal
+from tests.helpers import count as count_rows
+from tests.helpers import (
     csrf_token,
+    french,
     hidden_fields,
     last_message,
     link_in,
-    make_staff,
-    make_tribunal,
-    make_user,
     post_form,
     sign_in,
-    unique,
 )
 from tribunals.models import Membership, Role, StaffInvitation, Tribunal
-from tribune import i18n
 from tribune.db import utcnow
 from tribune.mail import OutboxMessage
 
 NOT_VALID = "This invitation is not valid"
 WRONG_PERSON = "This invitation was sent to another email address."
-
-
-def french(message: str, **variables: str) -> str:
-    """Return the French of a message, failing if the catalogue lacks it."""
-    with i18n.use_language("fr"):
-        translated = i18n.gettext(message, **variables)
-    assert translated != message % variables, f"no French for {message!r}"
-    return translated
 
 
 @pytest.fixture
@@ -72,9 +63,10 @@ async def roles_held(db: AsyncSession, tribunal: Tribunal, user_id: uuid.UUID) -
 
 
 async def count(db: AsyncSession, model: type, *where: object) -> int:
-    total = (await db.execute(select(func.count()).select_from(model).where(*where))).scalar_one()
+    """Count the rows (`tests.helpers.count`), then end the test's read transaction."""
+    total = await count_rows(db, model, *where)
     await db.commit()
-    return int(total)
+    return total
 
 
 async def invite(

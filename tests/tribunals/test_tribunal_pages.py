@@ -12,16 +12,9 @@ import html
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.factories import make_tribunal, unique
-from tribune import i18n
-
-
-def french(message: str) -> str:
-    """Return the French of a message, failing if the catalogue lacks it."""
-    with i18n.use_language("fr"):
-        translated = i18n.gettext(message)
-    assert translated != message, f"no French for {message!r}"
-    return translated
+from tests.factories import unique
+from tests.factories.tribunals import make_tribunal
+from tests.helpers import french
 
 
 async def test_public_page_shows_name_description_and_contact_details(

@@ -15,17 +15,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.factories import csrf_token
-from tribune import i18n
+from tests.helpers import csrf_token, translate
 from tribune.app import create_app
 from tribune.db import Database
 from tribune.settings import Settings
 from tribune.storage.local import LocalFolderStorage
-
-
-def translated(language: str, message: str) -> str:
-    with i18n.use_language(language):
-        return i18n.gettext(message)
 
 
 def heading(response: httpx.Response) -> str:
@@ -77,8 +71,8 @@ async def test_an_unknown_address_is_a_translated_not_found_page(
 
     assert response.status_code == 404
     assert response.headers["Content-Language"] == language
-    assert heading(response) == translated(language, "Page not found")
-    assert translated(language, "If you typed the web address, check it is correct.") in (
+    assert heading(response) == translate(language, "Page not found")
+    assert translate(language, "If you typed the web address, check it is correct.") in (
         response.text
     )
     if language == "fr":  # really French, not the English text as a fallback
@@ -96,7 +90,7 @@ async def test_a_wrong_method_is_a_translated_page_naming_the_allowed_ones(
 
     assert response.status_code == 405
     assert "GET" in response.headers["Allow"]
-    assert heading(response) == translated(language, "This page cannot be used that way")
+    assert heading(response) == translate(language, "This page cannot be used that way")
     if language == "fr":
         assert heading(response) != "This page cannot be used that way"
 

@@ -23,7 +23,9 @@ from babel.messages.pofile import read_po
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
-from tests.factories import make_tribunal, make_user, post_form, sign_in
+from tests.factories.accounts import make_user
+from tests.factories.tribunals import make_tribunal
+from tests.helpers import post_form, sign_in
 from tribune import i18n
 from tribune.settings import PROJECT_ROOT
 

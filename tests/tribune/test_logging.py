@@ -16,7 +16,9 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.factories import PASSWORD, last_message, link_in, post_form, unique
+from tests.factories import unique
+from tests.factories.accounts import PASSWORD
+from tests.helpers import last_message, link_in, post_form
 from tribune.logs import JSONFormatter
 
 STANDARD_FIELDS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
