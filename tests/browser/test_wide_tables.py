@@ -17,7 +17,8 @@ from playwright.async_api import Browser, Page
 from tests.browser.conftest import RESULTS_DIR, Checker, LiveServer, new_context, open_page
 from tests.browser.test_docket_journey import a_submitted_case
 from tests.browser.test_filing_journey import heading, live_database, sign_in_here
-from tests.factories import make_staff, unique
+from tests.factories import unique
+from tests.factories.tribunals import make_staff
 from tribunals.models import Role
 from tribunals.services import tribunal_by_slug
 

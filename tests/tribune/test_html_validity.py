@@ -31,10 +31,11 @@ from starlette.applications import Starlette
 from filings.casetypes.services import create_case_type
 from filings.demo import DEMO_CASE_TYPES
 from filings.models import FilingStatus
-from tests.factories import make_case, make_staff, make_tribunal, make_user, post_form, sign_in
-from tests.filings.conftest import pdf_bytes
-from tests.filings.test_journey import make_case_type, start
-from tests.filings.test_submission import answer_steps, upload
+from tests.factories.accounts import make_user
+from tests.factories.filings import make_case, make_demo_case_type
+from tests.factories.tribunals import make_staff, make_tribunal
+from tests.filings.test_submission import answer_steps
+from tests.helpers import pdf_bytes, post_form, sign_in, start, upload
 from tribunals.models import Role
 from tribune.audit import AuditEvent
 from tribune.db import utcnow
@@ -89,7 +90,7 @@ def new_client(app: Starlette) -> httpx.AsyncClient:
 async def collect_pages(app: Starlette, db: AsyncSession, pages: Pages) -> None:
     tribunal = await make_tribunal(db, short_name_en="WCAT")
     t = f"/{tribunal.slug}"
-    version = await make_case_type(db, tribunal)
+    version = await make_demo_case_type(db, tribunal)
     french = {"headers": {"Accept-Language": "fr"}}
 
     # Public pages, sign-in and registration, the error pages: no one is signed in.

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.factories import make_tribunal
+from tests.factories.tribunals import make_tribunal
 from tribune import i18n
 
 
