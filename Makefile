@@ -70,10 +70,11 @@ test: install ## run the whole suite on SQLite, then on PostgreSQL if TRIBUNE_TE
 	fi
 
 .PHONY: check
-check: install ## formatting, lint and types
+check: install ## formatting, lint, and strict types of the application, the tests and infra
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/mypy tests infra
 
 .PHONY: messages
 messages: install ## extract the messages and update the French catalogue

@@ -345,7 +345,7 @@ def scalar_defaults(table: str) -> dict[str, Any]:
 def record(row: Model, columns: Sequence[str], **values: Any) -> tuple[Any, ...]:
     """Return an unsaved ORM object as a COPY record of the columns: `values` first, then its
     attributes, then the model's constant defaults; enums by value, JSON as text."""
-    defaults = scalar_defaults(row.__tablename__)  # type: ignore[attr-defined]
+    defaults = scalar_defaults(row.__tablename__)
     # A new object keeps the attributes set on it in its __dict__: reading them there is
     # much cheaper than through the ORM's instrumented attributes.
     attributes = {**vars(row), **values}

@@ -15,6 +15,7 @@ from tests.factories.accounts import PASSWORD, make_user
 from tests.helpers import csrf_token, last_message, post_form, sign_in
 from tribune.app import create_app
 from tribune.db import Database, utcnow
+from tribune.security import hash_token
 from tribune.settings import Settings
 
 
@@ -40,7 +41,7 @@ async def test_sign_in_opens_a_session_with_a_safe_cookie(
         await db.execute(select(UserSession).where(UserSession.user_id == user.id))
     ).scalar_one()
     assert stored.token_hash != token  # only the hash is kept
-    assert stored.token_hash == services.hash_token(token)
+    assert stored.token_hash == hash_token(token)
 
 
 async def test_signing_in_again_replaces_the_session(

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.browser
 
 async def focused(page: Page) -> dict[str, str]:
     """Return the id, class, text and checked state of the element that has focus."""
-    return await page.evaluate(
+    state: dict[str, str] = await page.evaluate(
         """() => {
             const element = document.activeElement;
             return {
@@ -35,6 +35,7 @@ async def focused(page: Page) -> dict[str, str]:
             };
         }"""
     )
+    return state
 
 
 async def tab(page: Page, *, shift: bool = False) -> dict[str, str]:

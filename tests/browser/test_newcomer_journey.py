@@ -85,7 +85,7 @@ async def test_newcomer_finds_a_tribunal_registers_and_signs_in(
     await start_in(page, language, check)
     tribunal_links = page.locator("#results").get_by_role("link")
     await expect(tribunal_links).to_have_text(
-        sorted(TRIBUNAL_NAMES[language].values(), key=str.casefold)
+        [*sorted(TRIBUNAL_NAMES[language].values(), key=str.casefold)]
     )
     await page.screenshot(path=RESULTS_DIR / f"home-{language}.png", full_page=True)
 

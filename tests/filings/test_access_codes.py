@@ -251,6 +251,7 @@ async def test_my_cases_lists_the_cases_a_person_takes_part_in(
     tribunal, filing, code = await case_with_respondent(client, db)
     respondent = await make_user(db, name="Sam Boss")
     await as_user(client, respondent)
+    assert filing.reference
     assert filing.reference not in (await client.get("/my-cases")).text
     await enter(client, tribunal, "join", filing.reference or "", code)
     mine = (await client.get("/my-cases")).text

@@ -47,6 +47,9 @@ from tests.helpers import (
 )
 from tribunals.models import Role, Tribunal
 
+# A form as posted: a value per field, a list for checkboxes.
+FormData = Mapping[str, str | list[str]]
+
 DETAILS = {
     "title_en": "Appeal a benefits decision",
     "title_fr": "Faire appel d'une décision sur les prestations",
@@ -490,13 +493,14 @@ async def test_a_published_version_is_never_edited_and_has_one_draft_at_a_time(
     page = await client.get(editor)
     assert page.status_code == 409
     assert "This version cannot be changed" in page.text
-    for path, data in [
+    changes: list[tuple[str, FormData]] = [
         ("add-question", question("claim_number", "text", "Claim number", "Numéro")),
         ("questions/reasons/remove", {}),
         ("fee", {"fee_applies": "yes"}),
         ("details", {**DETAILS, "title_en": "Changed"}),
         ("publish", {}),
-    ]:
+    ]
+    for path, data in changes:
         response = await post(client, f"{editor}/{path}", data)
         assert response.status_code == 409, path
     version = await stored(db, version_id(editor))
@@ -534,13 +538,14 @@ async def test_editing_a_version_keeps_the_respondents_questions(
     assert made.status_code == 303
     draft_editor = made.headers["location"]
     first = keys(await stored(db, version_id(draft_editor)))[0]
-    for path, data in [
+    changes: list[tuple[str, FormData]] = [
         ("add-question", question("extra", "text", "Anything else?", "Autre chose?")),
         (f"questions/{first}/move", {"direction": "down"}),
         ("questions/extra/remove", {}),
         ("fee", {"fee_applies": "yes"}),
         ("details", {**DETAILS, "title_en": "Changed"}),
-    ]:
+    ]
+    for path, data in changes:
         response = await post(client, f"{draft_editor}/{path}", data)
         assert response.status_code == 303, (path, response.text)
         draft = await stored(db, version_id(draft_editor))
@@ -683,9 +688,7 @@ async def test_only_the_tribunals_admins_reach_the_case_type_pages(
 
     base = list_url(tribunal)
     pages = [base, f"{base}/new"]
-    posts: list[tuple[str, dict[str, str | list[str]]]] = [
-        (f"{base}/new", {"code": "x", **DETAILS})
-    ]
+    posts: list[tuple[str, FormData]] = [(f"{base}/new", {"code": "x", **DETAILS})]
     for version in (published, draft):
         editor = f"{base}/versions/{version.id}"
         pages += [
@@ -781,11 +784,12 @@ def response_keys(version: CaseTypeVersion, list_name: str = "questions") -> lis
 
 async def build_response(client: httpx.AsyncClient, editor: str) -> None:
     """Give a draft's response two questions and a document slot."""
-    for path, data in [
+    steps: list[tuple[str, FormData]] = [
         ("response/add-question", AGREES),
         ("response/add-question", POSITION),
         ("response/add-slot", REPLY_EVIDENCE),
-    ]:
+    ]
+    for path, data in steps:
         response = await post(client, f"{editor}/{path}", data)
         assert response.status_code == 303, (path, response.text)
 
@@ -966,7 +970,7 @@ async def test_a_published_versions_response_is_never_edited(
 
     for tail in ("response/add-question", "response/questions/agrees", "response/add-slot"):
         assert (await client.get(f"{editor}/{tail}")).status_code == 409, tail
-    for path, data in [
+    changes: list[tuple[str, FormData]] = [
         ("response/add-question", question("extra", "text", "Extra", "Extra")),
         ("response/questions/agrees", {**AGREES, "label_en": "Changed"}),
         ("response/questions/agrees/move", {"direction": "down"}),
@@ -974,7 +978,8 @@ async def test_a_published_versions_response_is_never_edited(
         ("response/add-slot", {**REPLY_EVIDENCE, "key": "extra"}),
         ("response/slots/reply_evidence", {**REPLY_EVIDENCE, "label_en": "Changed"}),
         ("response/slots/reply_evidence/remove", {}),
-    ]:
+    ]
+    for path, data in changes:
         response = await post(client, f"{editor}/{path}", data)
         assert response.status_code == 409, path
         assert "This version cannot be changed" in response.text

@@ -22,7 +22,9 @@ async def test_demo_cases_fill_the_docket_once(client: httpx.AsyncClient, db: As
     statuses = set((await db.scalars(select(Filing.status))).all())
     assert FilingStatus.RETURNED in statuses
     assert FilingStatus.ACCEPTED in statuses
-    assert await db.scalar(select(func.count()).select_from(CaseParty)) >= created
+    parties = await db.scalar(select(func.count()).select_from(CaseParty))
+    assert parties is not None
+    assert parties >= created
 
     await sign_in(client, "clerk@wcat.example", password=DEMO_PASSWORD)
     docket = await client.get("/wcat/staff/docket")

@@ -14,6 +14,7 @@ import html
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -401,7 +402,7 @@ async def test_a_dead_invitation_link_changes_nothing(
     assert posted.status_code == 400
     assert NOT_VALID in posted.text
 
-    after = {
+    after: dict[str, Any] = {
         "tribunal": await roles_held(db, tribunal, invitee.id),
         "elsewhere": await roles_held(db, elsewhere, invitee.id),
         "accepted": await count(db, StaffInvitation, StaffInvitation.accepted_at.is_not(None)),

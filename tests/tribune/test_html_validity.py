@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx
@@ -77,9 +78,9 @@ class Pages:
         self.html[name] = response.text
 
     async def get(
-        self, client: httpx.AsyncClient, name: str, url: str, status: int = 200, **options: object
+        self, client: httpx.AsyncClient, name: str, url: str, status: int = 200, **options: Any
     ) -> None:
-        self.add(name, await client.get(url, **options), status)  # type: ignore[arg-type]
+        self.add(name, await client.get(url, **options), status)
 
 
 def new_client(app: Starlette) -> httpx.AsyncClient:
@@ -91,7 +92,7 @@ async def collect_pages(app: Starlette, db: AsyncSession, pages: Pages) -> None:
     tribunal = await make_tribunal(db, short_name_en="WCAT")
     t = f"/{tribunal.slug}"
     version = await make_demo_case_type(db, tribunal)
-    french = {"headers": {"Accept-Language": "fr"}}
+    french: dict[str, Any] = {"headers": {"Accept-Language": "fr"}}
 
     # Public pages, sign-in and registration, the error pages: no one is signed in.
     async with new_client(app) as client:

@@ -40,7 +40,7 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[a-z]")
 def extracted_messages() -> dict[str, tuple[str, ...]]:
     """Return every message of the code and templates: msgid -> its English forms."""
     with open(PROJECT_ROOT / "babel.cfg") as config:
-        method_map, options_map = parse_mapping_cfg(config)
+        method_map, options_map = parse_mapping_cfg(config)  # type: ignore[no-untyped-call]
 
     def wanted(path: str) -> bool:
         relative = Path(os.path.relpath(path, PROJECT_ROOT))

@@ -56,7 +56,10 @@ def local_backend(root: Path) -> Backend:
 
 def s3_backend(endpoint: str, s3_admin: Any, bucket: str) -> Backend:
     def pending_uploads() -> list[dict[str, Any]]:
-        return s3_admin.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+        uploads: list[dict[str, Any]] = s3_admin.list_multipart_uploads(Bucket=bucket).get(
+            "Uploads", []
+        )
+        return uploads
 
     def raw_entries() -> list[str]:
         objects = s3_admin.list_objects_v2(Bucket=bucket).get("Contents", [])
@@ -65,7 +68,7 @@ def s3_backend(endpoint: str, s3_admin: Any, bucket: str) -> Backend:
 
     def bytes_received() -> int:
         objects = s3_admin.list_objects_v2(Bucket=bucket).get("Contents", [])
-        total = sum(item["Size"] for item in objects)
+        total: int = sum(item["Size"] for item in objects)
         for upload in pending_uploads():
             parts = s3_admin.list_parts(
                 Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]

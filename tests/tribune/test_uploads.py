@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import tracemalloc
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,7 +162,9 @@ def streamed_file(token: str, size: int, chunk: bytes = b"x" * (64 * 1024)) -> I
     yield b"\r\n" + body()
 
 
-async def post(uploads: Uploads, content: object, **headers: str) -> httpx.Response:
+async def post(
+    uploads: Uploads, content: bytes | AsyncIterable[bytes], **headers: str
+) -> httpx.Response:
     return await uploads.client.post(
         "/upload", content=content, headers={"content-type": MULTIPART, **headers}
     )
