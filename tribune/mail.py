@@ -73,38 +73,6 @@ def render_message(
     return first.removeprefix("Subject:").strip(), body.strip() + "\n"
 
 
-def queue_message(
-    db: AsyncSession,
-    environment: Environment,
-    *,
-    to: str,
-    language: str,
-    template: str,
-    context: dict[str, Any],
-    sensitive: bool = False,
-    tribunal_id: uuid.UUID | None = None,
-    case_id: uuid.UUID | None = None,
-) -> OutboxMessage:
-    """Write a message to the outbox and queue its delivery with the caller's transaction.
-
-    ``sensitive`` messages (single-use links) have their body removed once sent.
-    """
-    subject, body = render_message(environment, template, language, context)
-    message = OutboxMessage(
-        to_address=to,
-        language=language,
-        template=template,
-        subject=subject,
-        body=body,
-        sensitive=sensitive,
-        tribunal_id=tribunal_id,
-        case_id=case_id,
-    )
-    db.add(message)
-    jobs.enqueue(db, DELIVER_JOB, {"message_id": str(message.id)}, max_attempts=8)
-    return message
-
-
 # The router's path builder: (route name, **path parameters) -> path, e.g. ``Router.url_path_for``.
 PathBuilder = Callable[..., str]
 
@@ -153,18 +121,23 @@ class Outbox:
         tribunal_id: uuid.UUID | None = None,
         case_id: uuid.UUID | None = None,
     ) -> OutboxMessage:
-        """Write a message to the outbox, rendered in `language`, and queue its delivery."""
-        return queue_message(
-            db,
-            self.environment,
-            to=to,
+        """Write a message to the outbox, rendered in `language`, and queue its delivery with
+        the caller's transaction. ``sensitive`` messages (single-use links) have their body
+        removed once sent."""
+        subject, body = render_message(self.environment, template, language, context)
+        message = OutboxMessage(
+            to_address=to,
             language=language,
             template=template,
-            context=context,
+            subject=subject,
+            body=body,
             sensitive=sensitive,
             tribunal_id=tribunal_id,
             case_id=case_id,
         )
+        db.add(message)
+        jobs.enqueue(db, DELIVER_JOB, {"message_id": str(message.id)}, max_attempts=8)
+        return message
 
 
 def build_email(message: OutboxMessage, sender: str) -> EmailMessage:

@@ -30,7 +30,7 @@ from tests.factories import unique
 from tribune import mail
 from tribune.db import Database, utcnow
 from tribune.jobs import Job, JobStatus, Worker
-from tribune.mail import MessageStatus, OutboxMessage
+from tribune.mail import MessageStatus, OutboxMessage, no_routes
 from tribune.settings import Settings
 from tribune.web import create_templates
 
@@ -83,9 +83,9 @@ def environment() -> Environment:
 async def queue_confirmation(
     db: AsyncSession, environment: Environment, language: str, **options: Any
 ) -> OutboxMessage:
-    message = mail.queue_message(
+    outbox = mail.Outbox(environment, "http://testserver", "Tribune <t@example.org>", no_routes)
+    message = outbox.queue(
         db,
-        environment,
         to=f"{unique('mail-')}@example.org",
         language=language,
         template="confirm_email",
