@@ -31,7 +31,7 @@ from auditlog.services import (
 from filings import access, cases
 from tribunals.permissions import Permission
 from tribunals.services import show_access_to_parties
-from tribunals.tenancy import current_roles, current_tribunal, tenant_page
+from tribunals.tenancy import TenantRoute, current_roles, current_tribunal
 from tribune import audit
 from tribune.audit import AuditAction, AuditEvent, action_label
 from tribune.csvcells import csv_line
@@ -157,18 +157,18 @@ async def case_access(request: Request) -> Response:
 
 
 tenant_routes: list[BaseRoute] = [
-    tenant_page("/staff/audit", audit_log, permission=Permission.AUDIT_VIEW, name="auditlog:log"),
-    tenant_page(
+    TenantRoute("/staff/audit", audit_log, permission=Permission.AUDIT_VIEW, name="auditlog:log"),
+    TenantRoute(
         "/staff/audit.csv", audit_csv, permission=Permission.AUDIT_VIEW, name="auditlog:csv"
     ),
-    tenant_page(
+    TenantRoute(
         "/staff/audit/settings",
         access_setting,
         permission=Permission.AUDIT_VIEW,
         methods=["POST"],
         name="auditlog:settings",
     ),
-    tenant_page(
+    TenantRoute(
         "/cases/{filing_id:uuid}/access",
         case_access,
         permission=Permission.SIGNED_IN,

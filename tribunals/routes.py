@@ -11,7 +11,7 @@ from tribunals import services
 from tribunals.forms import invitation_form
 from tribunals.models import Role
 from tribunals.permissions import Permission
-from tribunals.tenancy import current_roles, current_tribunal, tenant_page
+from tribunals.tenancy import TenantRoute, current_roles, current_tribunal
 from tribune.forms import Form
 from tribune.i18n import gettext as _
 from tribune.web import db_of, outbox_of, page, redirect, render, url_path
@@ -109,21 +109,21 @@ async def accept_invitation(request: Request) -> Response:
 
 
 tenant_routes: list[BaseRoute] = [
-    tenant_page("/", tribunal_home, permission=Permission.PUBLIC, name="tribunals:home"),
-    tenant_page(
+    TenantRoute("/", tribunal_home, permission=Permission.PUBLIC, name="tribunals:home"),
+    TenantRoute(
         "/brand.css", brand_stylesheet, permission=Permission.PUBLIC, name="tribunals:brand"
     ),
-    tenant_page(
+    TenantRoute(
         "/staff", workspace, permission=Permission.WORKSPACE_VIEW, name="tribunals:workspace"
     ),
-    tenant_page(
+    TenantRoute(
         "/staff/people",
         staff,
         permission=Permission.STAFF_MANAGE,
         methods=["GET", "POST"],
         name="tribunals:staff",
     ),
-    tenant_page(
+    TenantRoute(
         "/invitations/accept",
         accept_invitation,
         permission=Permission.SIGNED_IN,

@@ -1,6 +1,6 @@
 """Tenant resolution: the tribunal named by the first part of the path, and tenant routes.
 
-Every tribunal route is made with ``tenant_page``, which declares the
+Every tribunal route is a ``TenantRoute``, which declares the
 permission it needs; people without it get 404, as if the page did not exist.
 """
 
@@ -93,23 +93,3 @@ class TenantRoute(Route):
             name=name,
         )
         self.permission = permission
-
-
-def tenant_page(
-    path: str,
-    endpoint: Endpoint,
-    *,
-    permission: Permission,
-    methods: Sequence[str] = ("GET",),
-    name: str | None = None,
-    streaming_upload: bool = False,
-) -> TenantRoute:
-    """Return a tribunal route guarded by a declared permission."""
-    return TenantRoute(
-        path,
-        endpoint,
-        permission=permission,
-        methods=methods,
-        name=name,
-        streaming_upload=streaming_upload,
-    )

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from filings.casetypes.answers import format_decimal
-from filings.casetypes.definitions import CaseTypeDefinition, Question, QuestionType
+from filings.casetypes.definitions import CaseTypeDefinition, DocumentSlot, Question, QuestionType
 from tribune.i18n import format_money, format_number, lazy_gettext, ngettext
 from tribune.i18n import gettext as _
 
@@ -65,19 +65,21 @@ def validation_summary(question: Question) -> list[str]:
     return lines
 
 
+def slot_shown(slot: DocumentSlot) -> dict[str, Any]:
+    """Return a document slot as the pages show it, in the current language."""
+    return {
+        "key": slot.key,
+        "label": slot.label.current(),
+        "hint": slot.hint.current() if slot.hint else "",
+        "required": slot.required,
+        "max_files": slot.max_files,
+        "kinds": kinds_text(slot.kinds),
+    }
+
+
 def slots_shown(definition: CaseTypeDefinition) -> list[dict[str, Any]]:
     """Return a part's document slots as the preview shows them, in the current language."""
-    return [
-        {
-            "key": slot.key,
-            "label": slot.label.current(),
-            "hint": slot.hint.current() if slot.hint else "",
-            "required": slot.required,
-            "max_files": slot.max_files,
-            "kinds": kinds_text(slot.kinds),
-        }
-        for slot in definition.document_slots
-    ]
+    return [slot_shown(slot) for slot in definition.document_slots]
 
 
 def question_type_names() -> dict[str, str]:

@@ -42,7 +42,7 @@ from filings.casetypes.parsing import parse_definition
 from filings.models import CaseType, CaseTypeVersion, VersionStatus
 from tribunals.models import Tribunal
 from tribunals.permissions import Permission
-from tribunals.tenancy import current_tribunal, tenant_page
+from tribunals.tenancy import TenantRoute, current_tribunal
 from tribune.forms import Form
 from tribune.i18n import gettext as _
 from tribune.web import db_of, redirect, render, url_path
@@ -488,7 +488,7 @@ def _manage(
     *,
     methods: tuple[str, ...] = ("GET",),
 ) -> BaseRoute:
-    return tenant_page(
+    return TenantRoute(
         f"/staff/case-types{path}",
         endpoint,
         permission=Permission.CASE_TYPES_MANAGE,

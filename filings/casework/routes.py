@@ -28,7 +28,7 @@ from filings.lifecycle import TransitionRefused
 from filings.models import CaseParty, CaseTypeVersion, Filing
 from tribunals.models import Tribunal
 from tribunals.permissions import Permission
-from tribunals.tenancy import current_roles, current_tribunal, tenant_page
+from tribunals.tenancy import TenantRoute, current_roles, current_tribunal
 from tribune.forms import Form
 from tribune.i18n import gettext as _
 from tribune.web import db_of, outbox_of, redirect, render, url_path
@@ -252,34 +252,34 @@ async def party_transition(request: Request) -> Response:
 
 
 tenant_routes: list[BaseRoute] = [
-    tenant_page(
+    TenantRoute(
         "/staff/cases/{filing_id:uuid}",
         staff_case,
         permission=Permission.DOCKET_VIEW,
         name="filings:casework:case",
     ),
-    tenant_page(
+    TenantRoute(
         "/staff/cases/{filing_id:uuid}/notes",
         staff_note,
         permission=Permission.CASE_WORK,
         methods=["POST"],
         name="filings:casework:note",
     ),
-    tenant_page(
+    TenantRoute(
         "/staff/cases/{filing_id:uuid}/assign",
         staff_assign,
         permission=Permission.CASE_WORK,
         methods=["POST"],
         name="filings:casework:assign",
     ),
-    tenant_page(
+    TenantRoute(
         "/staff/cases/{filing_id:uuid}/transitions/{name}",
         staff_transition,
         permission=Permission.CASE_WORK,
         methods=["POST"],
         name="filings:casework:transition",
     ),
-    tenant_page(
+    TenantRoute(
         "/cases/{filing_id:uuid}/transitions/{name}",
         party_transition,
         permission=Permission.SIGNED_IN,

@@ -15,7 +15,7 @@ from filings.docket import export as docket_export
 from filings.docket import forms as docket_forms
 from filings.docket import queries as docket
 from tribunals.permissions import Permission
-from tribunals.tenancy import current_tribunal, tenant_page
+from tribunals.tenancy import TenantRoute, current_tribunal
 from tribune import audit, i18n
 from tribune.audit import AuditAction
 from tribune.db import EarlyCommit, commit_early
@@ -140,13 +140,13 @@ async def docket_csv(request: Request) -> Response:
 
 
 tenant_routes: list[BaseRoute] = [
-    tenant_page(
+    TenantRoute(
         "/staff/docket",
         docket_page,
         permission=Permission.DOCKET_VIEW,
         name="filings:docket:page",
     ),
-    tenant_page(
+    TenantRoute(
         "/staff/docket.csv",
         docket_csv,
         permission=Permission.DOCKET_VIEW,

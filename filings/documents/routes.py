@@ -16,7 +16,7 @@ from filings.documents.inspection import FileKind
 from filings.models import CaseResponse
 from filings.parties import responses
 from tribunals.permissions import Permission
-from tribunals.tenancy import current_roles, current_tribunal, tenant_page
+from tribunals.tenancy import TenantRoute, current_roles, current_tribunal
 from tribune import audit
 from tribune.audit import AuditAction
 from tribune.db import EarlyCommit, commit_early
@@ -70,7 +70,7 @@ async def download(request: Request) -> Response:
 
 
 tenant_routes: list[BaseRoute] = [
-    tenant_page(
+    TenantRoute(
         "/documents/{document_id:uuid}",
         download,
         permission=Permission.SIGNED_IN,

@@ -15,7 +15,7 @@ from accounts.middleware import require_user, signed_in_user
 from filings import access, cases, lifecycle
 from filings.casetypes import services as casetype_services
 from filings.casetypes.answers import answers_form, filing_deadline, is_late, read_answers
-from filings.casetypes.labels import kinds_text
+from filings.casetypes.labels import slot_shown
 from filings.casetypes.services import definition_of
 from filings.deadlines import today_in
 from filings.documents import services as documents_services
@@ -29,7 +29,7 @@ from filings.journey.summary import answer_sections
 from filings.models import CaseTypeVersion, Filing, FilingStatus
 from tribunals.models import Tribunal
 from tribunals.permissions import Permission
-from tribunals.tenancy import current_roles, current_tribunal, tenant_page
+from tribunals.tenancy import TenantRoute, current_roles, current_tribunal
 from tribune.forms import Form
 from tribune.i18n import gettext as _
 from tribune.uploads import (
@@ -292,13 +292,8 @@ async def _documents_context(
     slots = []
     for slot in definition_of(version).document_slots:
         slots.append(
-            {
-                "key": slot.key,
-                "label": slot.label.current(),
-                "hint": slot.hint.current() if slot.hint else "",
-                "required": slot.required,
-                "max_files": slot.max_files,
-                "kinds": kinds_text(slot.kinds),
+            slot_shown(slot)
+            | {
                 "accept": ",".join(
                     mime
                     for kind in slot.kinds
@@ -471,42 +466,42 @@ async def case_page(request: Request) -> Response:
 
 
 tenant_routes: list[BaseRoute] = [
-    tenant_page(
+    TenantRoute(
         "/file", case_types, permission=Permission.PUBLIC, name="filings:journey:case_types"
     ),
-    tenant_page(
+    TenantRoute(
         "/file/{version_id:uuid}",
         before_you_start,
         permission=Permission.PUBLIC,
         methods=["GET", "POST"],
         name="filings:journey:before_you_start",
     ),
-    tenant_page(
+    TenantRoute(
         "/filings/{filing_id:uuid}",
         resume,
         permission=Permission.SIGNED_IN,
         name="filings:journey:resume",
     ),
-    tenant_page(
+    TenantRoute(
         "/filings/{filing_id:uuid}/not-eligible",
         not_eligible,
         permission=Permission.SIGNED_IN,
         name="filings:journey:not_eligible",
     ),
-    tenant_page(
+    TenantRoute(
         "/filings/{filing_id:uuid}/{step}",
         step,
         permission=Permission.SIGNED_IN,
         methods=["GET", "POST"],
         name="filings:journey:step",
     ),
-    tenant_page(
+    TenantRoute(
         "/cases/{filing_id:uuid}",
         case_page,
         permission=Permission.SIGNED_IN,
         name="filings:journey:case",
     ),
-    tenant_page(
+    TenantRoute(
         "/filings/{filing_id:uuid}/documents/{slot}/upload",
         upload,
         permission=Permission.SIGNED_IN,
@@ -514,14 +509,14 @@ tenant_routes: list[BaseRoute] = [
         name="filings:journey:upload",
         streaming_upload=True,
     ),
-    tenant_page(
+    TenantRoute(
         "/filings/{filing_id:uuid}/documents/{document_id:uuid}/remove",
         remove_filing_document,
         permission=Permission.SIGNED_IN,
         methods=["POST"],
         name="filings:journey:remove_document",
     ),
-    tenant_page(
+    TenantRoute(
         "/cases/{filing_id:uuid}/confirmation",
         confirmation,
         permission=Permission.SIGNED_IN,

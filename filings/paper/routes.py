@@ -13,7 +13,7 @@ from filings.access import registry_role
 from filings.casetypes import services as casetype_services
 from filings.paper import services as paper
 from tribunals.permissions import Permission
-from tribunals.tenancy import current_roles, current_tribunal, tenant_page
+from tribunals.tenancy import TenantRoute, current_roles, current_tribunal
 from tribune.forms import Form
 from tribune.i18n import gettext as _
 from tribune.i18n import use_language
@@ -92,14 +92,14 @@ async def access_letter(request: Request) -> Response:
 
 
 tenant_routes: list[BaseRoute] = [
-    tenant_page(
+    TenantRoute(
         "/staff/paper-filings/new",
         new_paper_filing,
         permission=Permission.REGISTRY_WORK,
         methods=["GET", "POST"],
         name="filings:paper:new",
     ),
-    tenant_page(
+    TenantRoute(
         "/staff/cases/{filing_id:uuid}/letter",
         access_letter,
         permission=Permission.REGISTRY_WORK,

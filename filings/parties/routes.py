@@ -29,7 +29,7 @@ from filings.models import CaseParty, CaseResponse, CaseTypeVersion, Filing
 from filings.parties import access_codes, responses
 from filings.parties import services as party_services
 from tribunals.permissions import Permission
-from tribunals.tenancy import current_roles, current_tribunal, tenant_page
+from tribunals.tenancy import TenantRoute, current_roles, current_tribunal
 from tribune.db import EarlyCommit, commit_early
 from tribune.forms import Form
 from tribune.i18n import LANGUAGES
@@ -534,14 +534,14 @@ async def response_remove_document(request: Request) -> Response:
 
 
 tenant_routes: list[BaseRoute] = [
-    tenant_page(
+    TenantRoute(
         "/staff/cases/{filing_id:uuid}/respondents/new",
         add_respondent,
         permission=Permission.REGISTRY_WORK,
         methods=["GET", "POST"],
         name="filings:parties:add_respondent",
     ),
-    tenant_page(
+    TenantRoute(
         "/join",
         join_case,
         permission=Permission.SIGNED_IN,
@@ -549,49 +549,49 @@ tenant_routes: list[BaseRoute] = [
         name="filings:parties:join",
     ),
     # The address on letters and emails sent to claimants of paper filings.
-    tenant_page(
+    TenantRoute(
         "/claim",
         join_case,
         permission=Permission.SIGNED_IN,
         methods=["GET", "POST"],
         name="filings:parties:claim",
     ),
-    tenant_page(
+    TenantRoute(
         "/cases/{filing_id:uuid}/representatives/new",
         new_representative,
         permission=Permission.SIGNED_IN,
         methods=["GET", "POST"],
         name="filings:parties:new_representative",
     ),
-    tenant_page(
+    TenantRoute(
         "/cases/{filing_id:uuid}/representatives/{party_id:uuid}/invite",
         invite_representative,
         permission=Permission.SIGNED_IN,
         methods=["POST"],
         name="filings:parties:invite_representative",
     ),
-    tenant_page(
+    TenantRoute(
         "/cases/{filing_id:uuid}/representatives/{party_id:uuid}/withdraw",
         withdraw_representative,
         permission=Permission.SIGNED_IN,
         methods=["GET", "POST"],
         name="filings:parties:withdraw_representative",
     ),
-    tenant_page(
+    TenantRoute(
         "/cases/{filing_id:uuid}/response",
         response_page,
         permission=Permission.SIGNED_IN,
         methods=["GET", "POST"],
         name="filings:parties:response",
     ),
-    tenant_page(
+    TenantRoute(
         "/cases/{filing_id:uuid}/response/check",
         response_check,
         permission=Permission.SIGNED_IN,
         methods=["GET", "POST"],
         name="filings:parties:response_check",
     ),
-    tenant_page(
+    TenantRoute(
         "/cases/{filing_id:uuid}/response/documents/{slot}/upload",
         response_upload,
         permission=Permission.SIGNED_IN,
@@ -599,7 +599,7 @@ tenant_routes: list[BaseRoute] = [
         name="filings:parties:response_upload",
         streaming_upload=True,
     ),
-    tenant_page(
+    TenantRoute(
         "/cases/{filing_id:uuid}/response/documents/{document_id:uuid}/remove",
         response_remove_document,
         permission=Permission.SIGNED_IN,
