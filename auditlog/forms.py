@@ -14,7 +14,7 @@ from auditlog.services import Filters
 from filings.models import Filing
 from tribunals.models import Tribunal
 from tribune.audit import AuditEvent
-from tribune.forms import Form
+from tribune.forms import Form, is_usable_date
 from tribune.i18n import gettext as _
 
 
@@ -23,10 +23,13 @@ def _date_of(form: Form, name: str, message: str) -> date | None:
     if not any(parts):
         return None
     try:
-        return date(int(parts[2]), int(parts[1]), int(parts[0]))
+        day = date(int(parts[2]), int(parts[1]), int(parts[0]))
     except ValueError:
+        day = None
+    if day is None or not is_usable_date(day):
         form.add_error(name, message)
         return None
+    return day
 
 
 def _start_of(day: date, tribunal: Tribunal) -> datetime:

@@ -8,11 +8,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
 from tribune.i18n import gettext as _
+
+# The dates a form accepts: any a case can concern, and none so near the ends of the calendar
+# that adding a day or changing time zone overflows (9999-12-31 + 1 day is an error, a 500).
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+
+
+def is_usable_date(day: date) -> bool:
+    """Return whether a date from a form lies where the code can compute with it."""
+    return EARLIEST_DATE <= day <= LATEST_DATE
+
 
 # A North American or international number, with an optional extension ("ext. 12", "x12",
 # "poste 12", "#12"); the digits are counted apart.

@@ -18,6 +18,7 @@ from filings.docket.queries import (
     Sort,
 )
 from filings.models import FilingStatus
+from tribune.forms import is_usable_date
 from tribune.i18n import LANGUAGES
 from tribune.i18n import gettext as _
 
@@ -29,7 +30,10 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def _parse_date(value: str) -> date:
     if not _DATE.match(value):
         raise ValueError(value)
-    return date.fromisoformat(value)
+    day = date.fromisoformat(value)
+    if not is_usable_date(day):
+        raise ValueError(value)
+    return day
 
 
 def parse_filters(

@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -253,3 +254,27 @@ async def test_parties_see_staff_roles_not_names_only_when_the_tribunal_allows(
         select(AuditEvent).where(AuditEvent.action == "tribunal.access_visibility_changed")
     )
     assert len(changes.scalars().all()) == 2
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        {"to-day": "31", "to-month": "12", "to-year": "9999"},
+        {"from-day": "1", "from-month": "1", "from-year": "1"},
+    ],
+)
+async def test_dates_at_the_ends_of_the_calendar_are_refused_not_a_500(
+    client: httpx.AsyncClient, db: AsyncSession, period: dict[str, str]
+) -> None:
+    # The last day plus one overflows: such a date is refused with the usual message, on the
+    # page and before the export sends its first byte.
+    tribunal = await make_tribunal(db)
+    admin = await make_staff(db, tribunal, Role.ADMIN)
+    await sign_in(client, admin.email)
+    url = f"/{tribunal.slug}/staff/audit"
+    page = await client.get(url, params=period)
+    assert page.status_code == 422
+    assert "Enter a real date for the" in page.text
+    export = await client.get(f"{url}.csv", params=period)
+    assert export.status_code == 422
+    assert "Enter a real date for the" in export.text

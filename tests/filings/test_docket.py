@@ -512,3 +512,28 @@ async def test_a_page_costs_the_same_statements_for_3_or_40_cases(
         measured[tribunal.slug] = len(statements)
         assert len(references(page.text)) == (3 if tribunal is small else 40)
     assert 0 < measured[small.slug] == measured[large.slug], measured
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"received_to": "9999-12-31"},
+        {"received_from": "0001-01-01"},
+        {"received_from": "0001-01-01", "received_to": "9999-12-31"},
+    ],
+)
+async def test_dates_at_the_ends_of_the_calendar_are_refused_not_a_500(
+    client: httpx.AsyncClient, db: AsyncSession, query: dict[str, str]
+) -> None:
+    # The last day plus one overflows: such a date is refused with the usual message, on the
+    # page and before the export sends its first byte.
+    tribunal = await make_tribunal(db)
+    await make_case(db, tribunal)
+    await clerk_of(client, db, tribunal)
+    base = f"/{tribunal.slug}/staff/docket"
+    page = await client.get(base, params=query)
+    assert page.status_code == 422
+    assert "Enter a real date" in page.text
+    export = await client.get(f"{base}.csv", params=query)
+    assert export.status_code == 422
+    assert "Enter a real date" in export.text
