@@ -11,10 +11,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context,
 from jinja2.runtime import Context
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
+from starlette.types import Message
 
 from tribune import i18n
 from tribune.mail import Outbox
@@ -142,6 +144,32 @@ def redirect(url: str, status_code: int = 303) -> RedirectResponse:
     return RedirectResponse(url, status_code=status_code)
 
 
+# Every body but a streaming upload's is a form of a few fields: far below 1 MiB. A larger one is
+# refused (413) before it is read whole, so nobody can make a worker hold 100 MB of fields.
+MAX_FORM_BODY = 1024 * 1024
+
+
+def with_body_limit(request: Request, limit: int) -> Request:
+    """Return the request, reading a body of at most `limit` bytes: a longer one, announced
+    by its Content-Length or found while it arrives (chunked), is answered 413."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise HTTPException(status_code=413)
+    receive = request.receive
+    received = 0
+
+    async def limited_receive() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise HTTPException(status_code=413)
+        return message
+
+    return Request(request.scope, limited_receive)
+
+
 def with_csrf_and_commit(endpoint: Endpoint, streaming_upload: bool) -> Endpoint:
     """Check CSRF on unsafe methods, then commit what the endpoint did if it succeeded.
 
@@ -156,6 +184,7 @@ def with_csrf_and_commit(endpoint: Endpoint, streaming_upload: bool) -> Endpoint
     async def handle(request: Request) -> Response:
         content_type = request.headers.get("content-type", "")
         if not (streaming_upload and content_type.startswith("multipart/form-data")):
+            request = with_body_limit(request, MAX_FORM_BODY)
             await verify_csrf(request, settings_of(request).secret_key)
         response = await endpoint(request)
         session = db_of(request)

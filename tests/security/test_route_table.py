@@ -13,7 +13,9 @@ Covered, for every route there is now and every route added later:
 (e) routes say what they take: every ``*_id`` path parameter is a UUID, every route is
     named ``package:subpackage:page`` after the module that serves it, and no route
     module imports another;
-(f) no page commits outside the one commit point but through ``commit_early`` with a reason.
+(f) no page commits outside the one commit point but through ``commit_early`` with a reason;
+(g) every unsafe method refuses a body past ``MAX_FORM_BODY`` (413) and changes nothing,
+    whether the size is announced or found while the body arrives.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from tribune.app import metadata
 from tribune.db import utcnow
 from tribune.security import hash_token
 from tribune.settings import PROJECT_ROOT
+from tribune.web import MAX_FORM_BODY
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 CSRF_REFUSED = "Your form could not be sent"
@@ -446,3 +449,62 @@ def test_pages_commit_only_at_the_commit_point_or_early_with_a_reason() -> None:
                 if re.search(r"\.commit\(\)", line):
                     bare.append(f"{name}:{number}: {line.strip()}")
     assert bare == []
+
+
+# -- (g) bodies -------------------------------------------------------------------------------
+
+TOO_LARGE = "What you sent is too large"
+PADDING = "x" * (MAX_FORM_BODY + 1)
+
+
+async def test_every_unsafe_method_refuses_a_body_past_the_limit_and_changes_nothing(
+    app: Starlette, client: httpx.AsyncClient, db: AsyncSession, scene: Scene
+) -> None:
+    # With a valid token and fields that would change something, only the size stops it.
+    await sign_in(client, scene.admin.email)
+    token = await csrf_token(client, "/")
+    checked = []
+    for info in all_routes(app):
+        for method in info.unsafe_methods:
+            form = {
+                **forged_form(scene.admin.email, scene.invitation_token),
+                **per_route_changes(info.path),
+                "csrf_token": token,
+                "padding": PADDING,
+            }
+            before = await snapshot(db, scene.admin.id)
+            response = await client.request(method, info.url(scene.tribunal), data=form)
+            assert response.status_code == 413, f"{method} {info.path}"
+            assert TOO_LARGE in html.unescape(response.text), f"{method} {info.path}"
+            assert await snapshot(db, scene.admin.id) == before, f"{method} {info.path}"
+            checked.append(f"{method} {info.path}")
+    assert "POST /account/name" in checked
+    assert "POST /{tribunal}/filings/{filing_id:uuid}/documents/{slot}/upload" in checked
+
+
+async def test_a_chunked_body_or_a_file_part_past_the_limit_is_refused_while_it_arrives(
+    client: httpx.AsyncClient, db: AsyncSession, scene: Scene
+) -> None:
+    await sign_in(client, scene.admin.email)
+    token = await csrf_token(client, "/account/name")
+    fields = f"csrf_token={token}&name=Chunked+Name&padding=".encode()
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield fields
+        for _ in range(MAX_FORM_BODY // 65536 + 2):
+            yield b"x" * 65536
+
+    chunked = await client.post(
+        "/account/name",
+        content=chunks(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert chunked.status_code == 413
+    file_part = await client.post(
+        "/account/name",
+        data={"csrf_token": token, "name": "Filed Name"},
+        files={"attachment": ("big.bin", b"\0" * (MAX_FORM_BODY + 1), "application/octet-stream")},
+    )
+    assert file_part.status_code == 413
+    await db.refresh(scene.admin)
+    assert scene.admin.name not in ("Chunked Name", "Filed Name")
