@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -184,6 +185,23 @@ def _runner(settings: Settings) -> Callable[[Callable[[AsyncSession], Awaitable[
     return run
 
 
+def exposure_warning(settings: Settings, host: str) -> str | None:
+    """Return a warning when a development platform listens beyond this machine, or None."""
+    if not settings.is_development:
+        return None
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    except ValueError:
+        if host == "localhost":
+            return None
+    return (
+        f"WARNING: Tribune runs in development mode on {host}, reachable from other machines: "
+        "demo accounts may exist and there is no real secret key. Set TRIBUNE_ENV=production "
+        "for a deployment (the outbox stays visible to this machine only)."
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tribune", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -200,6 +218,11 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level)
     if arguments.command == "serve":
         import uvicorn
+
+        warning = exposure_warning(settings, arguments.host)
+        if warning:
+            print(warning, file=sys.stderr)
+            logging.getLogger("tribune").warning(warning)
 
         uvicorn.run(
             "tribune.app:create_app",

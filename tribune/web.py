@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -51,6 +52,21 @@ def csrf_token(request: Request) -> str:
     return csrf_token_for(settings_of(request).secret_key, request.state.csrf_cookie)
 
 
+def from_this_machine(request: Request) -> bool:
+    """Return whether the request came from the machine the platform runs on (loopback)."""
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def shows_outbox(request: Request) -> bool:
+    """The outbox holds reset links and access codes: a development platform shows it only to
+    the machine it runs on, never to others on the network; production never."""
+    return settings_of(request).is_development and from_this_machine(request)
+
+
 def _context(request: Request) -> dict[str, Any]:
     language = i18n.get_language()
     return {
@@ -60,7 +76,7 @@ def _context(request: Request) -> dict[str, Any]:
         "other_language": i18n.other_language(language),
         "language_names": i18n.LANGUAGE_NAMES,
         "csrf_token": csrf_token(request) if hasattr(request.state, "csrf_cookie") else "",
-        "development": settings_of(request).is_development,
+        "show_outbox": shows_outbox(request),
     }
 
 

@@ -83,8 +83,8 @@ class Pages:
         self.add(name, await client.get(url, **options), status)
 
 
-def new_client(app: Starlette) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.10", 50000))
+def new_client(app: Starlette, address: str = "203.0.113.10") -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(address, 50000))
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
 
@@ -93,6 +93,10 @@ async def collect_pages(app: Starlette, db: AsyncSession, pages: Pages) -> None:
     t = f"/{tribunal.slug}"
     version = await make_demo_case_type(db, tribunal)
     french: dict[str, Any] = {"headers": {"Accept-Language": "fr"}}
+
+    # The outbox, shown in development to the machine itself only.
+    async with new_client(app, "127.0.0.1") as client:
+        await pages.get(client, "outbox (development)", "/outbox")
 
     # Public pages, sign-in and registration, the error pages: no one is signed in.
     async with new_client(app) as client:
@@ -105,7 +109,6 @@ async def collect_pages(app: Starlette, db: AsyncSession, pages: Pages) -> None:
             ("register", "/register"),
             ("password reset", "/password-reset"),
             ("signed out", "/signed-out"),
-            ("outbox (development)", "/outbox"),
             ("tribunal home", f"{t}/"),
             ("case types", f"{t}/file"),
             ("before you start", f"{t}/file/{version.id}"),
