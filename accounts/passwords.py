@@ -6,6 +6,8 @@ import gzip
 from functools import cache
 from pathlib import Path
 
+import anyio
+import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -19,6 +21,12 @@ COMMON_PASSWORDS = Path(__file__).resolve().parent / "data" / "common-passwords.
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so a miss costs as long as a hit.
 _DUMMY_HASH = _hasher.hash("not a real password, only for timing")
+# Argon2 takes about a tenth of a second of CPU and its memory cost (64 MiB) per hash:
+# request code hashes in worker threads so the event loop keeps serving, and this bounds
+# how many hashes run at once, so a burst of sign-ins can take neither every thread of
+# the pool nor all the memory.
+HASHING_THREADS = 2
+_hashing_limiter = anyio.CapacityLimiter(HASHING_THREADS)
 
 
 def hash_password(password: str) -> str:
@@ -34,7 +42,20 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 
 def needs_rehash(password_hash: str) -> bool:
+    """Cheap (it reads the parameters in the hash), so it needs no worker thread."""
     return _hasher.check_needs_rehash(password_hash)
+
+
+async def hash_password_async(password: str) -> str:
+    """`hash_password` in a worker thread: what code running in the event loop calls."""
+    return await anyio.to_thread.run_sync(hash_password, password, limiter=_hashing_limiter)
+
+
+async def verify_password_async(password_hash: str | None, password: str) -> bool:
+    """`verify_password` in a worker thread: what code running in the event loop calls."""
+    return await anyio.to_thread.run_sync(
+        verify_password, password_hash, password, limiter=_hashing_limiter
+    )
 
 
 @cache

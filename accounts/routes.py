@@ -23,7 +23,7 @@ from accounts.middleware import (
     signed_in_user,
 )
 from accounts.models import TokenPurpose, User
-from accounts.passwords import verify_password
+from accounts.passwords import verify_password_async
 from tribune import i18n
 from tribune.db import EarlyCommit, commit_early
 from tribune.forms import Form
@@ -255,7 +255,7 @@ async def change_password(request: Request) -> Response:
         return render(request, "accounts/change_password.html", {"form": Form()})
     form = Form(await request.form())
     current = form.password("current_password", required=_("Enter your current password"))
-    if current and not verify_password(user.password_hash, current):
+    if current and not await verify_password_async(user.password_hash, current):
         form.add_error("current_password", _("Your current password is not correct"))
     new_password_field(form, user.email)
     if not form.is_valid:
@@ -276,7 +276,7 @@ async def change_email(request: Request) -> Response:
     if new_email and new_email == user.email:
         form.add_error("email", _("This is already your email address"))
     current = form.password("current_password", required=_("Enter your current password"))
-    if current and not verify_password(user.password_hash, current):
+    if current and not await verify_password_async(user.password_hash, current):
         form.add_error("current_password", _("Your current password is not correct"))
     if not form.is_valid:
         return render(request, "accounts/change_email.html", {"form": form}, status_code=422)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from accounts.models import AccountToken, SignInAttempt, TokenPurpose, User, UserSession
-from accounts.passwords import hash_password, needs_rehash, verify_password
+from accounts.passwords import hash_password_async, needs_rehash, verify_password_async
 from tribune import audit
 from tribune.audit import AuditAction
 from tribune.db import utcnow
@@ -139,7 +139,7 @@ async def register(
     user = User(
         name=name,
         email=normalise_email(email),
-        password_hash=hash_password(password),
+        password_hash=await hash_password_async(password),
         language=language if language in LANGUAGES else "en",
     )
     db.add(user)
@@ -231,7 +231,7 @@ async def sign_in(
     ):
         return SignInResult(SignInOutcome.THROTTLED)
     user = await user_by_email(db, email)
-    succeeded = verify_password(user.password_hash if user else None, password)
+    succeeded = await verify_password_async(user.password_hash if user else None, password)
     db.add(SignInAttempt(account_key=account_key, address_key=address_key, succeeded=succeeded))
     if not succeeded or user is None:
         audit.record(db, AuditAction.ACCOUNT_SIGN_IN_FAILED, actor_id=user.id if user else None)
@@ -239,7 +239,7 @@ async def sign_in(
     if not user.is_confirmed:
         return SignInResult(SignInOutcome.UNCONFIRMED, user)
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        user.password_hash = await hash_password_async(password)
     return SignInResult(SignInOutcome.SIGNED_IN, user)
 
 
@@ -327,7 +327,7 @@ async def reset_password(db: AsyncSession, token: str, password: str) -> User | 
     if record is None:
         return None
     user = await db.get_one(User, record.user_id)
-    user.password_hash = hash_password(password)
+    user.password_hash = await hash_password_async(password)
     # Following the link proves the address, as a confirmation link would.
     user.email_confirmed_at = user.email_confirmed_at or utcnow()
     await end_all_sessions(db, user.id)
@@ -361,7 +361,7 @@ async def change_password(
     db: AsyncSession, user: User, current_session: UserSession, new_password: str
 ) -> None:
     """Set a new password and sign out every other browser."""
-    user.password_hash = hash_password(new_password)
+    user.password_hash = await hash_password_async(new_password)
     await db.execute(
         update(UserSession)
         .where(
@@ -450,7 +450,7 @@ async def ensure_user(
         user = User(
             email=normalise_email(email),
             name=name,
-            password_hash=hash_password(password) if password else "!",
+            password_hash=await hash_password_async(password) if password else "!",
             language=language if language in LANGUAGES else "en",
             email_confirmed_at=utcnow(),
         )

@@ -269,13 +269,13 @@ def migrate(environment: dict[str, str]) -> None:
 
 async def set_up(database_url: str, adjudicators: int) -> Setup:
     """Add the tribunal, the clerk, the adjudicators and two published case types."""
-    from accounts.passwords import hash_password
+    from accounts.passwords import hash_password_async
     from filings.casetypes.services import create_case_type
     from tribunals.models import Membership, Role, Tribunal
     from tribune.db import Database, utcnow
 
     database = Database.from_url(database_url)
-    password_hash = hash_password(CLERK_PASSWORD)
+    password_hash = await hash_password_async(CLERK_PASSWORD)
     try:
         async with database.session() as db:
             tribunal = Tribunal(
