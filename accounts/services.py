@@ -321,6 +321,21 @@ async def request_password_reset(db: AsyncSession, outbox: Outbox, email: str) -
     )
 
 
+async def end_reset_links(db: AsyncSession, user_id: uuid.UUID) -> None:
+    """Make every reset link still outstanding for the person unusable: a new password, by a
+    reset or a change, must not leave an older link able to set another."""
+    await db.execute(
+        update(AccountToken)
+        .where(
+            AccountToken.user_id == user_id,
+            AccountToken.purpose == TokenPurpose.RESET_PASSWORD,
+            AccountToken.used_at.is_(None),
+        )
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def reset_password(db: AsyncSession, token: str, password: str) -> User | None:
     """Set a new password from a reset link and end every session; None if the link is no good."""
     record = await use_token(db, token, TokenPurpose.RESET_PASSWORD)
@@ -331,6 +346,7 @@ async def reset_password(db: AsyncSession, token: str, password: str) -> User | 
     # Following the link proves the address, as a confirmation link would.
     user.email_confirmed_at = user.email_confirmed_at or utcnow()
     await end_all_sessions(db, user.id)
+    await end_reset_links(db, user.id)
     audit.record(
         db,
         AuditAction.ACCOUNT_PASSWORD_RESET,
@@ -360,8 +376,9 @@ def change_language(db: AsyncSession, user: User, language: str) -> None:
 async def change_password(
     db: AsyncSession, user: User, current_session: UserSession, new_password: str
 ) -> None:
-    """Set a new password and sign out every other browser."""
+    """Set a new password, sign out every other browser and end outstanding reset links."""
     user.password_hash = await hash_password_async(new_password)
+    await end_reset_links(db, user.id)
     await db.execute(
         update(UserSession)
         .where(

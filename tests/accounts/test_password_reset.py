@@ -121,3 +121,43 @@ async def test_a_forged_token_is_refused(client: httpx.AsyncClient) -> None:
         {"token": "x" * 500, "password": NEW_PASSWORD, "password_confirmation": NEW_PASSWORD},
     )
     assert response.status_code == 400
+
+
+async def test_a_reset_ends_every_other_reset_link_of_that_person(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    user = await make_user(db)
+    await ask_for_reset(client, user.email)
+    first = link_in(await last_message(db, user.email))
+    await ask_for_reset(client, user.email)
+    second = link_in(await last_message(db, user.email))
+    assert first != second
+    fields = hidden_fields((await client.get(second)).text)
+    done = await client.post(
+        "/password-reset/new",
+        data={**fields, "password": NEW_PASSWORD, "password_confirmation": NEW_PASSWORD},
+    )
+    assert done.status_code == 200
+    # The older link can no longer set another password.
+    assert (await client.get(first)).status_code == 400
+
+
+async def test_a_password_change_ends_the_outstanding_reset_links(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    user = await make_user(db)
+    await ask_for_reset(client, user.email)
+    link = link_in(await last_message(db, user.email))
+    await sign_in(client, user.email)
+    changed = await post_form(
+        client,
+        "/account/password",
+        {
+            "current_password": PASSWORD,
+            "password": NEW_PASSWORD,
+            "password_confirmation": NEW_PASSWORD,
+        },
+        page="/account/password",
+    )
+    assert changed.headers["location"] == "/account?updated=password"
+    assert (await client.get(link)).status_code == 400
