@@ -15,6 +15,20 @@ from email_validator import EmailNotValidError, validate_email
 
 from tribune.i18n import gettext as _
 
+# Unicode's control, format, line and paragraph separator characters (categories Cc, Cf, Zl,
+# Zp): never typed in a form, and in a name they can turn an email the platform sends into
+# someone else's message (line breaks) or show text in another order (bidi overrides).
+_CONTROL_AND_FORMAT = (
+    "\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e"
+    "\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f"
+)
+_NOT_IN_A_LINE = re.compile(f"[{_CONTROL_AND_FORMAT}]")
+# A textarea keeps its line breaks (CR, LF) and tabs, and refuses the rest.
+_NOT_IN_TEXT = re.compile(f"(?![\t\n\r])[{_CONTROL_AND_FORMAT}]")
+
+
 # The dates a form accepts: any a case can concern, and none so near the ends of the calendar
 # that adding a day or changing time zone overflows (9999-12-31 + 1 day is an error, a 500).
 EARLIEST_DATE = date(1900, 1, 1)
@@ -77,11 +91,17 @@ class Form:
         required: str | None = None,
         max_length: int = 500,
         strip: bool = True,
+        multiline: bool = False,
     ) -> str:
-        """Return a text answer; ``required`` is the message shown when it is empty."""
+        """Return a text answer; ``required`` is the message shown when it is empty.
+
+        A single-line answer (a name, a firm, a title: what emails and letters print) refuses
+        line breaks and every control and format character, bidirectional overrides
+        included; a ``multiline`` one (a textarea) allows line breaks and tabs."""
         raw = self.values.get(name, "")
         value = raw.strip() if strip else raw
-        if any(ord(char) < 32 and char not in "\r\n\t" for char in value):
+        unwanted = _NOT_IN_TEXT if multiline else _NOT_IN_A_LINE
+        if unwanted.search(value):
             self.add_error(name, _("Remove the control characters from this answer"))
         elif not value and required:
             self.add_error(name, required)

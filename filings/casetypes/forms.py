@@ -109,7 +109,7 @@ def read_details(form: Form) -> dict[str, str]:
         for language in ("en", "fr"):
             field = f"{name}_{language}"
             form.values[field] = _multiline(form, field)
-            texts[field] = form.text(field, max_length=MAX_GUIDANCE_LENGTH)
+            texts[field] = form.text(field, max_length=MAX_GUIDANCE_LENGTH, multiline=True)
     missing = {
         "description_en": _("Enter the description in English too"),
         "description_fr": _("Enter the description in French too"),

@@ -95,7 +95,9 @@ async def staff_note(request: Request) -> Response:
     tribunal = current_tribunal(request)
     filing, version = await _staff_case(request)
     form = Form(await request.form())
-    body = form.text("note", required=_("Enter the note"), max_length=NOTE_MAX_LENGTH, strip=True)
+    body = form.text(
+        "note", required=_("Enter the note"), max_length=NOTE_MAX_LENGTH, multiline=True
+    )
     if not form.is_valid:
         return await _staff_page(request, filing, version, note_form=form, status_code=422)
     parties = await lifecycle.parties_of(db_of(request), filing)
@@ -166,7 +168,7 @@ async def staff_transition(request: Request) -> Response:
     name = request.path_params["name"]
     transition = lifecycle.transition_for(lifecycle.Audience.STAFF, name)
     form = Form(await request.form())
-    reason = form.text(f"reason-{name}", max_length=REASON_MAX_LENGTH, strip=True)
+    reason = form.text(f"reason-{name}", max_length=REASON_MAX_LENGTH, multiline=True)
     if transition is None:
         return _refused(request, filing, _("You cannot make this change to the case."))
     parties = await lifecycle.parties_of(db, filing)

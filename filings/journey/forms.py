@@ -107,7 +107,7 @@ def read_accessibility(form: Form) -> dict[str, Any]:
         "sign_language": form.choice(
             "sign_language", SIGN_LANGUAGES, required=_("Select whether you need sign language")
         ),
-        "other_needs": form.text("other_needs", max_length=2000),
+        "other_needs": form.text("other_needs", max_length=2000, multiline=True),
     }
 
 
@@ -120,6 +120,7 @@ def read_declaration(form: Form, *, late: bool) -> dict[str, Any]:
             "late_explanation",
             required=_("Explain why you are filing after the deadline"),
             max_length=5000,
+            multiline=True,
         )
     return values
 

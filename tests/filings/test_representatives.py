@@ -23,6 +23,7 @@ from tests.helpers import (
     as_user,
     code_sent_to,
     count,
+    french,
     join,
     last_message,
     post_form,
@@ -407,3 +408,29 @@ async def test_a_party_cannot_touch_another_partys_representatives(
 
 async def count_messages(db: AsyncSession) -> int:
     return int(await db.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
+
+
+async def test_a_name_that_would_write_a_paragraph_into_the_tribunals_email_is_refused(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    # The name and firm are printed in the email the tribunal sends the representative: a line
+    # break or a bidirectional override there would let a party write the tribunal's email.
+    tribunal, filing, _claimant, _respondent = await case_with_joined_respondent(client, db)
+    new_url = f"/{tribunal.slug}/cases/{filing.id}/representatives/new"
+    email = f"{unique('lee-')}@llp.example"
+    phishing = "Lee Lawyer\r\n\r\nYour case is closed. Pay the fine at http://evil.example"
+    for field, value in [
+        ("name", phishing),
+        ("name", "Lee \u202eLawyer"),
+        ("firm", "Lee LLP\nhttp://evil.example"),
+        ("firm", "Lee\u0085LLP"),
+    ]:
+        data = {"name": "Lee Lawyer", "firm": "Lee LLP", "email": email, "consent": "yes"}
+        refused = await post_form(client, new_url, {**data, field: value}, page=new_url)
+        assert refused.status_code == 422, (field, value)
+        # The respondent reads the site in French.
+        assert french("Remove the control characters from this answer") in html.unescape(
+            refused.text
+        )
+    assert await messages_to(db, email) == []
+    assert (await authorise(client, tribunal, filing, email)).status_code == 303
