@@ -119,6 +119,9 @@ async def register(
     If the address already has an account, its owner gets an email saying so
     instead: the answer on screen is the same, so nobody learns who has one.
     """
+    # The password is hashed on both paths, so that how long the answer takes does not tell
+    # whether the address has an account (hashing is nearly all of a registration's time).
+    password_hash = await hash_password_async(password)
     existing = await user_by_email(db, email)
     if existing is not None:
         if existing.is_confirmed:
@@ -139,7 +142,7 @@ async def register(
     user = User(
         name=name,
         email=normalise_email(email),
-        password_hash=await hash_password_async(password),
+        password_hash=password_hash,
         language=language if language in LANGUAGES else "en",
     )
     db.add(user)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import statistics
+import time
 from datetime import timedelta
 
 import httpx
@@ -201,3 +203,22 @@ async def test_control_characters_are_refused(client: httpx.AsyncClient, db: Asy
     assert response.status_code == 422
     assert "control characters" in response.text
     assert await count(db, User, User.email == email) == 0
+
+
+async def test_the_time_an_answer_takes_does_not_tell_whether_an_address_has_an_account(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    owner = await make_user(db)
+    await register(client, f"{unique('warm-')}@example.org")  # the first one warms up caches
+
+    async def seconds_to_register(email: str) -> float:
+        started = time.perf_counter()
+        response = await register(client, email)
+        assert response.status_code == 303
+        return time.perf_counter() - started
+
+    known = [await seconds_to_register(owner.email) for _ in range(3)]
+    new = [await seconds_to_register(f"{unique('new-')}@example.org") for _ in range(3)]
+    # Without the same work on both paths a known address answered in a few milliseconds
+    # against a tenth of a second or more (the password's hashing) for a new one.
+    assert statistics.median(known) > statistics.median(new) / 2, (known, new)
