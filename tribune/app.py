@@ -51,7 +51,7 @@ from tribune.middleware import (
 )
 from tribune.settings import PROJECT_ROOT, Settings, load_settings
 from tribune.storage import storage_from_url
-from tribune.web import create_templates
+from tribune.web import create_templates, redirect_slashes_relatively
 
 # Every table, for Alembic and the tests: importing the models registers them.
 MODEL_MODULES = (audit, jobs, mail, accounts.models, tribunals.models, filings.models)
@@ -141,6 +141,7 @@ def create_app(
         },
         lifespan=lifespan,
     )
+    redirect_slashes_relatively(app.router)
     app.state.settings = settings
     app.state.database = database
     app.state.templates = create_templates()

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Match, Mount, Route, Router
 from starlette.templating import Jinja2Templates
-from starlette.types import Message
+from starlette.types import Message, Receive, Scope, Send
 
 from tribune import i18n
 from tribune.mail import Outbox
@@ -228,3 +228,29 @@ def page(
         methods=list(methods),
         name=name,
     )
+
+
+def redirect_slashes_relatively(router: Router) -> None:
+    """Make the router, and the routers of its mounts, answer a path missing (or with an
+    extra) trailing slash with a relative redirect to the path that exists, not one built
+    from the request's Host header, which a visitor chooses."""
+    router.redirect_slashes = False
+    not_found = router.default
+
+    async def slash_or_not_found(scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
+        other = path.rstrip("/") if path.endswith("/") else path + "/"
+        # "//host" would be read by the browser as another site: never redirect there.
+        if scope["type"] == "http" and path != "/" and not other.startswith("//"):
+            moved = {**scope, "path": other}
+            if any(route.matches(moved)[0] is not Match.NONE for route in router.routes):
+                query = scope.get("query_string", b"").decode("latin-1")
+                location = other + (f"?{query}" if query else "")
+                await RedirectResponse(location, status_code=307)(scope, receive, send)
+                return
+        await not_found(scope, receive, send)
+
+    router.default = slash_or_not_found
+    for route in router.routes:
+        if isinstance(route, Mount) and isinstance(route.app, Router):
+            redirect_slashes_relatively(route.app)
