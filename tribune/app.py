@@ -48,6 +48,7 @@ from tribune.middleware import (
     DatabaseSessionMiddleware,
     LanguageMiddleware,
     RequestContextMiddleware,
+    TrustedHostMiddleware,
 )
 from tribune.settings import PROJECT_ROOT, Settings, load_settings
 from tribune.storage import storage_from_url
@@ -94,6 +95,7 @@ async def scanner_unavailable_handler(request: Request, exc: Exception) -> Respo
 def build_middleware(settings: Settings, database: Database) -> list[Middleware]:
     """Return the middleware, outermost first; each relies on those before it."""
     return [
+        Middleware(TrustedHostMiddleware, settings=settings),
         Middleware(RequestContextMiddleware, settings=settings),
         Middleware(CSRFCookieMiddleware, settings=settings),
         Middleware(DatabaseSessionMiddleware, database=database),

@@ -13,6 +13,7 @@ from http.cookies import SimpleCookie
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
+from starlette.middleware.trustedhost import TrustedHostMiddleware as StarletteTrustedHosts
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -212,3 +213,26 @@ class LanguageMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_language)
+
+
+# A load balancer probes by address, not by name: the probes answer whatever the Host.
+PROBE_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+class TrustedHostMiddleware:
+    """Refuse (400) a request whose Host header is not one the platform serves, so no page,
+    link or redirect is ever built for a host a visitor chose (production)."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.check = (
+            None
+            if "*" in settings.allowed_hosts
+            else StarletteTrustedHosts(app, allowed_hosts=list(settings.allowed_hosts))
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.check is None or scope["type"] != "http" or scope["path"] in PROBE_PATHS:
+            await self.app(scope, receive, send)
+            return
+        await self.check(scope, receive, send)

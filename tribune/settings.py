@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "production")
@@ -37,6 +38,8 @@ class Settings:
     inline_worker: bool
     log_level: str
     scanner_url: str | None
+    # The Host names requests may carry; ("*",) accepts any (development).
+    allowed_hosts: tuple[str, ...] = ("*",)
 
     @property
     def is_production(self) -> bool:
@@ -130,4 +133,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         inline_worker=_bool(env, "TRIBUNE_INLINE_WORKER", not production),
         log_level=env.get("TRIBUNE_LOG_LEVEL", "INFO").upper(),
         scanner_url=env.get("TRIBUNE_SCANNER_URL") or None,
+        allowed_hosts=_allowed_hosts(env, base_url, production),
     )
+
+
+def _allowed_hosts(environ: Mapping[str, str], base_url: str, production: bool) -> tuple[str, ...]:
+    """Return the Host names to serve: TRIBUNE_ALLOWED_HOSTS (comma-separated, ``*.example.org``
+    allowed), by default the base URL's host in production and any host in development."""
+    listed = [host.strip().lower() for host in environ.get("TRIBUNE_ALLOWED_HOSTS", "").split(",")]
+    hosts = tuple(host for host in listed if host)
+    if hosts:
+        return hosts
+    if production:
+        return (urlsplit(base_url).hostname or "",)
+    return ("*",)
