@@ -57,8 +57,15 @@ async def read_filters(db: AsyncSession, tribunal: Tribunal, request: Request) -
             query["case"] = reference
     email = form.text("person", max_length=320).lower()
     if email and "person" not in form.errors:
+        # Only people in this tribunal's log are looked up: whether an address has an account
+        # elsewhere on the platform is none of this tribunal's business.
+        in_this_log = (
+            select(AuditEvent.id)
+            .where(AuditEvent.tribunal_id == tribunal.id, AuditEvent.actor_id == User.id)
+            .exists()
+        )
         user_id = (
-            await db.execute(select(User.id).where(func.lower(User.email) == email))
+            await db.execute(select(User.id).where(func.lower(User.email) == email, in_this_log))
         ).scalar_one_or_none()
         if user_id is None:
             form.add_error("person", _("There is no one with this email address"))

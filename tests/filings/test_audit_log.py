@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
 from filings.models import Filing
+from tests.factories import unique
 from tests.factories.accounts import make_user
 from tests.factories.filings import make_case
 from tests.factories.tribunals import make_staff, make_tribunal
@@ -278,3 +279,20 @@ async def test_dates_at_the_ends_of_the_calendar_are_refused_not_a_500(
     export = await client.get(f"{url}.csv", params=period)
     assert export.status_code == 422
     assert "Enter a real date for the" in export.text
+
+
+async def test_a_person_search_tells_nothing_about_accounts_outside_this_tribunals_log(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    tribunal = await make_tribunal(db)
+    admin = await make_staff(db, tribunal, Role.ADMIN)
+    elsewhere = await make_staff(db, await make_tribunal(db), Role.CLERK)
+    await sign_in(client, admin.email)
+    url = f"/{tribunal.slug}/staff/audit"
+
+    async def answer(email: str) -> tuple[int, list[str]]:
+        page = await client.get(url, params={"person": email})
+        return page.status_code, re.findall(r'class="govuk-error-message">(.*?)</', page.text, re.S)
+
+    # An address with no account at all, and another tribunal's clerk with no entry here.
+    assert await answer(f"{unique('nobody-')}@example.org") == await answer(elsewhere.email)
