@@ -50,6 +50,10 @@ def content_message(problem: Problem, kinds: list[str]) -> str:
             "Save the document as a .docx document without a password and upload it again"
         ),
         Problem.TEXT_NOT_UTF8: _("Save the text file with UTF-8 encoding and upload it again"),
+        Problem.TOO_MANY_PARTS: _(
+            "The Word document is made of too many parts. Save it again as a .docx document, "
+            "or as a PDF, and upload it again"
+        ),
     }
     return messages[problem]
 

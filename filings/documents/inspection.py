@@ -6,6 +6,7 @@ import codecs
 import enum
 import logging
 import re
+import struct
 import unicodedata
 import zipfile
 import zlib
@@ -83,6 +84,8 @@ class Problem(enum.StrEnum):
     """An old binary Office file (.doc, .xls) or a password-protected Word file."""
     TEXT_NOT_UTF8 = "text_not_utf8"
     """Text in an older encoding (Windows-1252, Latin-1): to be saved again as UTF-8."""
+    TOO_MANY_PARTS = "too_many_parts"
+    """A Word file of more parts than any document has: reading them all would take seconds."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +114,11 @@ HEAD_SIZE = 8 * 1024
 TEXT_READ_SIZE = 1024 * 1024
 # [Content_Types].xml of a real document is a few kilobytes; reading stops here (zip bombs).
 MAX_CONTENT_TYPES_SIZE = 1024 * 1024
+# A Word document holds a few dozen parts (a few hundred with many images); the archive's own
+# count is read before its directory, whose every entry costs time to load.
+MAX_ZIP_ENTRIES = 2000
+_END_OF_DIRECTORY = b"PK\x05\x06"
+_END_OF_DIRECTORY_SEARCH = 64 * 1024 + 22  # the record, after a comment of at most 64 KiB
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Content that is refused, recognised so that logs can say what it was.
@@ -192,8 +200,26 @@ def _inspect_pdf(path: Path) -> Inspection:
     return Inspection(FileKind.PDF, None)
 
 
+def _zip_entry_count(path: Path) -> int | None:
+    """Return the number of entries an archive's end record announces, or None if there is no
+    such record (then zipfile refuses it too). A ZIP64 archive announces 0xFFFF here."""
+    with path.open("rb") as file:
+        file.seek(0, 2)
+        size = file.tell()
+        file.seek(max(0, size - _END_OF_DIRECTORY_SEARCH))
+        tail = file.read()
+    at = tail.rfind(_END_OF_DIRECTORY)
+    if at < 0 or len(tail) < at + 12:
+        return None
+    count: int = struct.unpack_from("<H", tail, at + 10)[0]
+    return count
+
+
 def _inspect_zip(path: Path) -> Inspection:
     """Return DOCX for a Word document without macros; any other ZIP is refused."""
+    entries = _zip_entry_count(path)
+    if entries is not None and entries > MAX_ZIP_ENTRIES:
+        return Inspection(FileKind.DOCX, Problem.TOO_MANY_PARTS)
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()

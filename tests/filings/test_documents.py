@@ -17,6 +17,7 @@ import io
 import random
 import socket
 import struct
+import time
 import zipfile
 import zlib
 from collections.abc import AsyncIterator, Callable
@@ -25,7 +26,13 @@ from pathlib import Path
 
 import pytest
 
-from filings.documents.inspection import FileKind, Problem, inspect, normalise_filename
+from filings.documents.inspection import (
+    MAX_ZIP_ENTRIES,
+    FileKind,
+    Problem,
+    inspect,
+    normalise_filename,
+)
 from filings.documents.scanning import (
     AcceptAllScanner,
     ClamdScanner,
@@ -453,3 +460,19 @@ def test_scanner_urls() -> None:
     for wrong in ("http://clamav:3310", "clamd://", "clamav:3310"):
         with pytest.raises(ValueError, match="scanner URL"):
             scanner_from_url(wrong)
+
+
+def test_a_word_file_of_too_many_parts_is_refused_before_its_directory_is_read(
+    tmp_path: Path,
+) -> None:
+    # 200,000 entries took seconds to list; the archive's own count is read first.
+    parts = {f"word/media/part{n}.xml": b"" for n in range(MAX_ZIP_ENTRIES + 1)}
+    content = docx(**parts)
+    path = tmp_path / "appeal.docx"
+    path.write_bytes(content)
+    started = time.perf_counter()
+    inspection = inspect(path, len(content))
+    assert inspection.problem is Problem.TOO_MANY_PARTS
+    assert time.perf_counter() - started < 0.1
+    path.write_bytes(docx())
+    assert inspect(path, path.stat().st_size).accepted
