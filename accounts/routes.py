@@ -23,7 +23,6 @@ from accounts.middleware import (
     signed_in_user,
 )
 from accounts.models import TokenPurpose, User
-from accounts.passwords import verify_password_async
 from tribune import i18n
 from tribune.db import EarlyCommit, commit_early
 from tribune.forms import Form
@@ -248,18 +247,39 @@ async def change_language(request: Request) -> Response:
     return redirect(url_path(request, "accounts:account") + "?updated=language")
 
 
+async def _check_current_password(request: Request, form: Form, user: User) -> int:
+    """Check the form's current password under the sign-in throttle; return the status a
+    refused form answers with (429 once the throttle holds, 422 otherwise)."""
+    current = form.password("current_password", required=_("Enter your current password"))
+    if not current:
+        return 422
+    db = db_of(request)
+    check = await services.check_current_password(
+        db, settings_of(request), user, current, address=_client_address(request)
+    )
+    if check is services.PasswordCheck.THROTTLED:
+        form.add_error(
+            "current_password",
+            _("Too many wrong passwords. Wait 15 minutes and try again, or reset your password"),
+        )
+        return 429
+    if check is services.PasswordCheck.WRONG:
+        form.add_error("current_password", _("Your current password is not correct"))
+        # The wrong try counts towards the throttle although the page answers 422.
+        await commit_early(db, EarlyCommit.KEEP_DESPITE_REFUSAL)
+    return 422
+
+
 @require_user
 async def change_password(request: Request) -> Response:
     user = signed_in_user(request)
     if request.method == "GET":
         return render(request, "accounts/change_password.html", {"form": Form()})
     form = Form(await request.form())
-    current = form.password("current_password", required=_("Enter your current password"))
-    if current and not await verify_password_async(user.password_hash, current):
-        form.add_error("current_password", _("Your current password is not correct"))
+    status = await _check_current_password(request, form, user)
     new_password_field(form, user.email)
     if not form.is_valid:
-        return render(request, "accounts/change_password.html", {"form": form}, status_code=422)
+        return render(request, "accounts/change_password.html", {"form": form}, status_code=status)
     await services.change_password(
         db_of(request), user, request.state.user_session, form.value("password")
     )
@@ -275,11 +295,9 @@ async def change_email(request: Request) -> Response:
     new_email = form.email("email", required=_("Enter your new email address"))
     if new_email and new_email == user.email:
         form.add_error("email", _("This is already your email address"))
-    current = form.password("current_password", required=_("Enter your current password"))
-    if current and not await verify_password_async(user.password_hash, current):
-        form.add_error("current_password", _("Your current password is not correct"))
+    status = await _check_current_password(request, form, user)
     if not form.is_valid:
-        return render(request, "accounts/change_email.html", {"form": form}, status_code=422)
+        return render(request, "accounts/change_email.html", {"form": form}, status_code=status)
     await services.request_email_change(db_of(request), outbox_of(request), user, new_email)
     return render(request, "accounts/check_email.html", {"reason": "change_email"})
 

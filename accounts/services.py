@@ -221,17 +221,49 @@ async def _recent_failures(db: AsyncSession, column: InstrumentedAttribute[str],
     return int(count)
 
 
+def _attempt_keys(settings: Settings, email: str, address: str) -> tuple[str, str]:
+    return (
+        keyed_hash(settings.secret_key, "sign-in-account", normalise_email(email)),
+        keyed_hash(settings.secret_key, "sign-in-address", address),
+    )
+
+
+async def _throttled(db: AsyncSession, account_key: str, address_key: str) -> bool:
+    return (
+        await _recent_failures(db, SignInAttempt.account_key, account_key) >= ACCOUNT_FAILURE_LIMIT
+        or await _recent_failures(db, SignInAttempt.address_key, address_key)
+        >= ADDRESS_FAILURE_LIMIT
+    )
+
+
+class PasswordCheck(enum.Enum):
+    RIGHT = "right"
+    WRONG = "wrong"
+    THROTTLED = "throttled"
+
+
+async def check_current_password(
+    db: AsyncSession, settings: Settings, user: User, password: str, *, address: str
+) -> PasswordCheck:
+    """Check the signed-in person's current password (to change their password or address).
+
+    It counts as a sign-in attempt of the account from that address, under the same throttle:
+    a stolen session cannot be used to guess the password faster than the sign-in page allows.
+    """
+    account_key, address_key = _attempt_keys(settings, user.email, address)
+    if await _throttled(db, account_key, address_key):
+        return PasswordCheck.THROTTLED
+    right = await verify_password_async(user.password_hash, password)
+    db.add(SignInAttempt(account_key=account_key, address_key=address_key, succeeded=right))
+    return PasswordCheck.RIGHT if right else PasswordCheck.WRONG
+
+
 async def sign_in(
     db: AsyncSession, settings: Settings, *, email: str, password: str, address: str
 ) -> SignInResult:
     """Check a sign-in attempt against the throttle and the password."""
-    account_key = keyed_hash(settings.secret_key, "sign-in-account", normalise_email(email))
-    address_key = keyed_hash(settings.secret_key, "sign-in-address", address)
-    if (
-        await _recent_failures(db, SignInAttempt.account_key, account_key) >= ACCOUNT_FAILURE_LIMIT
-        or await _recent_failures(db, SignInAttempt.address_key, address_key)
-        >= ADDRESS_FAILURE_LIMIT
-    ):
+    account_key, address_key = _attempt_keys(settings, email, address)
+    if await _throttled(db, account_key, address_key):
         return SignInResult(SignInOutcome.THROTTLED)
     user = await user_by_email(db, email)
     succeeded = await verify_password_async(user.password_hash if user else None, password)

@@ -162,3 +162,29 @@ async def test_change_email_needs_the_password(client: httpx.AsyncClient, db: As
     )
     assert same.status_code == 422
     assert "This is already your email address" in same.text
+
+
+async def test_guessing_the_current_password_is_throttled_like_signing_in(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    # A borrowed session must not guess the password faster than the sign-in page allows.
+    user = await make_user(db)
+    await sign_in(client, user.email)
+    data = {"password": NEW_PASSWORD, "password_confirmation": NEW_PASSWORD}
+    for _ in range(5):
+        wrong = await post_form(
+            client,
+            "/account/password",
+            {**data, "current_password": "a wrong guess"},
+            page="/account/password",
+        )
+        assert wrong.status_code == 422
+    for page, fields in [
+        ("/account/password", data),
+        ("/account/email", {"email": f"new-{user.email}"}),
+    ]:
+        held = await post_form(client, page, {**fields, "current_password": PASSWORD}, page=page)
+        assert held.status_code == 429, page
+        assert "Too many wrong passwords" in held.text
+    await db.refresh(user)
+    assert verify_password(user.password_hash, PASSWORD)
