@@ -100,14 +100,10 @@ class Outbox:
     ) -> Outbox:
         return cls(environment, settings.base_url.rstrip("/"), settings.mail_from, url_path_for)
 
-    def link(self, path: str) -> str:
-        """Return the absolute address of a path of the platform, for a message."""
-        return f"{self.base_url}{path}"
-
     def url(self, name: str, /, **params: Any) -> str:
         """Return the absolute address of the route called ``name``, for a message:
         ``outbox.url("filings:journey:case", tribunal="wcat", filing_id=...)``."""
-        return self.link(str(self.url_path_for(name, **params)))
+        return f"{self.base_url}{self.url_path_for(name, **params)}"
 
     def queue(
         self,
