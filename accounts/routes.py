@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from datetime import datetime
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
@@ -24,9 +27,10 @@ from accounts.middleware import (
 )
 from accounts.models import TokenPurpose, User
 from tribune import i18n
-from tribune.db import EarlyCommit, commit_early
+from tribune.db import EarlyCommit, commit_early, utcnow
 from tribune.forms import Form
 from tribune.i18n import gettext as _
+from tribune.i18n import ngettext
 from tribune.web import (
     db_of,
     outbox_of,
@@ -46,6 +50,13 @@ def _invalid_link(request: Request, purpose: str) -> Response:
 
 def _client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def _minutes_until(moment: datetime | None) -> int:
+    """Return the whole minutes, at least one, until a moment: what a throttled page says."""
+    if moment is None:
+        return 1
+    return max(1, math.ceil((moment - utcnow()).total_seconds() / 60))
 
 
 async def register(request: Request) -> Response:
@@ -125,9 +136,12 @@ async def sign_in(request: Request) -> Response:
     if outcome is services.SignInOutcome.THROTTLED:
         form.add_error(
             "email",
-            _(
+            ngettext(
                 "Too many attempts to sign in. "
-                "Wait 15 minutes and try again, or reset your password"
+                "Wait %(num)d minute and try again, or reset your password",
+                "Too many attempts to sign in. "
+                "Wait %(num)d minutes and try again, or reset your password",
+                _minutes_until(result.retry_at),
             ),
         )
         form.values["password"] = ""
@@ -257,13 +271,19 @@ async def _check_current_password(request: Request, form: Form, user: User) -> i
     check = await services.check_current_password(
         db, settings_of(request), user, current, address=_client_address(request)
     )
-    if check is services.PasswordCheck.THROTTLED:
+    if check.outcome is services.PasswordCheck.THROTTLED:
         form.add_error(
             "current_password",
-            _("Too many wrong passwords. Wait 15 minutes and try again, or reset your password"),
+            ngettext(
+                "Too many wrong passwords. "
+                "Wait %(num)d minute and try again, or reset your password",
+                "Too many wrong passwords. "
+                "Wait %(num)d minutes and try again, or reset your password",
+                _minutes_until(check.retry_at),
+            ),
         )
         return 429
-    if check is services.PasswordCheck.WRONG:
+    if check.outcome is services.PasswordCheck.WRONG:
         form.add_error("current_password", _("Your current password is not correct"))
         # The wrong try counts towards the throttle although the page answers 422.
         await commit_early(db, EarlyCommit.KEEP_DESPITE_REFUSAL)

@@ -56,6 +56,18 @@ async def test_dead_sessions_links_and_attempts_are_purged_live_ones_kept(
     db.add(
         SignInAttempt(account_key="c" * 64, address_key="d" * 64, succeeded=False, created_at=old)
     )
+    # A successful sign-in makes its address known to the account for ninety days.
+    db.add(
+        SignInAttempt(account_key="e" * 64, address_key="f" * 64, succeeded=True, created_at=old)
+    )
+    db.add(
+        SignInAttempt(
+            account_key="g" * 64,
+            address_key="h" * 64,
+            succeeded=True,
+            created_at=now - timedelta(days=91),
+        )
+    )
     await db.commit()
 
     jobs.enqueue(db, PURGE_EXPIRED, {})
@@ -67,5 +79,5 @@ async def test_dead_sessions_links_and_attempts_are_purged_live_ones_kept(
     assert sessions == {"live", "recent"}
     tokens = {row.token_hash.rstrip("1") for row in (await db.scalars(select(AccountToken)))}
     assert tokens == {"live"}
-    attempts = [row.account_key for row in (await db.scalars(select(SignInAttempt)))]
-    assert attempts == ["a" * 64]
+    attempts = {row.account_key for row in (await db.scalars(select(SignInAttempt)))}
+    assert attempts == {"a" * 64, "e" * 64}
