@@ -14,7 +14,7 @@ from sqlalchemy import and_, delete, or_
 
 from accounts.models import AccountToken, SignInAttempt, UserSession
 from accounts.services import ACCOUNT_WINDOW, KNOWN_ADDRESS_PERIOD, THROTTLE_WINDOW
-from tribune import jobs
+from tribune import jobs, ratelimits
 from tribune.db import utcnow
 
 PURGE_EXPIRED = "accounts.purge_expired"
@@ -26,7 +26,8 @@ jobs.recurring(PURGE_EXPIRED, every=timedelta(hours=6))
 
 @jobs.handler(PURGE_EXPIRED)
 async def purge_expired(context: jobs.JobContext) -> None:
-    """Delete sessions, single-use links and sign-in attempts that can no longer count."""
+    """Delete sessions, single-use links, sign-in attempts and rate-limit events that can no
+    longer count."""
     now = utcnow()
     cutoff = now - GRACE
     idle = timedelta(minutes=context.settings.session_idle_minutes)
@@ -60,3 +61,4 @@ async def purge_expired(context: jobs.JobContext) -> None:
         )
         .execution_options(synchronize_session=False)
     )
+    await ratelimits.purge(context.db)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import AccountToken, SignInAttempt, TokenPurpose, User, UserSession
 from accounts.passwords import hash_password_async, needs_rehash, verify_password_async
-from tribune import audit
+from tribune import audit, ratelimits
 from tribune.audit import AuditAction
 from tribune.db import utcnow
 from tribune.i18n import LANGUAGES
@@ -116,17 +116,33 @@ async def use_token(db: AsyncSession, token: str, purpose: TokenPurpose) -> Acco
 async def register(
     db: AsyncSession,
     outbox: Outbox,
+    settings: Settings,
     *,
     name: str,
     email: str,
     password: str,
     language: str,
+    address: str,
 ) -> None:
     """Create an account and send the confirmation link.
 
     If the address already has an account, its owner gets an email saying so
     instead: the answer on screen is the same, so nobody learns who has one.
+    Raises LimitReachedError if the client `address` started too many registrations this hour,
+    TooManyMessagesError if the email address or the client had too many messages.
     """
+    # Counted before anything else, whatever the address: a refusal tells nothing, and
+    # costs no password hashing.
+    await ratelimits.take(
+        db, settings.secret_key, [(ratelimits.REGISTRATIONS_PER_ADDRESS, address)]
+    )
+    await ratelimits.allow_message(
+        db,
+        settings.secret_key,
+        kind=ratelimits.MessageKind.CONFIRMATION,
+        recipient=email,
+        sender=ratelimits.Sender.address(address),
+    )
     # The password is hashed on both paths, so that how long the answer takes does not tell
     # whether the address has an account (hashing is nearly all of a registration's time).
     password_hash = await hash_password_async(password)
@@ -161,6 +177,21 @@ async def register(
         actor_id=user.id,
         subject_type="user",
         subject_id=user.id,
+    )
+    await send_confirmation(db, outbox, user)
+
+
+async def resend_confirmation(
+    db: AsyncSession, outbox: Outbox, settings: Settings, user: User, *, address: str
+) -> None:
+    """Send a new confirmation link (an unconfirmed account signing in); raises
+    TooManyMessagesError if the address or the client had too many messages this hour."""
+    await ratelimits.allow_message(
+        db,
+        settings.secret_key,
+        kind=ratelimits.MessageKind.CONFIRMATION,
+        recipient=user.email,
+        sender=ratelimits.Sender.address(address),
     )
     await send_confirmation(db, outbox, user)
 
@@ -429,8 +460,21 @@ async def end_all_sessions(db: AsyncSession, user_id: uuid.UUID) -> None:
     audit.record(db, AuditAction.ACCOUNT_SIGNED_OUT_EVERYWHERE, actor_id=user_id)
 
 
-async def request_password_reset(db: AsyncSession, outbox: Outbox, email: str) -> None:
-    """Send a reset link if the address has an account; say nothing either way."""
+async def request_password_reset(
+    db: AsyncSession, outbox: Outbox, settings: Settings, email: str, *, address: str
+) -> None:
+    """Send a reset link if the address has an account; say nothing either way.
+
+    Raises TooManyMessagesError if the address, or the client `address`, asked too often this hour:
+    counted whether or not the address has an account, so the answer does not tell.
+    """
+    await ratelimits.allow_message(
+        db,
+        settings.secret_key,
+        kind=ratelimits.MessageKind.PASSWORD_RESET,
+        recipient=email,
+        sender=ratelimits.Sender.address(address),
+    )
     user = await user_by_email(db, email)
     if user is None:
         return
@@ -526,14 +570,22 @@ async def change_password(
 
 
 async def request_email_change(
-    db: AsyncSession, outbox: Outbox, user: User, new_email: str
+    db: AsyncSession, outbox: Outbox, settings: Settings, user: User, new_email: str
 ) -> None:
     """Send a link to the new address; the change happens when it is followed.
 
     If the new address belongs to another account, nothing is sent there, and
-    the screen says the same, so addresses are not revealed.
+    the screen says the same, so addresses are not revealed. Raises TooManyMessagesError if the
+    new address or the person had too many messages this hour (counted either way).
     """
     new_email = normalise_email(new_email)
+    await ratelimits.allow_message(
+        db,
+        settings.secret_key,
+        kind=ratelimits.MessageKind.EMAIL_CHANGE,
+        recipient=new_email,
+        sender=ratelimits.Sender.person(user.id),
+    )
     if await user_by_email(db, new_email) is not None:
         return
     token = issue_token(db, user, TokenPurpose.CHANGE_EMAIL, CONFIRM_EMAIL_TTL, new_email)

@@ -13,6 +13,7 @@ from tests.factories.accounts import make_user
 from tribune import jobs
 from tribune.db import Database, utcnow
 from tribune.jobs import Worker
+from tribune.ratelimits import RateEvent
 from tribune.settings import Settings
 
 
@@ -68,6 +69,9 @@ async def test_dead_sessions_links_and_attempts_are_purged_live_ones_kept(
             created_at=now - timedelta(days=91),
         )
     )
+    # Rate-limit events: kept a day, longer than any limit counts.
+    db.add(RateEvent(key="live".ljust(64, "2")))
+    db.add(RateEvent(key="old".ljust(64, "2"), created_at=old))
     await db.commit()
 
     jobs.enqueue(db, PURGE_EXPIRED, {})
@@ -81,3 +85,5 @@ async def test_dead_sessions_links_and_attempts_are_purged_live_ones_kept(
     assert tokens == {"live"}
     attempts = {row.account_key for row in (await db.scalars(select(SignInAttempt)))}
     assert attempts == {"a" * 64, "e" * 64}
+    events = {row.key.rstrip("2") for row in (await db.scalars(select(RateEvent)))}
+    assert events == {"live"}
