@@ -22,6 +22,8 @@ class User(Model):
     language: Mapped[str] = mapped_column(String(2), default="en")
     email_confirmed_at: Mapped[datetime | None]
     is_platform_operator: Mapped[bool] = mapped_column(default=False)
+    # The last password reset or change: failed sign-ins before it no longer count.
+    password_changed_at: Mapped[datetime | None]
 
     @property
     def is_confirmed(self) -> bool:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from datetime import datetime
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
@@ -23,10 +26,11 @@ from accounts.middleware import (
     signed_in_user,
 )
 from accounts.models import TokenPurpose, User
-from tribune import i18n
-from tribune.db import EarlyCommit, commit_early
+from tribune import i18n, ratelimits
+from tribune.db import EarlyCommit, commit_early, utcnow
 from tribune.forms import Form
 from tribune.i18n import gettext as _
+from tribune.i18n import ngettext
 from tribune.web import (
     db_of,
     outbox_of,
@@ -48,6 +52,13 @@ def _client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def _minutes_until(moment: datetime | None) -> int:
+    """Return the whole minutes, at least one, until a moment: what a throttled page says."""
+    if moment is None:
+        return 1
+    return max(1, math.ceil((moment - utcnow()).total_seconds() / 60))
+
+
 async def register(request: Request) -> Response:
     if current_user(request) is not None:
         return redirect(url_path(request, "accounts:account"))
@@ -58,15 +69,31 @@ async def register(request: Request) -> Response:
     form = registration_form(await request.form())
     if not form.is_valid:
         return render(request, "accounts/register.html", {"form": form}, status_code=422)
-    await services.register(
-        db_of(request),
-        outbox_of(request),
-        name=form.cleaned["name"],
-        email=form.cleaned["email"],
-        password=form.cleaned["password"],
-        language=form.cleaned["language"],
-    )
-    return redirect(url_path(request, "accounts:check_email"))
+    try:
+        await services.register(
+            db_of(request),
+            outbox_of(request),
+            settings_of(request),
+            name=form.cleaned["name"],
+            email=form.cleaned["email"],
+            password=form.cleaned["password"],
+            language=form.cleaned["language"],
+            address=_client_address(request),
+        )
+    except ratelimits.TooManyMessagesError as refused:
+        form.add_error("email", refused.message)
+    except ratelimits.LimitReachedError:
+        form.add_error(
+            "email",
+            _(
+                "Too many accounts were registered from your network in the last hour. "
+                "Wait an hour and try again."
+            ),
+        )
+    else:
+        return redirect(url_path(request, "accounts:check_email"))
+    form.values["password"] = form.values["password_confirmation"] = ""
+    return render(request, "accounts/register.html", {"form": form}, status_code=429)
 
 
 async def register_check_email(request: Request) -> Response:
@@ -125,9 +152,12 @@ async def sign_in(request: Request) -> Response:
     if outcome is services.SignInOutcome.THROTTLED:
         form.add_error(
             "email",
-            _(
+            ngettext(
                 "Too many attempts to sign in. "
-                "Wait 15 minutes and try again, or reset your password"
+                "Wait %(num)d minute and try again, or reset your password",
+                "Too many attempts to sign in. "
+                "Wait %(num)d minutes and try again, or reset your password",
+                _minutes_until(result.retry_at),
             ),
         )
         form.values["password"] = ""
@@ -141,7 +171,14 @@ async def sign_in(request: Request) -> Response:
         return _sign_in_page(request, form, 422)
     assert result.user is not None
     if outcome is services.SignInOutcome.UNCONFIRMED:
-        await services.send_confirmation(db, outbox_of(request), result.user)
+        try:
+            await services.resend_confirmation(
+                db, outbox_of(request), settings, result.user, address=_client_address(request)
+            )
+        except ratelimits.TooManyMessagesError as refused:
+            form.add_error("email", refused.message)
+            form.values["password"] = ""
+            return _sign_in_page(request, form, 429)
         return redirect(url_path(request, "accounts:check_email"))
     previous = request.state.user_session
     if previous is not None:
@@ -179,7 +216,17 @@ async def password_reset(request: Request) -> Response:
     form = email_form(await request.form())
     if not form.is_valid:
         return render(request, "accounts/password_reset.html", {"form": form}, status_code=422)
-    await services.request_password_reset(db_of(request), outbox_of(request), form.value("email"))
+    try:
+        await services.request_password_reset(
+            db_of(request),
+            outbox_of(request),
+            settings_of(request),
+            form.value("email"),
+            address=_client_address(request),
+        )
+    except ratelimits.TooManyMessagesError as refused:
+        form.add_error("email", refused.message)
+        return render(request, "accounts/password_reset.html", {"form": form}, status_code=429)
     return redirect(url_path(request, "accounts:reset_sent"))
 
 
@@ -257,13 +304,19 @@ async def _check_current_password(request: Request, form: Form, user: User) -> i
     check = await services.check_current_password(
         db, settings_of(request), user, current, address=_client_address(request)
     )
-    if check is services.PasswordCheck.THROTTLED:
+    if check.outcome is services.PasswordCheck.THROTTLED:
         form.add_error(
             "current_password",
-            _("Too many wrong passwords. Wait 15 minutes and try again, or reset your password"),
+            ngettext(
+                "Too many wrong passwords. "
+                "Wait %(num)d minute and try again, or reset your password",
+                "Too many wrong passwords. "
+                "Wait %(num)d minutes and try again, or reset your password",
+                _minutes_until(check.retry_at),
+            ),
         )
         return 429
-    if check is services.PasswordCheck.WRONG:
+    if check.outcome is services.PasswordCheck.WRONG:
         form.add_error("current_password", _("Your current password is not correct"))
         # The wrong try counts towards the throttle although the page answers 422.
         await commit_early(db, EarlyCommit.KEEP_DESPITE_REFUSAL)
@@ -298,7 +351,13 @@ async def change_email(request: Request) -> Response:
     status = await _check_current_password(request, form, user)
     if not form.is_valid:
         return render(request, "accounts/change_email.html", {"form": form}, status_code=status)
-    await services.request_email_change(db_of(request), outbox_of(request), user, new_email)
+    try:
+        await services.request_email_change(
+            db_of(request), outbox_of(request), settings_of(request), user, new_email
+        )
+    except ratelimits.TooManyMessagesError as refused:
+        form.add_error("email", refused.message)
+        return render(request, "accounts/change_email.html", {"form": form}, status_code=429)
     return render(request, "accounts/check_email.html", {"reason": "change_email"})
 
 

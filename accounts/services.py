@@ -8,15 +8,14 @@ from __future__ import annotations
 import enum
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from accounts.models import AccountToken, SignInAttempt, TokenPurpose, User, UserSession
 from accounts.passwords import hash_password_async, needs_rehash, verify_password_async
-from tribune import audit
+from tribune import audit, ratelimits
 from tribune.audit import AuditAction
 from tribune.db import utcnow
 from tribune.i18n import LANGUAGES
@@ -26,9 +25,18 @@ from tribune.settings import Settings
 
 CONFIRM_EMAIL_TTL = timedelta(hours=24)
 RESET_PASSWORD_TTL = timedelta(hours=1)
+# Sign-in throttle: failures of one account from one address, and from one address on any
+# account, within THROTTLE_WINDOW; beyond ACCOUNT_FREE_FAILURES failures of one account from
+# any address within ACCOUNT_WINDOW, unknown addresses wait a delay that doubles up to
+# ACCOUNT_DELAY_CAP. An address the account signed in from within KNOWN_ADDRESS_PERIOD is
+# known and never waits for others' failures.
 THROTTLE_WINDOW = timedelta(minutes=15)
-ACCOUNT_FAILURE_LIMIT = 5
+PAIR_FAILURE_LIMIT = 5
 ADDRESS_FAILURE_LIMIT = 20
+ACCOUNT_WINDOW = timedelta(hours=24)
+ACCOUNT_FREE_FAILURES = 10
+ACCOUNT_DELAY_CAP = timedelta(minutes=15)
+KNOWN_ADDRESS_PERIOD = timedelta(days=90)
 # Write last_seen_at at most this often, not on every page.
 SESSION_TOUCH_INTERVAL = timedelta(minutes=1)
 
@@ -108,17 +116,33 @@ async def use_token(db: AsyncSession, token: str, purpose: TokenPurpose) -> Acco
 async def register(
     db: AsyncSession,
     outbox: Outbox,
+    settings: Settings,
     *,
     name: str,
     email: str,
     password: str,
     language: str,
+    address: str,
 ) -> None:
     """Create an account and send the confirmation link.
 
     If the address already has an account, its owner gets an email saying so
     instead: the answer on screen is the same, so nobody learns who has one.
+    Raises LimitReachedError if the client `address` started too many registrations this hour,
+    TooManyMessagesError if the email address or the client had too many messages.
     """
+    # Counted before anything else, whatever the address: a refusal tells nothing, and
+    # costs no password hashing.
+    await ratelimits.take(
+        db, settings.secret_key, [(ratelimits.REGISTRATIONS_PER_ADDRESS, address)]
+    )
+    await ratelimits.allow_message(
+        db,
+        settings.secret_key,
+        kind=ratelimits.MessageKind.CONFIRMATION,
+        recipient=email,
+        sender=ratelimits.Sender.address(address),
+    )
     # The password is hashed on both paths, so that how long the answer takes does not tell
     # whether the address has an account (hashing is nearly all of a registration's time).
     password_hash = await hash_password_async(password)
@@ -153,6 +177,21 @@ async def register(
         actor_id=user.id,
         subject_type="user",
         subject_id=user.id,
+    )
+    await send_confirmation(db, outbox, user)
+
+
+async def resend_confirmation(
+    db: AsyncSession, outbox: Outbox, settings: Settings, user: User, *, address: str
+) -> None:
+    """Send a new confirmation link (an unconfirmed account signing in); raises
+    TooManyMessagesError if the address or the client had too many messages this hour."""
+    await ratelimits.allow_message(
+        db,
+        settings.secret_key,
+        kind=ratelimits.MessageKind.CONFIRMATION,
+        recipient=user.email,
+        sender=ratelimits.Sender.address(address),
     )
     await send_confirmation(db, outbox, user)
 
@@ -198,42 +237,113 @@ class SignInOutcome(enum.Enum):
 class SignInResult:
     outcome: SignInOutcome
     user: User | None = None
+    # When the throttle lets this address try again (THROTTLED only).
+    retry_at: datetime | None = None
 
 
-async def _recent_failures(db: AsyncSession, column: InstrumentedAttribute[str], key: str) -> int:
-    since = utcnow() - THROTTLE_WINDOW
-    last_success = (
+async def _failures_since(db: AsyncSession, since: datetime, *where: ColumnElement[bool]) -> int:
+    count = await db.execute(
+        select(func.count()).where(
+            *where, SignInAttempt.succeeded.is_(False), SignInAttempt.created_at >= since
+        )
+    )
+    return int(count.scalar_one())
+
+
+async def _last_attempt(
+    db: AsyncSession, *where: ColumnElement[bool], succeeded: bool, since: datetime
+) -> datetime | None:
+    return (
         await db.execute(
             select(func.max(SignInAttempt.created_at)).where(
-                column == key, SignInAttempt.succeeded.is_(True), SignInAttempt.created_at >= since
+                *where, SignInAttempt.succeeded.is_(succeeded), SignInAttempt.created_at >= since
             )
         )
     ).scalar_one_or_none()
-    count = (
+
+
+async def _nth_latest_failure(
+    db: AsyncSession, n: int, since: datetime, *where: ColumnElement[bool]
+) -> datetime:
+    """Return the time of the n-th most recent failure since `since` (there are n or more):
+    once it leaves the window, fewer than n remain."""
+    return (
         await db.execute(
-            select(func.count()).where(
-                column == key,
-                SignInAttempt.succeeded.is_(False),
-                SignInAttempt.created_at >= max(since, last_success or since),
-            )
+            select(SignInAttempt.created_at)
+            .where(*where, SignInAttempt.succeeded.is_(False), SignInAttempt.created_at >= since)
+            .order_by(SignInAttempt.created_at.desc())
+            .offset(n - 1)
+            .limit(1)
         )
     ).scalar_one()
-    return int(count)
 
 
-def _attempt_keys(settings: Settings, email: str, address: str) -> tuple[str, str]:
+def attempt_keys(settings: Settings, email: str, address: str) -> tuple[str, str]:
+    """Return the keyed hashes a sign-in attempt is counted under: its account and address."""
     return (
         keyed_hash(settings.secret_key, "sign-in-account", normalise_email(email)),
         keyed_hash(settings.secret_key, "sign-in-address", address),
     )
 
 
-async def _throttled(db: AsyncSession, account_key: str, address_key: str) -> bool:
-    return (
-        await _recent_failures(db, SignInAttempt.account_key, account_key) >= ACCOUNT_FAILURE_LIMIT
-        or await _recent_failures(db, SignInAttempt.address_key, address_key)
-        >= ADDRESS_FAILURE_LIMIT
-    )
+def account_delay(failures: int) -> timedelta:
+    """Return how long tries on an account from unknown addresses wait after its last failure,
+    given its failures in the account window: none up to ACCOUNT_FREE_FAILURES, then doubling
+    from 2 seconds, up to ACCOUNT_DELAY_CAP."""
+    extra = failures - ACCOUNT_FREE_FAILURES
+    if extra <= 0:
+        return timedelta(0)
+    # Capped before raising 2 to a large power.
+    return min(timedelta(seconds=2 ** min(extra, 20)), ACCOUNT_DELAY_CAP)
+
+
+async def _throttled_until(
+    db: AsyncSession,
+    account_key: str,
+    address_key: str,
+    cleared_at: datetime | None,
+) -> datetime | None:
+    """Return when this address may next try this account, or None if it may try now.
+
+    Three counts hold a try back:
+    - the address, whatever the accounts it tries (one address spraying many accounts);
+    - the account from this address (one address guessing one password);
+    - the account from every address (guessing spread over many addresses): a delay that
+      grows with the failures, which spares the addresses the owner signed in from before,
+      so that nobody else can keep the owner out.
+    A password reset or change (`cleared_at`) ends the account's failures before it.
+    """
+    now = utcnow()
+    window_start = now - THROTTLE_WINDOW
+    by_address = SignInAttempt.address_key == address_key
+    if await _failures_since(db, window_start, by_address) >= ADDRESS_FAILURE_LIMIT:
+        failure = await _nth_latest_failure(db, ADDRESS_FAILURE_LIMIT, window_start, by_address)
+        return failure + THROTTLE_WINDOW
+
+    by_account = SignInAttempt.account_key == account_key
+    account_start = max(window_start, cleared_at) if cleared_at else window_start
+    pair = (by_account, by_address)
+    pair_success = await _last_attempt(db, *pair, succeeded=True, since=account_start)
+    pair_start = max(account_start, pair_success) if pair_success else account_start
+    if await _failures_since(db, pair_start, *pair) >= PAIR_FAILURE_LIMIT:
+        failure = await _nth_latest_failure(db, PAIR_FAILURE_LIMIT, pair_start, *pair)
+        return failure + THROTTLE_WINDOW
+
+    known_since = now - KNOWN_ADDRESS_PERIOD
+    if cleared_at is not None:
+        known_since = max(known_since, cleared_at)
+    if await _last_attempt(db, *pair, succeeded=True, since=known_since) is not None:
+        return None  # the owner's own address: never held back by others' failures
+    spread_start = now - ACCOUNT_WINDOW
+    if cleared_at is not None:
+        spread_start = max(spread_start, cleared_at)
+    delay = account_delay(await _failures_since(db, spread_start, by_account))
+    if not delay:
+        return None
+    last_failure = await _last_attempt(db, by_account, succeeded=False, since=spread_start)
+    if last_failure is None or last_failure + delay <= now:
+        return None
+    return last_failure + delay
 
 
 class PasswordCheck(enum.Enum):
@@ -242,30 +352,40 @@ class PasswordCheck(enum.Enum):
     THROTTLED = "throttled"
 
 
+@dataclass
+class PasswordCheckResult:
+    outcome: PasswordCheck
+    # When the throttle lets this address try again (THROTTLED only).
+    retry_at: datetime | None = None
+
+
 async def check_current_password(
     db: AsyncSession, settings: Settings, user: User, password: str, *, address: str
-) -> PasswordCheck:
+) -> PasswordCheckResult:
     """Check the signed-in person's current password (to change their password or address).
 
     It counts as a sign-in attempt of the account from that address, under the same throttle:
     a stolen session cannot be used to guess the password faster than the sign-in page allows.
     """
-    account_key, address_key = _attempt_keys(settings, user.email, address)
-    if await _throttled(db, account_key, address_key):
-        return PasswordCheck.THROTTLED
+    account_key, address_key = attempt_keys(settings, user.email, address)
+    retry_at = await _throttled_until(db, account_key, address_key, user.password_changed_at)
+    if retry_at is not None:
+        return PasswordCheckResult(PasswordCheck.THROTTLED, retry_at)
     right = await verify_password_async(user.password_hash, password)
     db.add(SignInAttempt(account_key=account_key, address_key=address_key, succeeded=right))
-    return PasswordCheck.RIGHT if right else PasswordCheck.WRONG
+    return PasswordCheckResult(PasswordCheck.RIGHT if right else PasswordCheck.WRONG)
 
 
 async def sign_in(
     db: AsyncSession, settings: Settings, *, email: str, password: str, address: str
 ) -> SignInResult:
     """Check a sign-in attempt against the throttle and the password."""
-    account_key, address_key = _attempt_keys(settings, email, address)
-    if await _throttled(db, account_key, address_key):
-        return SignInResult(SignInOutcome.THROTTLED)
+    account_key, address_key = attempt_keys(settings, email, address)
     user = await user_by_email(db, email)
+    cleared_at = user.password_changed_at if user else None
+    retry_at = await _throttled_until(db, account_key, address_key, cleared_at)
+    if retry_at is not None:
+        return SignInResult(SignInOutcome.THROTTLED, retry_at=retry_at)
     succeeded = await verify_password_async(user.password_hash if user else None, password)
     db.add(SignInAttempt(account_key=account_key, address_key=address_key, succeeded=succeeded))
     if not succeeded or user is None:
@@ -340,8 +460,21 @@ async def end_all_sessions(db: AsyncSession, user_id: uuid.UUID) -> None:
     audit.record(db, AuditAction.ACCOUNT_SIGNED_OUT_EVERYWHERE, actor_id=user_id)
 
 
-async def request_password_reset(db: AsyncSession, outbox: Outbox, email: str) -> None:
-    """Send a reset link if the address has an account; say nothing either way."""
+async def request_password_reset(
+    db: AsyncSession, outbox: Outbox, settings: Settings, email: str, *, address: str
+) -> None:
+    """Send a reset link if the address has an account; say nothing either way.
+
+    Raises TooManyMessagesError if the address, or the client `address`, asked too often this hour:
+    counted whether or not the address has an account, so the answer does not tell.
+    """
+    await ratelimits.allow_message(
+        db,
+        settings.secret_key,
+        kind=ratelimits.MessageKind.PASSWORD_RESET,
+        recipient=email,
+        sender=ratelimits.Sender.address(address),
+    )
     user = await user_by_email(db, email)
     if user is None:
         return
@@ -378,6 +511,8 @@ async def reset_password(db: AsyncSession, token: str, password: str) -> User | 
         return None
     user = await db.get_one(User, record.user_id)
     user.password_hash = await hash_password_async(password)
+    # Failed sign-ins before the new password no longer hold the account back.
+    user.password_changed_at = utcnow()
     # Following the link proves the address, as a confirmation link would.
     user.email_confirmed_at = user.email_confirmed_at or utcnow()
     await end_all_sessions(db, user.id)
@@ -413,6 +548,7 @@ async def change_password(
 ) -> None:
     """Set a new password, sign out every other browser and end outstanding reset links."""
     user.password_hash = await hash_password_async(new_password)
+    user.password_changed_at = utcnow()
     await end_reset_links(db, user.id)
     await db.execute(
         update(UserSession)
@@ -434,14 +570,22 @@ async def change_password(
 
 
 async def request_email_change(
-    db: AsyncSession, outbox: Outbox, user: User, new_email: str
+    db: AsyncSession, outbox: Outbox, settings: Settings, user: User, new_email: str
 ) -> None:
     """Send a link to the new address; the change happens when it is followed.
 
     If the new address belongs to another account, nothing is sent there, and
-    the screen says the same, so addresses are not revealed.
+    the screen says the same, so addresses are not revealed. Raises TooManyMessagesError if the
+    new address or the person had too many messages this hour (counted either way).
     """
     new_email = normalise_email(new_email)
+    await ratelimits.allow_message(
+        db,
+        settings.secret_key,
+        kind=ratelimits.MessageKind.EMAIL_CHANGE,
+        recipient=new_email,
+        sender=ratelimits.Sender.person(user.id),
+    )
     if await user_by_email(db, new_email) is not None:
         return
     token = issue_token(db, user, TokenPurpose.CHANGE_EMAIL, CONFIRM_EMAIL_TTL, new_email)

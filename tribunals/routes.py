@@ -12,9 +12,10 @@ from tribunals.forms import invitation_form
 from tribunals.models import Role
 from tribunals.permissions import Permission
 from tribunals.tenancy import TenantRoute, current_roles, current_tribunal
+from tribune import ratelimits
 from tribune.forms import Form
 from tribune.i18n import gettext as _
-from tribune.web import db_of, outbox_of, page, redirect, render, url_path
+from tribune.web import db_of, outbox_of, page, redirect, render, settings_of, url_path
 
 
 async def home(request: Request) -> Response:
@@ -56,21 +57,27 @@ async def staff(request: Request) -> Response:
     status_code = 200
     if request.method == "POST":
         form = invitation_form(await request.form())
-        if form.is_valid:
-            invited = await services.invite_staff(
-                db,
-                outbox_of(request),
-                tribunal,
-                signed_in_user(request),
-                form.cleaned["email"],
-                Role(form.cleaned["role"]),
-            )
-            if invited:
-                return redirect(
-                    url_path(request, "tribunals:staff", tribunal=tribunal.slug) + "?invited=1"
-                )
-            form.add_error("email", _("This person already holds that role"))
         status_code = 422
+        if form.is_valid:
+            try:
+                invited = await services.invite_staff(
+                    db,
+                    outbox_of(request),
+                    tribunal,
+                    signed_in_user(request),
+                    form.cleaned["email"],
+                    Role(form.cleaned["role"]),
+                    settings=settings_of(request),
+                )
+            except ratelimits.TooManyMessagesError as refused:
+                form.add_error("email", refused.message)
+                status_code = 429
+            else:
+                if invited:
+                    return redirect(
+                        url_path(request, "tribunals:staff", tribunal=tribunal.slug) + "?invited=1"
+                    )
+                form.add_error("email", _("This person already holds that role"))
     return render(
         request,
         "tribunals/staff.html",

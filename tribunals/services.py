@@ -15,11 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts.models import User
 from accounts.services import normalise_email, user_by_email
 from tribunals.models import Membership, Role, StaffInvitation, Tribunal
-from tribune import audit, i18n
+from tribune import audit, i18n, ratelimits
 from tribune.audit import AuditAction
 from tribune.db import escape_like, utcnow
 from tribune.mail import Outbox
 from tribune.security import hash_token, new_token
+from tribune.settings import Settings
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")
 # First path segments the platform uses itself; a tribunal may not take them.
@@ -249,12 +250,24 @@ async def invite_staff(
     inviter: User,
     email: str,
     role: Role,
+    *,
+    settings: Settings,
 ) -> bool:
-    """Email an invitation to take a role; return False if that person already holds it."""
+    """Email an invitation to take a role; return False if that person already holds it.
+
+    Raises TooManyMessagesError if the address or the inviter had too many messages this hour.
+    """
     email = normalise_email(email)
     existing = await user_by_email(db, email)
     if existing is not None and role in await roles_of(db, existing.id, tribunal.id):
         return False
+    await ratelimits.allow_message(
+        db,
+        settings.secret_key,
+        kind=ratelimits.MessageKind.STAFF_INVITATION,
+        recipient=email,
+        sender=ratelimits.Sender.person(inviter.id),
+    )
     token = new_token()
     invitation = StaffInvitation(
         tribunal_id=tribunal.id,

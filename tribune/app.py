@@ -38,7 +38,7 @@ from filings.documents.scanning import ScannerUnavailable, scanner_from_url
 from tribunals import commands as tribunal_commands
 from tribunals import routes as tribunal_routes
 from tribunals.tenancy import TenantMiddleware
-from tribune import audit, jobs, mail
+from tribune import audit, jobs, mail, ratelimits
 from tribune import routes as project_routes
 from tribune.db import Base, Database
 from tribune.errors import http_exception_handler, server_error_handler
@@ -55,7 +55,7 @@ from tribune.storage import storage_from_url
 from tribune.web import create_templates, redirect_slashes_relatively
 
 # Every table, for Alembic and the tests: importing the models registers them.
-MODEL_MODULES = (audit, jobs, mail, accounts.models, tribunals.models, filings.models)
+MODEL_MODULES = (audit, jobs, mail, ratelimits, accounts.models, tribunals.models, filings.models)
 # Every job handler and recurring job: importing a module registers them.
 JOB_MODULES = (mail, account_jobs, filing_jobs)
 metadata = Base.metadata

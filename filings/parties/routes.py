@@ -30,6 +30,7 @@ from filings.parties import access_codes, responses
 from filings.parties import services as party_services
 from tribunals.permissions import Permission
 from tribunals.tenancy import TenantRoute, current_roles, current_tribunal
+from tribune import ratelimits
 from tribune.db import EarlyCommit, commit_early
 from tribune.forms import Form
 from tribune.i18n import LANGUAGES
@@ -49,12 +50,12 @@ async def _case(request: Request) -> Filing:
     return found[0]
 
 
-def _refused(request: Request, message: str, back_url: str) -> Response:
+def _refused(request: Request, message: str, back_url: str, *, status_code: int = 409) -> Response:
     return render(
         request,
         "filings/parties/refused.html",
         {"message": message, "back_url": back_url},
-        status_code=409,
+        status_code=status_code,
     )
 
 
@@ -105,7 +106,12 @@ async def add_respondent(request: Request) -> Response:
             contact_name=contact_name,
             email=email,
             language=language,
+            settings=settings_of(request),
         )
+    except ratelimits.TooManyMessagesError as refused:
+        form.add_error("email", refused.message)
+        context["form"] = form
+        return render(request, "filings/parties/add_respondent.html", context, status_code=429)
     except party_services.CaseClosedError:
         return _refused(
             request,
@@ -208,15 +214,19 @@ async def invite_representative(request: Request) -> Response:
         return _refused(
             request, _("This representative is not authorised to act for you."), case_url
         )
-    party_services.invite_representative(
-        db_of(request),
-        outbox_of(request),
-        tribunal,
-        filing,
-        represented,
-        representative,
-        actor=signed_in_user(request),
-    )
+    try:
+        await party_services.invite_representative(
+            db_of(request),
+            outbox_of(request),
+            tribunal,
+            filing,
+            represented,
+            representative,
+            actor=signed_in_user(request),
+            settings=settings_of(request),
+        )
+    except ratelimits.TooManyMessagesError as refused:
+        return _refused(request, refused.message, case_url, status_code=429)
     return redirect(case_url)
 
 
@@ -274,18 +284,24 @@ async def new_representative(request: Request) -> Response:
     if not form.is_valid:
         context["form"] = form
         return render(request, "filings/parties/new_representative.html", context, status_code=422)
-    await party_services.authorise_representative(
-        db_of(request),
-        outbox_of(request),
-        tribunal,
-        filing,
-        represented,
-        user=signed_in_user(request),
-        name=name,
-        firm=firm,
-        licence_number=licence,
-        email=email,
-    )
+    try:
+        await party_services.authorise_representative(
+            db_of(request),
+            outbox_of(request),
+            tribunal,
+            filing,
+            represented,
+            user=signed_in_user(request),
+            name=name,
+            firm=firm,
+            licence_number=licence,
+            email=email,
+            settings=settings_of(request),
+        )
+    except ratelimits.TooManyMessagesError as refused:
+        form.add_error("email", refused.message)
+        context["form"] = form
+        return render(request, "filings/parties/new_representative.html", context, status_code=429)
     return redirect(case_url)
 
 

@@ -13,10 +13,11 @@ from filings import access, cases, deadlines, lifecycle
 from filings.models import CaseEvent, CaseParty, DueFrom, Filing, FilingStatus, PartyRole
 from filings.parties.access_codes import issue_access_code
 from tribunals.models import Tribunal
-from tribune import audit
+from tribune import audit, ratelimits
 from tribune.audit import AuditAction
 from tribune.db import utcnow
 from tribune.mail import Outbox
+from tribune.settings import Settings
 
 CODE_LIFETIME = timedelta(days=30)
 
@@ -115,13 +116,16 @@ async def add_respondent(
     contact_name: str,
     email: str,
     language: str,
+    settings: Settings,
 ) -> CaseParty:
     """Add a respondent, set the response deadline, notify the parties, invite the respondent.
 
-    Raises CaseClosedError if the case is not submitted, accepted or scheduled.
+    Raises CaseClosedError if the case is not submitted, accepted or scheduled, and
+    TooManyMessagesError if the address or the clerk had too many invitations this hour.
     """
     if filing.status not in RESPONDENT_STATES:
         raise CaseClosedError
+    await _allow_invitation(db, settings, email, staff)
     now = utcnow()
     filing.due_on = deadlines.due_after(tribunal, tribunal.response_business_days, now)
     filing.due_from = DueFrom.RESPONDENT
@@ -187,7 +191,19 @@ async def add_respondent(
 # -- representatives ------------------------------------------------------------------------
 
 
-def invite_representative(
+async def _allow_invitation(db: AsyncSession, settings: Settings, email: str, sender: User) -> None:
+    """Count an invitation (an access code) to `email` sent by `sender`, or raise
+    TooManyMessagesError if either had their share this hour."""
+    await ratelimits.allow_message(
+        db,
+        settings.secret_key,
+        kind=ratelimits.MessageKind.PARTY_INVITATION,
+        recipient=email,
+        sender=ratelimits.Sender.person(sender.id),
+    )
+
+
+async def invite_representative(
     db: AsyncSession,
     outbox: Outbox,
     tribunal: Tribunal,
@@ -195,15 +211,32 @@ def invite_representative(
     represented: CaseParty,
     party: CaseParty,
     *,
-    actor: User | None = None,
+    actor: User,
+    settings: Settings,
 ) -> None:
-    """Give the representative a new access code and email it to them (again)."""
+    """Give the representative a new access code and email it to them (again).
+
+    Raises TooManyMessagesError if the address or `actor` had too many invitations this hour.
+    """
+    await _allow_invitation(db, settings, party.email, actor)
+    _send_representative_invitation(db, outbox, tribunal, filing, represented, party, actor)
+
+
+def _send_representative_invitation(
+    db: AsyncSession,
+    outbox: Outbox,
+    tribunal: Tribunal,
+    filing: Filing,
+    represented: CaseParty,
+    party: CaseParty,
+    actor: User,
+) -> None:
     now = utcnow()
     code = issue_access_code(party, CODE_LIFETIME, now)
     audit.record(
         db,
         AuditAction.CASE_REPRESENTATIVE_INVITED,
-        actor_id=actor.id if actor else None,
+        actor_id=actor.id,
         actor_role=represented.role.value,
         tribunal_id=tribunal.id,
         subject_type="case_party",
@@ -274,9 +307,14 @@ async def authorise_representative(
     firm: str,
     licence_number: str,
     email: str,
+    settings: Settings,
 ) -> CaseParty:
     """Record a representative the party (claimant or respondent) authorises now, invite
-    them, and tell the party it was done."""
+    them, and tell the party it was done.
+
+    Raises TooManyMessagesError if the address or `user` had too many invitations this hour.
+    """
+    await _allow_invitation(db, settings, email, user)
     now = utcnow()
     party = CaseParty(
         id=uuid.uuid4(),
@@ -300,7 +338,7 @@ async def authorise_representative(
         db, tribunal, filing, represented, party, "representative_authorised", user, now
     )
     # The representative hears of it through their invitation, which carries the code.
-    invite_representative(db, outbox, tribunal, filing, represented, party, actor=user)
+    _send_representative_invitation(db, outbox, tribunal, filing, represented, party, user)
     _tell_represented_party(
         db,
         outbox,

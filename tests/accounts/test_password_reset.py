@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 
 import httpx
@@ -161,3 +162,40 @@ async def test_a_password_change_ends_the_outstanding_reset_links(
     )
     assert changed.headers["location"] == "/account?updated=password"
     assert (await client.get(link)).status_code == 400
+
+
+SEVERAL_EMAILS = (
+    "We have sent several emails to this address recently. Wait an hour before asking again."
+)
+
+
+async def test_reset_requests_to_one_address_are_limited_whether_or_not_it_has_an_account(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    user = await make_user(db)
+    unknown = "nobody-here@example.org"
+    for email in (user.email, unknown):
+        answers = [await ask_for_reset(client, email) for _ in range(20)]
+        assert [answer.status_code for answer in answers[:5]] == [303] * 5
+        for refused in answers[5:]:
+            assert refused.status_code == 429
+            assert SEVERAL_EMAILS in html.unescape(refused.text)
+        # The page is the same for an address with an account and one without.
+    sent = await db.scalar(
+        select(func.count()).where(
+            OutboxMessage.to_address == user.email, OutboxMessage.template == "reset_password"
+        )
+    )
+    assert sent == 5
+
+
+async def test_one_address_asking_resets_for_many_addresses_is_limited(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    for number in range(20):
+        assert (await ask_for_reset(client, f"target-{number}@example.org")).status_code == 303
+    user = await make_user(db)
+    refused = await ask_for_reset(client, user.email)
+    assert refused.status_code == 429
+    assert "You have asked us to send many emails recently" in html.unescape(refused.text)
+    assert await db.scalar(select(func.count()).where(OutboxMessage.to_address == user.email)) == 0

@@ -13,6 +13,7 @@ from tests.factories.accounts import make_user
 from tribune import jobs
 from tribune.db import Database, utcnow
 from tribune.jobs import Worker
+from tribune.ratelimits import RateEvent
 from tribune.settings import Settings
 
 
@@ -56,6 +57,21 @@ async def test_dead_sessions_links_and_attempts_are_purged_live_ones_kept(
     db.add(
         SignInAttempt(account_key="c" * 64, address_key="d" * 64, succeeded=False, created_at=old)
     )
+    # A successful sign-in makes its address known to the account for ninety days.
+    db.add(
+        SignInAttempt(account_key="e" * 64, address_key="f" * 64, succeeded=True, created_at=old)
+    )
+    db.add(
+        SignInAttempt(
+            account_key="g" * 64,
+            address_key="h" * 64,
+            succeeded=True,
+            created_at=now - timedelta(days=91),
+        )
+    )
+    # Rate-limit events: kept a day, longer than any limit counts.
+    db.add(RateEvent(key="live".ljust(64, "2")))
+    db.add(RateEvent(key="old".ljust(64, "2"), created_at=old))
     await db.commit()
 
     jobs.enqueue(db, PURGE_EXPIRED, {})
@@ -67,5 +83,7 @@ async def test_dead_sessions_links_and_attempts_are_purged_live_ones_kept(
     assert sessions == {"live", "recent"}
     tokens = {row.token_hash.rstrip("1") for row in (await db.scalars(select(AccountToken)))}
     assert tokens == {"live"}
-    attempts = [row.account_key for row in (await db.scalars(select(SignInAttempt)))]
-    assert attempts == ["a" * 64]
+    attempts = {row.account_key for row in (await db.scalars(select(SignInAttempt)))}
+    assert attempts == {"a" * 64, "e" * 64}
+    events = {row.key.rstrip("2") for row in (await db.scalars(select(RateEvent)))}
+    assert events == {"live"}

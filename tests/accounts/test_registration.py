@@ -222,3 +222,18 @@ async def test_the_time_an_answer_takes_does_not_tell_whether_an_address_has_an_
     # Without the same work on both paths a known address answered in a few milliseconds
     # against a tenth of a second or more (the password's hashing) for a new one.
     assert statistics.median(known) > statistics.median(new) / 2, (known, new)
+
+
+async def test_registrations_from_one_address_are_limited(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    for number in range(10):
+        assert (
+            await register(client, f"{unique(f'many-{number}-')}@example.org")
+        ).status_code == 303
+    email = f"{unique('one-too-many-')}@example.org"
+    refused = await register(client, email)
+    assert refused.status_code == 429
+    assert "Too many accounts were registered from your network" in refused.text
+    assert await count(db, User, User.email == email) == 0
+    assert await count(db, OutboxMessage, OutboxMessage.to_address == email) == 0

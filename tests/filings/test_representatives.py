@@ -434,3 +434,24 @@ async def test_a_name_that_would_write_a_paragraph_into_the_tribunals_email_is_r
         )
     assert await messages_to(db, email) == []
     assert (await authorise(client, tribunal, filing, email)).status_code == 303
+
+
+async def test_re_inviting_a_representative_over_and_over_is_limited(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    tribunal, filing, _claimant, _respondent = await case_with_joined_respondent(client, db)
+    email = f"{unique('lee-')}@llp.example"
+    assert (await authorise(client, tribunal, filing, email)).status_code == 303
+    representative = await representative_with(db, filing, email)
+    invite_url = f"/{tribunal.slug}/cases/{filing.id}/representatives/{representative.id}/invite"
+    answers = [await post_form(client, invite_url, {}) for _ in range(6)]
+    # The invitation and four more: five emails to the address in the hour.
+    assert [answer.status_code for answer in answers] == [303] * 4 + [429] * 2
+    # The respondent reads French.
+    assert french(
+        "We have sent several emails to this address recently. Wait an hour before asking again."
+    ) in html.unescape(answers[-1].text)
+    invitations = [
+        m for m in await messages_to(db, email) if m.template == "representative_invitation"
+    ]
+    assert len(invitations) == 5

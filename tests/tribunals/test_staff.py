@@ -410,3 +410,20 @@ async def test_a_dead_invitation_link_changes_nothing(
     assert after == before
     assert Role.CLERK not in after["tribunal"]
     assert after["elsewhere"] == set()
+
+
+async def test_an_admin_inviting_many_people_is_held_back_after_twenty_in_an_hour(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    tribunal = await make_tribunal(db)
+    admin = await make_staff(db, tribunal, Role.ADMIN)
+    await sign_in(client, admin.email)
+    for number in range(20):
+        sent = await invite(client, tribunal, f"{unique(f'staff-{number}-')}@example.org", "clerk")
+        assert sent.status_code == 303
+    email = f"{unique('one-more-')}@example.org"
+    refused = await invite(client, tribunal, email, "clerk")
+    assert refused.status_code == 429
+    assert "You have asked us to send many emails recently" in html.unescape(refused.text)
+    assert await count_rows(db, OutboxMessage, OutboxMessage.to_address == email) == 0
+    assert await count_rows(db, StaffInvitation, StaffInvitation.email == email) == 0
