@@ -463,9 +463,17 @@ def _holds_active_content(value: PdfObject, depth: int) -> bool:
 
 
 def _name_pattern(name: str) -> bytes:
-    """A PDF name, each character of which may be written as #xx (/J#61vaScript)."""
+    """A PDF name (case counts), any character of which may be written as #xx, in either case
+    (/J#61vaScript)."""
     return b"".join(
-        b"(?:" + re.escape(character.encode()) + b"|#" + f"{ord(character):02x}".encode() + b")"
+        b"(?:"
+        + re.escape(character.encode())
+        + b"|#"
+        + b"".join(
+            f"[{digit}{digit.upper()}]".encode() if digit.isalpha() else digit.encode()
+            for digit in f"{ord(character):02x}"
+        )
+        + b")"
         for character in name
     )
 
@@ -475,8 +483,7 @@ def _name_pattern(name: str) -> bytes:
 # letters turn up by chance in compressed streams.
 _ACTIVE_NAMES = re.compile(
     b"/(?:" + b"|".join(_name_pattern(name) for name in ("JavaScript", "Launch")) + b")"
-    rb"(?![A-Za-z0-9#])",
-    re.IGNORECASE,
+    rb"(?![A-Za-z0-9#])"
 )
 _PDF_SCAN_BLOCK = 1024 * 1024
 _PDF_SCAN_OVERLAP = 64
