@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 from xml.parsers import expat
 
-from PIL import Image, MpoImagePlugin, UnidentifiedImageError
+from PIL import Image, MpoImagePlugin
 from pypdf import PdfReader
-from pypdf.errors import PyPdfError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, PdfObject
 
 logger = logging.getLogger(__name__)
@@ -275,8 +274,7 @@ def _inspect_image(path: Path, kind: FileKind) -> Inspection:
                 later_pictures = [int(entry["DataOffset"]) for entry in entries[1:]]
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return Inspection(kind, Problem.IMAGE_TOO_LARGE, "decompression bomb")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
-        # Pillow reports a broken image with any of these.
+    except Exception as error:  # Pillow reports broken images with many kinds of error
         logger.info("image does not decode: %s", type(error).__name__)
         return Inspection(kind, Problem.BROKEN_IMAGE, type(error).__name__)
     with open(path, "rb") as stream, mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as data:
@@ -432,8 +430,10 @@ def _pdf_has_active_objects(reader: PdfReader) -> bool:
             return True
         try:
             value = reader.get_object(reference)
-        except (PyPdfError, ValueError, KeyError, OSError):
-            continue  # a broken object: readers skip it too
+        except Exception as error:  # pypdf raises many kinds of error on broken objects
+            # Readers skip a broken object too; the scan of the bytes still sees its names.
+            logger.info("PDF object does not parse: %s", type(error).__name__)
+            continue
         if value is not None and _holds_active_content(value, 0):
             return True
     return False
@@ -573,6 +573,9 @@ def _inspect_zip(path: Path) -> Inspection:
         return Inspection(None, Problem.NOT_ALLOWED, "broken zip")
     except RuntimeError:  # an encrypted member
         return Inspection(None, Problem.NOT_ALLOWED, "encrypted zip")
+    except Exception as error:  # crafted archives make zipfile raise others (struct.error)
+        logger.info("ZIP does not open: %s", type(error).__name__)
+        return Inspection(None, Problem.NOT_ALLOWED, "broken zip")
     return Inspection(FileKind.DOCX, None)
 
 

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 from pypdf import PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, TextStringObject
@@ -611,6 +613,44 @@ def test_a_big_image_is_checked_in_reasonable_time(tmp_path: Path) -> None:
         started = time.perf_counter()
         assert inspect(path, len(data)).accepted
         assert time.perf_counter() - started < 2
+
+
+DAMAGEABLE = {
+    "jpeg": lambda: image("JPEG", progressive=True),
+    "multi-picture jpeg": multi_picture_jpeg,
+    "png": lambda: image("PNG"),
+    "docx": lambda: docx(**{"word/embeddings/oleObject1.bin": ole("Root Entry", "Ole")}),
+    "pdf": lambda: pdf_with_action(JAVASCRIPT_ACTION),
+    "text": lambda: "Décision contestée, été 2026\n".encode() * 20,
+}
+DAMAGEABLE_BYTES = {name: make() for name, make in DAMAGEABLE.items()}
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    name=st.sampled_from(sorted(DAMAGEABLE_BYTES)),
+    cut=st.floats(0, 1),
+    changes=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), max_size=8),
+)
+def test_damaged_files_get_a_verdict_never_an_error(
+    tmp_path: Path, name: str, cut: float, changes: list[tuple[float, int]]
+) -> None:
+    # Bytes changed and the end cut off, as a bad download or a crafted file has them: each
+    # gets a verdict (a 500 would be the alternative).
+    content = bytearray(DAMAGEABLE_BYTES[name])
+    for where, value in changes:
+        content[int(where * (len(content) - 1))] = value
+    content = content[: max(1, int(cut * len(content)))]
+    path = tmp_path / "upload.bin"
+    path.write_bytes(content)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pypdf and Pillow warn about what they repair
+        inspection = inspect(path, len(content))
+    assert inspection.accepted or inspection.problem in set(Problem)
 
 
 def test_a_slot_takes_only_its_kinds(tmp_path: Path) -> None:
