@@ -615,7 +615,7 @@ def test_a_big_image_is_checked_in_reasonable_time(tmp_path: Path) -> None:
         assert time.perf_counter() - started < 2
 
 
-DAMAGEABLE = {
+DAMAGEABLE: dict[str, Callable[[], bytes]] = {
     "jpeg": lambda: image("JPEG", progressive=True),
     "multi-picture jpeg": multi_picture_jpeg,
     "png": lambda: image("PNG"),
