@@ -1,12 +1,17 @@
 """What an uploaded file is, judged by its content; safe display names; the virus scanner hook.
 
-Covered: real sample files made here (PDFs from pypdf, plain and encrypted, broken; PNG and
-JPEG written byte by byte; Word documents, macro documents and other ZIPs built with zipfile;
-executables, HTML, SVG and XML under misleading names; UTF-8, Latin-1 and binary text; empty
-files), each with its verdict; a slot's allowed kinds; file name normalisation (paths,
-control and bidi characters, long names, wrong extensions); the clamd scanner against a local
-server speaking clamd's INSTREAM protocol (clean file, the EICAR test file, a server that hangs
-up, hangs, refuses or errs) and the scanner chosen by URL.
+Covered: real sample files made here (PDFs from pypdf, plain, encrypted, broken, with
+JavaScript or launch actions, with an escaped name outside the cross-reference table; PNG and
+JPEG written by Pillow or byte by byte, multi-picture JPEGs, images that do not decode, claim
+too many pixels, or carry a program after their end; Word documents built with zipfile, with
+macros as named parts, as VBA storages under other names, declared in content types past the
+first MiB, by character reference or in UTF-16, with a part named twice, a DTD, a part too
+large or a zip bomb; executables, HTML, SVG, XHTML and XML under misleading names; UTF-8,
+Latin-1 and binary text, text with markup anywhere; empty files), each with its verdict;
+damaged files of every kind (a property test); a slot's allowed kinds; file name
+normalisation (paths, control and bidi characters, long names, wrong extensions); the clamd
+scanner against a local server speaking clamd's INSTREAM protocol (clean file, the EICAR test
+file, a server that hangs up, hangs, refuses or errs) and the scanner chosen by URL.
 """
 
 from __future__ import annotations
