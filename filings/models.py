@@ -7,7 +7,17 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tribune.db import Base, Model, enum_by_value
@@ -201,6 +211,9 @@ class Document(Model):
     response_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("case_responses.id", ondelete="CASCADE")
     )
+    # A PDF with JavaScript or actions that launch programs, kept under the tribunal's "flag"
+    # setting: pages listing it warn whoever may open it.
+    active_content: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class PartyRole(enum.Enum):

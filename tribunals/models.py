@@ -12,6 +12,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from tribune.db import Model, enum_by_value
 
 
+class ActivePdfPolicy(enum.Enum):
+    """What happens to an uploaded PDF with JavaScript or actions that launch programs."""
+
+    FLAG = "flag"  # stored, and shown to those who can open it with a warning
+    REFUSE = "refuse"  # refused, with a message saying how to make a plain copy
+
+
 class Tribunal(Model):
     __tablename__ = "tribunals"
 
@@ -33,6 +40,9 @@ class Tribunal(Model):
     max_file_megabytes: Mapped[int] = mapped_column(default=25, server_default="25")
     max_case_megabytes: Mapped[int] = mapped_column(default=250, server_default="250")
     draft_retention_days: Mapped[int] = mapped_column(default=60, server_default="60")
+    active_pdfs: Mapped[ActivePdfPolicy] = mapped_column(
+        enum_by_value(ActivePdfPolicy), default=ActivePdfPolicy.FLAG, server_default="flag"
+    )
     # Business days a claimant has to complete a returned filing, and a respondent to respond.
     completion_business_days: Mapped[int] = mapped_column(default=10, server_default="10")
     response_business_days: Mapped[int] = mapped_column(default=20, server_default="20")

@@ -14,6 +14,8 @@ class Permission(enum.Enum):
     SIGNED_IN = "signed_in"
     WORKSPACE_VIEW = "tribunals:workspace:view"
     STAFF_MANAGE = "tribunals:staff:manage"
+    # Change the tribunal's settings (what is done with PDFs holding JavaScript).
+    SETTINGS_MANAGE = "tribunals:settings:manage"
     # Create, edit, preview and publish the tribunal's case types.
     CASE_TYPES_MANAGE = "filings:case_type:manage"
     # The docket, its CSV export, and staff case pages (timeline, notes, delivery log).
@@ -33,6 +35,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {
             *_STAFF,
             Permission.STAFF_MANAGE,
+            Permission.SETTINGS_MANAGE,
             Permission.CASE_TYPES_MANAGE,
             Permission.REGISTRY_WORK,
             Permission.AUDIT_VIEW,

@@ -8,8 +8,8 @@ from starlette.routing import BaseRoute, Mount
 
 from accounts.middleware import current_user, signed_in_user
 from tribunals import services
-from tribunals.forms import invitation_form
-from tribunals.models import Role
+from tribunals.forms import document_settings_form, invitation_form
+from tribunals.models import ActivePdfPolicy, Role
 from tribunals.permissions import Permission
 from tribunals.tenancy import TenantRoute, current_roles, current_tribunal
 from tribune import ratelimits
@@ -92,6 +92,33 @@ async def staff(request: Request) -> Response:
     )
 
 
+async def document_settings(request: Request) -> Response:
+    """What the tribunal does with uploaded PDFs that hold JavaScript or launch actions."""
+    tribunal = current_tribunal(request)
+    form = Form({"active_pdfs": tribunal.active_pdfs.value})
+    status_code = 200
+    if request.method == "POST":
+        form = document_settings_form(await request.form())
+        if form.is_valid:
+            services.set_active_pdfs(
+                db_of(request),
+                tribunal,
+                ActivePdfPolicy(form.cleaned["active_pdfs"]),
+                actor=signed_in_user(request),
+            )
+            return redirect(
+                url_path(request, "tribunals:document_settings", tribunal=tribunal.slug)
+                + "?saved=1"
+            )
+        status_code = 422
+    return render(
+        request,
+        "tribunals/document_settings.html",
+        {"form": form, "saved": request.query_params.get("saved") == "1"},
+        status_code=status_code,
+    )
+
+
 async def accept_invitation(request: Request) -> Response:
     tribunal = current_tribunal(request)
     db = db_of(request)
@@ -129,6 +156,13 @@ tenant_routes: list[BaseRoute] = [
         permission=Permission.STAFF_MANAGE,
         methods=["GET", "POST"],
         name="tribunals:staff",
+    ),
+    TenantRoute(
+        "/staff/settings/documents",
+        document_settings,
+        permission=Permission.SETTINGS_MANAGE,
+        methods=["GET", "POST"],
+        name="tribunals:document_settings",
     ),
     TenantRoute(
         "/invitations/accept",

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
 from accounts.services import normalise_email, user_by_email
-from tribunals.models import Membership, Role, StaffInvitation, Tribunal
+from tribunals.models import ActivePdfPolicy, Membership, Role, StaffInvitation, Tribunal
 from tribune import audit, i18n, ratelimits
 from tribune.audit import AuditAction
 from tribune.db import escape_like, utcnow
@@ -358,4 +358,24 @@ def show_access_to_parties(
         subject_type="tribunal",
         subject_id=tribunal.id,
         shown=show,
+    )
+
+
+def set_active_pdfs(
+    db: AsyncSession, tribunal: Tribunal, policy: ActivePdfPolicy, *, actor: User
+) -> None:
+    """Choose whether uploaded PDFs with JavaScript or launch actions are refused or stored
+    with a warning (audited)."""
+    if tribunal.active_pdfs is policy:
+        return
+    tribunal.active_pdfs = policy
+    audit.record(
+        db,
+        AuditAction.TRIBUNAL_ACTIVE_PDFS_CHANGED,
+        actor_id=actor.id,
+        actor_role="admin",
+        tribunal_id=tribunal.id,
+        subject_type="tribunal",
+        subject_id=tribunal.id,
+        policy=policy.value,
     )

@@ -74,6 +74,7 @@ class AuditAction(enum.StrEnum):
     FILING_VIEWED = "filing.viewed"
     STORAGE_ORPHANS_SWEPT = "storage.orphans_swept"
     TRIBUNAL_ACCESS_VISIBILITY_CHANGED = "tribunal.access_visibility_changed"
+    TRIBUNAL_ACTIVE_PDFS_CHANGED = "tribunal.active_pdfs_changed"
     TRIBUNAL_CREATED = "tribunal.created"
     TRIBUNAL_ROLE_GRANTED = "tribunal.role_granted"
     TRIBUNAL_STAFF_INVITED = "tribunal.staff_invited"
@@ -135,6 +136,9 @@ ACTION_LABELS: dict[AuditAction, LazyProxy] = {
     AuditAction.STORAGE_ORPHANS_SWEPT: lazy_gettext("Unused stored files deleted"),
     AuditAction.TRIBUNAL_ACCESS_VISIBILITY_CHANGED: lazy_gettext(
         "Staff access shown to parties changed"
+    ),
+    AuditAction.TRIBUNAL_ACTIVE_PDFS_CHANGED: lazy_gettext(
+        "Setting for PDFs with JavaScript changed"
     ),
     AuditAction.TRIBUNAL_CREATED: lazy_gettext("Tribunal created"),
     AuditAction.TRIBUNAL_ROLE_GRANTED: lazy_gettext("Role granted"),

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from filings.casetypes.labels import kinds_text
-from filings.documents.inspection import Problem
+from filings.documents.inspection import (
+    MAX_IMAGE_PIXELS,
+    MAX_IMAGE_SIDE,
+    MAX_ZIP_PART_SIZE,
+    Problem,
+)
 from filings.documents.services import SlotRules, UploadProblem, UploadProblemKind
 from tribunals.models import Tribunal
+from tribune.i18n import format_number
 from tribune.i18n import gettext as _
 from tribune.security import CSRFError
 from tribune.uploads import UploadError
@@ -53,6 +59,35 @@ def content_message(problem: Problem, kinds: list[str]) -> str:
         Problem.TOO_MANY_PARTS: _(
             "The Word document is made of too many parts. Save it again as a .docx document, "
             "or as a PDF, and upload it again"
+        ),
+        Problem.BROKEN_DOCX: _(
+            "The Word document is damaged. Open it in Word, save it again as a .docx document "
+            "and upload it again"
+        ),
+        Problem.DOCX_PART_TOO_LARGE: _(
+            "The Word document holds an embedded file too large to check (over %(size)s MB). "
+            "Save it as a PDF and upload that file",
+            size=MAX_ZIP_PART_SIZE // (1024 * 1024),
+        ),
+        Problem.BROKEN_IMAGE: _("The image cannot be opened. Check the file and upload it again"),
+        Problem.IMAGE_TOO_LARGE: _(
+            "The image is too large: it can be up to %(side)s pixels wide and high, and "
+            "%(megapixels)s megapixels in all. Make it smaller and upload it again",
+            side=format_number(MAX_IMAGE_SIDE),
+            megapixels=MAX_IMAGE_PIXELS // 1_000_000,
+        ),
+        Problem.IMAGE_TRAILING_DATA: _(
+            "The image file holds other data after the picture, such as the video of a motion "
+            "photo. Save the picture again as a still image, or take a screenshot of it, and "
+            "upload that"
+        ),
+        Problem.TEXT_MARKUP: _(
+            "The text file contains markup such as HTML tags (a < followed by a letter, /, ! or "
+            "?). Remove it, or save the file as a PDF, and upload it again"
+        ),
+        Problem.ACTIVE_PDF: _(
+            "The PDF contains JavaScript or actions that open other programs. Print it to a "
+            "new PDF, then upload that file"
         ),
     }
     return messages[problem]

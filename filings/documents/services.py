@@ -14,15 +14,34 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
 from filings.cases import add_event
-from filings.documents.inspection import FileKind, Problem, inspect, normalise_filename
+from filings.documents.inspection import (
+    FileKind,
+    Inspection,
+    Problem,
+    inspect,
+    normalise_filename,
+)
 from filings.documents.scanning import Scanner
 from filings.models import Document, Filing
-from tribunals.models import Tribunal
+from tribunals.models import ActivePdfPolicy, Tribunal
 from tribune import audit
 from tribune.audit import AuditAction
 from tribune.db import EarlyCommit, commit_early, utcnow
 from tribune.storage.base import Storage, new_object_key
 from tribune.uploads import ReceivedFile
+
+# Inspection decodes images and walks PDFs (up to a second and 150 MB for the largest image):
+# a few at a time, in worker threads, so that uploads take neither the event loop, the thread
+# pool nor all the memory.
+INSPECTION_THREADS = 2
+_inspection_limiter = anyio.CapacityLimiter(INSPECTION_THREADS)
+
+
+async def inspect_upload(file: ReceivedFile) -> Inspection:
+    """`inspect` in a worker thread, at most `INSPECTION_THREADS` at a time."""
+    return await anyio.to_thread.run_sync(
+        inspect, file.path, file.size, limiter=_inspection_limiter
+    )
 
 
 async def documents_of(
@@ -100,6 +119,7 @@ def add_document(
     kind: str,
     uploader: User,
     response_id: uuid.UUID | None = None,
+    active_content: bool = False,
 ) -> Document:
     document = Document(
         tribunal_id=filing.tribunal_id,
@@ -112,6 +132,7 @@ def add_document(
         kind=kind,
         uploaded_by_id=uploader.id,
         response_id=response_id,
+        active_content=active_content,
     )
     db.add(document)
     audit.record(
@@ -188,7 +209,8 @@ async def store_uploads(
     them all, returning how many; or return the first problem found and store none.
 
     The checks: how many files the slot holds, the case's total size, each file's content
-    (in a worker thread), duplicates, the virus scan (``ScannerUnavailable`` propagates).
+    (in a worker thread; a PDF with JavaScript or launch actions is refused or stored flagged
+    as the tribunal chose), duplicates, the virus scan (``ScannerUnavailable`` propagates).
     Objects are written before the commit and removed again if it fails, so no document row
     points at a missing object and no object is orphaned.
     """
@@ -203,8 +225,14 @@ async def store_uploads(
     checked = []
     seen: set[str] = set()
     for file in files:
-        inspection = await anyio.to_thread.run_sync(inspect, file.path, file.size)
+        inspection = await inspect_upload(file)
         problem = inspection.problem_for(file_kinds)
+        if (
+            problem is None
+            and inspection.active_content
+            and tribunal.active_pdfs is ActivePdfPolicy.REFUSE
+        ):
+            problem = Problem.ACTIVE_PDF
         name = normalise_filename(file.filename, inspection.kind)
         if problem is not None:
             return UploadProblem(UploadProblemKind.CONTENT, name, problem)
@@ -234,6 +262,7 @@ async def store_uploads(
                 kind=inspection.kind.value,
                 uploader=uploader,
                 response_id=response_id,
+                active_content=inspection.active_content,
             )
         await commit_early(db, EarlyCommit.AFTER_STORING_OBJECTS)
     except BaseException:

@@ -1,12 +1,17 @@
 """What an uploaded file is, judged by its content; safe display names; the virus scanner hook.
 
-Covered: real sample files made here (PDFs from pypdf, plain and encrypted, broken; PNG and
-JPEG written byte by byte; Word documents, macro documents and other ZIPs built with zipfile;
-executables, HTML, SVG and XML under misleading names; UTF-8, Latin-1 and binary text; empty
-files), each with its verdict; a slot's allowed kinds; file name normalisation (paths,
-control and bidi characters, long names, wrong extensions); the clamd scanner against a local
-server speaking clamd's INSTREAM protocol (clean file, the EICAR test file, a server that hangs
-up, hangs, refuses or errs) and the scanner chosen by URL.
+Covered: real sample files made here (PDFs from pypdf, plain, encrypted, broken, with
+JavaScript or launch actions, with an escaped name outside the cross-reference table; PNG and
+JPEG written by Pillow or byte by byte, multi-picture JPEGs, images that do not decode, claim
+too many pixels, or carry a program after their end; Word documents built with zipfile, with
+macros as named parts, as VBA storages under other names, declared in content types past the
+first MiB, by character reference or in UTF-16, with a part named twice, a DTD, a part too
+large or a zip bomb; executables, HTML, SVG, XHTML and XML under misleading names; UTF-8,
+Latin-1 and binary text, text with markup anywhere; empty files), each with its verdict;
+damaged files of every kind (a property test); a slot's allowed kinds; file name
+normalisation (paths, control and bidi characters, long names, wrong extensions); the clamd
+scanner against a local server speaking clamd's INSTREAM protocol (clean file, the EICAR test
+file, a server that hangs up, hangs, refuses or errs) and the scanner chosen by URL.
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ import contextlib
 import io
 import random
 import socket
+import string
 import struct
 import time
+import warnings
 import zipfile
 import zlib
 from collections.abc import AsyncIterator, Callable
@@ -25,9 +32,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+from pypdf import PdfWriter
+from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 
 from filings.documents.inspection import (
     MAX_ZIP_ENTRIES,
+    MAX_ZIP_PART_SIZE,
+    TEXT_READ_SIZE,
     FileKind,
     Problem,
     inspect,
@@ -45,22 +59,45 @@ from tests.helpers import pdf_bytes
 # -- sample files -------------------------------------------------------------------------------
 
 
-def png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack("!I", len(data)) + kind + data + struct.pack("!I", zlib.crc32(kind + data))
-        )
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack("!I", len(data)) + kind + data + struct.pack("!I", zlib.crc32(kind + data))
 
-    header = struct.pack("!IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # one pixel, 8-bit RGB
-    pixels = zlib.compress(b"\x00\xcc\x33\x00")  # filter byte, then the pixel
+
+PIXELS = zlib.compress(b"\x00\xcc\x33\x00")  # a filter byte, then one RGB pixel
+
+
+def png(width: int = 1, height: int = 1) -> bytes:
+    """A PNG whose header claims `width` × `height` (one RGB pixel's data, whatever it claims)."""
+    header = struct.pack("!IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
     return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", PIXELS)
+        + png_chunk(b"IEND", b"")
     )
 
 
+def image(kind: str, size: tuple[int, int] = (32, 24), **options: object) -> bytes:
+    """A real image written by Pillow."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 60, 20)).save(buffer, kind, **options)
+    return buffer.getvalue()
+
+
 def jpeg() -> bytes:
-    app0 = b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-    return b"\xff\xd8" + b"\xff\xe0" + struct.pack("!H", len(app0) + 2) + app0 + b"\xff\xd9"
+    return image("JPEG")
+
+
+def multi_picture_jpeg() -> bytes:
+    """A JPEG with a second picture after the first, as phones write depth and HDR maps."""
+    buffer = io.BytesIO()
+    first, second = Image.new("RGB", (32, 24), "red"), Image.new("L", (16, 12), 128)
+    first.save(buffer, "MPO", save_all=True, append_images=[second])
+    return buffer.getvalue()
+
+
+ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 56 + b"\x90" * 64
+WINDOWS_PROGRAM = b"MZ\x90\x00\x03\x00" + b"\x00" * 58 + b"This program cannot be run in DOS mode"
 
 
 def zip_of(entries: dict[str, bytes]) -> bytes:
@@ -101,6 +138,61 @@ def docx(**extra: bytes) -> bytes:
     )
 
 
+def ole(*stream_names: str, content: bytes = b"") -> bytes:
+    """The start of an OLE compound file naming the given storages and streams (UTF-16)."""
+    header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
+    entries = b"".join(
+        name.encode("utf-16-le").ljust(64, b"\x00") + b"\x00" * 64 for name in stream_names
+    )
+    return header + entries + content
+
+
+def padded_content_types(padding: int) -> bytes:
+    """Content types of a macro document, the macro one after `padding` characters of a
+    comment (random letters, which do not compress away)."""
+    letters = "".join(random.Random(3).choices(string.ascii_letters, k=padding))
+    return (
+        content_types()
+        .replace(b"<Default", f"<!-- {letters} --><Default".encode())
+        .replace(
+            b"</Types>",
+            f'<Override PartName="/word/x.xml" ContentType="{MACRO_MAIN}"/></Types>'.encode(),
+        )
+    )
+
+
+def docx_with_two_content_types() -> bytes:
+    """Two parts named [Content_Types].xml: the first declares macros, zipfile reads the last."""
+    output = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate name, and writes it
+        with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("[Content_Types].xml", content_types(MACRO_MAIN))
+            archive.writestr("word/document.xml", WORD_BODY)
+            archive.writestr("[Content_Types].xml", content_types())
+    return output.getvalue()
+
+
+def pdf_with_action(action: dict[str, str]) -> bytes:
+    """A real PDF whose /OpenAction is the given action (names as keys, values as names but
+    /JS and /F, which are strings)."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    writer._root_object[NameObject("/OpenAction")] = DictionaryObject(
+        {
+            NameObject(key): TextStringObject(value) if key in ("/JS", "/F") else NameObject(value)
+            for key, value in action.items()
+        }
+    )
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+JAVASCRIPT_ACTION = {"/S": "/JavaScript", "/JS": "app.alert(1)"}
+LAUNCH_ACTION = {"/S": "/Launch", "/F": "calc.exe"}
+
+
 @dataclass(frozen=True)
 class Sample:
     name: str  # the name it is saved under: never what the verdict rests on
@@ -132,16 +224,188 @@ SAMPLES = {
     ),
     "png": Sample("scan.png", png, FileKind.PNG, None),
     "png signature then garbage": Sample(
-        "scan.png", lambda: b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, None, Problem.NOT_ALLOWED
+        "scan.png", lambda: b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, FileKind.PNG, Problem.BROKEN_IMAGE
+    ),
+    "png written by Pillow": Sample("scan.png", lambda: image("PNG"), FileKind.PNG, None),
+    "png claiming 100,000 × 100,000 pixels": Sample(
+        "scan.png", lambda: png(100_000, 100_000), FileKind.PNG, Problem.IMAGE_TOO_LARGE
+    ),
+    "png of 10,001 pixels wide": Sample(
+        "scan.png", lambda: png(10_001, 1), FileKind.PNG, Problem.IMAGE_TOO_LARGE
+    ),
+    "png of 8,000 × 6,500 pixels (52 megapixels)": Sample(
+        "scan.png", lambda: png(8_000, 6_500), FileKind.PNG, Problem.IMAGE_TOO_LARGE
+    ),
+    "png with a program after IEND": Sample(
+        "scan.png", lambda: png() + ELF, FileKind.PNG, Problem.IMAGE_TRAILING_DATA
+    ),
+    "png with zero padding after IEND": Sample(
+        "scan.png", lambda: png() + b"\x00" * 100, FileKind.PNG, None
+    ),
+    "png with a broken checksum": Sample(
+        "scan.png",
+        lambda: png().replace(png_chunk(b"IDAT", PIXELS)[-4:], b"\x00\x00\x00\x00"),
+        FileKind.PNG,
+        Problem.BROKEN_IMAGE,
     ),
     "jpeg": Sample("photo.jpg", jpeg, FileKind.JPEG, None),
     "jpeg named .txt": Sample("photo.txt", jpeg, FileKind.JPEG, None),
+    "progressive jpeg": Sample(
+        "photo.jpg", lambda: image("JPEG", progressive=True), FileKind.JPEG, None
+    ),
+    "jpeg with a second picture (MPO)": Sample(
+        "photo.jpg", multi_picture_jpeg, FileKind.JPEG, None
+    ),
+    "FF D8 FF then a Linux program": Sample(
+        "photo.jpg", lambda: b"\xff\xd8\xff" + ELF, FileKind.JPEG, Problem.BROKEN_IMAGE
+    ),
+    "FF D8 FF then a Windows program": Sample(
+        "photo.jpg", lambda: b"\xff\xd8\xff" + WINDOWS_PROGRAM, FileKind.JPEG, Problem.BROKEN_IMAGE
+    ),
+    "jpeg header without a picture": Sample(
+        "photo.jpg",
+        lambda: b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9",
+        FileKind.JPEG,
+        Problem.BROKEN_IMAGE,
+    ),
+    "jpeg with a program appended": Sample(
+        "photo.jpg", lambda: jpeg() + WINDOWS_PROGRAM, FileKind.JPEG, Problem.IMAGE_TRAILING_DATA
+    ),
+    "jpeg with a program between its pictures": Sample(
+        "photo.jpg",
+        lambda: multi_picture_jpeg() + ELF,
+        FileKind.JPEG,
+        Problem.IMAGE_TRAILING_DATA,
+    ),
+    "jpeg cut short": Sample(
+        "photo.jpg", lambda: image("JPEG", (256, 256))[:-300], FileKind.JPEG, Problem.BROKEN_IMAGE
+    ),
+    "png named .jpg": Sample("photo.jpg", png, FileKind.PNG, None),
     "docx": Sample("letter.docx", docx, FileKind.DOCX, None),
     "docx with macros": Sample(
         "letter.docx",
         lambda: docx(**{"word/vbaProject.bin": b"\xd0\xcf\x11\xe0macro"}),
         FileKind.DOCX,
         Problem.MACRO_DOCUMENT,
+    ),
+    "docx with a VBA project named as an image": Sample(
+        "letter.docx",
+        lambda: docx(**{"word/media/image1.bin": ole("Root Entry", "VBA", "_VBA_PROJECT", "dir")}),
+        FileKind.DOCX,
+        Problem.MACRO_DOCUMENT,
+    ),
+    "docx with a VBA project under another name, storages in lower case": Sample(
+        "letter.docx",
+        lambda: docx(
+            **{"word/embeddings/oleObject1.dat": ole("Root Entry", "vba", "_vba_project")}
+        ),
+        FileKind.DOCX,
+        Problem.MACRO_DOCUMENT,
+    ),
+    "docx with VBA module source in a .bin part": Sample(
+        "letter.docx",
+        lambda: docx(**{"word/media/image2.bin": b"\x01\x16\x01\x00Attribut\x00e VB_Name"}),
+        FileKind.DOCX,
+        Problem.MACRO_DOCUMENT,
+    ),
+    "docx with an embedded OLE object without macros": Sample(
+        "letter.docx",
+        lambda: docx(**{"word/embeddings/oleObject1.bin": ole("Root Entry", "Equation Native")}),
+        FileKind.DOCX,
+        None,
+    ),
+    "docx declaring macros after 1 MiB of content types": Sample(
+        "letter.docx",
+        lambda: zip_of(
+            {
+                "[Content_Types].xml": padded_content_types(1024 * 1024 + 100),
+                "word/document.xml": WORD_BODY,
+            }
+        ),
+        FileKind.DOCX,
+        Problem.MACRO_DOCUMENT,
+    ),
+    "docx declaring macros with a character reference": Sample(
+        "letter.docx",
+        lambda: zip_of(
+            {
+                "[Content_Types].xml": content_types(MACRO_MAIN.replace("E", "&#69;")),
+                "word/document.xml": WORD_BODY,
+            }
+        ),
+        FileKind.DOCX,
+        Problem.MACRO_DOCUMENT,
+    ),
+    "docx declaring macros in UTF-16": Sample(
+        "letter.docx",
+        lambda: zip_of(
+            {
+                "[Content_Types].xml": content_types(MACRO_MAIN)
+                .decode()
+                .replace("UTF-8", "UTF-16")
+                .encode("utf-16"),
+                "word/document.xml": WORD_BODY,
+            }
+        ),
+        FileKind.DOCX,
+        Problem.MACRO_DOCUMENT,
+    ),
+    "docx declaring an ActiveX control": Sample(
+        "letter.docx",
+        lambda: zip_of(
+            {
+                "[Content_Types].xml": content_types().replace(
+                    b"</Types>",
+                    b'<Default Extension="bin" '
+                    b'ContentType="application/vnd.ms-office.activeX"/></Types>',
+                ),
+                "word/document.xml": WORD_BODY,
+            }
+        ),
+        FileKind.DOCX,
+        Problem.MACRO_DOCUMENT,
+    ),
+    "docx with [Content_Types].xml twice": Sample(
+        "letter.docx", docx_with_two_content_types, FileKind.DOCX, Problem.BROKEN_DOCX
+    ),
+    "docx with two parts named alike but for case": Sample(
+        "letter.docx",
+        lambda: docx(**{"WORD/document.xml": WORD_BODY}),
+        FileKind.DOCX,
+        Problem.BROKEN_DOCX,
+    ),
+    "docx whose content types declare a DTD": Sample(
+        "letter.docx",
+        lambda: zip_of(
+            {
+                "[Content_Types].xml": b'<!DOCTYPE Types [<!ENTITY m "macroEnabled">]>'
+                + content_types()[38:],
+                "word/document.xml": WORD_BODY,
+            }
+        ),
+        FileKind.DOCX,
+        Problem.BROKEN_DOCX,
+    ),
+    "docx with a .bin part over the size limit": Sample(
+        "letter.docx",
+        lambda: docx(
+            **{"word/media/image1.bin": random.Random(5).randbytes(MAX_ZIP_PART_SIZE + 1)}
+        ),
+        FileKind.DOCX,
+        Problem.DOCX_PART_TOO_LARGE,
+    ),
+    "docx with a zip bomb in its content types": Sample(
+        "letter.docx",
+        lambda: zip_of(
+            {
+                "[Content_Types].xml": content_types().replace(
+                    b"<Default", b"<!--" + b" " * (5 * 1024 * 1024) + b"--><Default"
+                ),
+                "word/document.xml": WORD_BODY,
+            }
+        ),
+        FileKind.DOCX,
+        Problem.DOCX_PART_TOO_LARGE,
     ),
     "docm content type without macro part": Sample(
         "letter.docm",
@@ -191,28 +455,62 @@ SAMPLES = {
         "notes.txt",
         lambda: b"<!DOCTYPE html><html><script>alert(1)</script></html>",
         None,
-        Problem.NOT_ALLOWED,
+        Problem.TEXT_MARKUP,
         "markup",
     ),
     "html after a BOM and blank lines": Sample(
         "notes.txt",
         lambda: "\ufeff \r\n\t<HTML><body>hi</body></HTML>".encode(),
         None,
-        Problem.NOT_ALLOWED,
+        Problem.TEXT_MARKUP,
         "markup",
     ),
     "svg named .txt": Sample(
         "notes.txt",
         lambda: b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
         None,
-        Problem.NOT_ALLOWED,
+        Problem.TEXT_MARKUP,
         "markup",
     ),
     "xml named .txt": Sample(
-        "notes.txt", lambda: b'<?xml version="1.0"?><note/>', None, Problem.NOT_ALLOWED
+        "notes.txt", lambda: b'<?xml version="1.0"?><note/>', None, Problem.TEXT_MARKUP
     ),
     "script tag named .txt": Sample(
-        "notes.txt", lambda: b"<script>alert(1)</script>", None, Problem.NOT_ALLOWED
+        "notes.txt", lambda: b"<script>alert(1)</script>", None, Problem.TEXT_MARKUP
+    ),
+    "marquee tag in .txt": Sample(
+        "notes.txt", lambda: b"<marquee onstart=alert(1)>hello</marquee>", None, Problem.TEXT_MARKUP
+    ),
+    "markup after a line of text": Sample(
+        "notes.txt",
+        lambda: b"Dear tribunal,\n<img src=x onerror=alert(1)>",
+        None,
+        Problem.TEXT_MARKUP,
+    ),
+    "XHTML-namespaced document in .txt": Sample(
+        "notes.txt",
+        lambda: (
+            b'<x:html xmlns:x="http://www.w3.org/1999/xhtml"><x:script>alert(1)</x:script></x:html>'
+        ),
+        None,
+        Problem.TEXT_MARKUP,
+    ),
+    "SVG-namespaced document in .txt": Sample(
+        "notes.txt",
+        lambda: b'<s:svg xmlns:s="http://www.w3.org/2000/svg" onload="alert(1)"/>',
+        None,
+        Problem.TEXT_MARKUP,
+    ),
+    "end tag in .txt": Sample("notes.txt", lambda: b"fin </p>", None, Problem.TEXT_MARKUP),
+    "comment in .txt": Sample("notes.txt", lambda: b"x <!-- y -->", None, Problem.TEXT_MARKUP),
+    "text with an address in angle brackets": Sample(
+        "notes.txt",
+        lambda: "De : Zoë Tremblay <zoe.tremblay@example.ca>\nObjet : appel".encode(),
+        FileKind.TEXT,
+        None,
+    ),
+    "text with < before digits and spaces": Sample(
+        "notes.txt", lambda: b"montant < 500 $ et 3<4, <= 5", FileKind.TEXT, None
     ),
     "utf-8 text with accents": Sample(
         "notes.txt",
@@ -265,6 +563,99 @@ def test_a_long_text_file_is_read_to_its_end(tmp_path: Path) -> None:
     assert inspect(path, len(good)).kind is FileKind.TEXT
     path.write_bytes(good + b"\x00")
     assert inspect(path, len(good) + 1).problem is Problem.NOT_ALLOWED
+
+
+def test_markup_split_across_two_blocks_is_seen(tmp_path: Path) -> None:
+    content = b"a" * (TEXT_READ_SIZE - 1) + b"<script>alert(1)</script>"
+    path = tmp_path / "notes.txt"
+    path.write_bytes(content)
+    assert inspect(path, len(content)).problem is Problem.TEXT_MARKUP
+
+
+PDF_SAMPLES = {
+    "plain pdf": (pdf_bytes, False),
+    "pdf with an /OpenAction running JavaScript": (
+        lambda: pdf_with_action(JAVASCRIPT_ACTION),
+        True,
+    ),
+    "pdf with a /Launch action": (lambda: pdf_with_action(LAUNCH_ACTION), True),
+    "pdf with a /JS key under another action type": (
+        lambda: pdf_with_action({"/S": "/Rendition", "/JS": "app.alert(1)"}),
+        True,
+    ),
+    "pdf with an /OpenAction to a page": (lambda: pdf_with_action({"/S": "/GoTo"}), False),
+}
+
+
+@pytest.mark.parametrize(("content", "active"), PDF_SAMPLES.values(), ids=PDF_SAMPLES.keys())
+def test_pdfs_with_javascript_or_launch_actions_are_marked(
+    tmp_path: Path, content: Callable[[], bytes], active: bool
+) -> None:
+    data = content()
+    path = tmp_path / "decision.pdf"
+    path.write_bytes(data)
+    inspection = inspect(path, len(data))
+    assert (inspection.kind, inspection.problem) == (FileKind.PDF, None)
+    assert inspection.active_content is active
+
+
+def test_a_pdf_naming_javascript_with_escaped_letters_is_marked(tmp_path: Path) -> None:
+    # "/J#61v#61Script" is "/JavaScript"; here in an object after the end, outside the
+    # cross-reference table, which a reader repairing the file may use: only the scan of the
+    # bytes finds it.
+    data = pdf_bytes().replace(b"%%EOF", b"%%EOF\n9 0 obj << /S /J#61v#61Script >> endobj\n")
+    path = tmp_path / "decision.pdf"
+    path.write_bytes(data)
+    assert inspect(path, len(data)).active_content
+
+
+def test_a_big_image_is_checked_in_reasonable_time(tmp_path: Path) -> None:
+    # 48 megapixels, just under the limit: decoded whole, in well under two seconds.
+    for kind in ("PNG", "JPEG"):
+        data = image(kind, (8_000, 6_000))
+        path = tmp_path / f"scan.{kind.lower()}"
+        path.write_bytes(data)
+        started = time.perf_counter()
+        assert inspect(path, len(data)).accepted
+        assert time.perf_counter() - started < 2
+
+
+DAMAGEABLE: dict[str, Callable[[], bytes]] = {
+    "jpeg": lambda: image("JPEG", progressive=True),
+    "multi-picture jpeg": multi_picture_jpeg,
+    "png": lambda: image("PNG"),
+    "docx": lambda: docx(**{"word/embeddings/oleObject1.bin": ole("Root Entry", "Ole")}),
+    "pdf": lambda: pdf_with_action(JAVASCRIPT_ACTION),
+    "text": lambda: "Décision contestée, été 2026\n".encode() * 20,
+}
+DAMAGEABLE_BYTES = {name: make() for name, make in DAMAGEABLE.items()}
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    name=st.sampled_from(sorted(DAMAGEABLE_BYTES)),
+    cut=st.floats(0, 1),
+    changes=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), max_size=8),
+)
+def test_damaged_files_get_a_verdict_never_an_error(
+    tmp_path: Path, name: str, cut: float, changes: list[tuple[float, int]]
+) -> None:
+    # Bytes changed and the end cut off, as a bad download or a crafted file has them: each
+    # gets a verdict (a 500 would be the alternative).
+    content = bytearray(DAMAGEABLE_BYTES[name])
+    for where, value in changes:
+        content[int(where * (len(content) - 1))] = value
+    content = content[: max(1, int(cut * len(content)))]
+    path = tmp_path / "upload.bin"
+    path.write_bytes(content)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pypdf and Pillow warn about what they repair
+        inspection = inspect(path, len(content))
+    assert inspection.accepted or inspection.problem in set(Problem)
 
 
 def test_a_slot_takes_only_its_kinds(tmp_path: Path) -> None:

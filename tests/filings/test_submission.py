@@ -15,6 +15,17 @@ from filings.models import CaseEvent, Document, Filing, FilingStatus
 from tests.factories.accounts import make_user
 from tests.factories.tribunals import make_staff, make_tribunal
 from tests.filings.conftest import DocumentStore
+from tests.filings.test_documents import (
+    ELF,
+    JAVASCRIPT_ACTION,
+    LAUNCH_ACTION,
+    docx,
+    docx_with_two_content_types,
+    image,
+    multi_picture_jpeg,
+    pdf_with_action,
+    png,
+)
 from tests.helpers import (
     ABOUT_YOU,
     count,
@@ -24,9 +35,10 @@ from tests.helpers import (
     pdf_bytes,
     post_form,
     sign_in,
+    translate,
     upload,
 )
-from tribunals.models import Role
+from tribunals.models import ActivePdfPolicy, Role
 from tribune.audit import AuditEvent
 
 
@@ -260,3 +272,132 @@ async def test_documents_are_served_only_to_the_filer_and_the_tribunals_staff(
     other_url = f"/{other_tribunal.slug}/documents/{document.id}"
     assert (await client.get(other_url)).status_code == 404
     assert re.fullmatch(r"[0-9a-f]{2}/[0-9a-f]+", document.storage_key)
+
+
+async def submit(client: httpx.AsyncClient, base: str) -> None:
+    await post_form(client, f"{base}/documents", {}, page=f"{base}/documents")
+    filed = await post_form(
+        client, f"{base}/declaration", {"declared": "yes"}, page=f"{base}/declaration"
+    )
+    assert filed.status_code == 303, filed.text
+
+
+ACTIVE_PDF_WARNING = "This PDF contains JavaScript or actions that open other programs"
+
+
+async def test_a_pdf_with_javascript_is_kept_with_a_warning_to_whoever_may_open_it(
+    client: httpx.AsyncClient, db: AsyncSession, document_store: DocumentStore
+) -> None:
+    tribunal, base = await new_draft(client, db)
+    await answer_steps(client, base)
+    scripted = pdf_with_action(JAVASCRIPT_ACTION)
+    uploaded = await upload(
+        client,
+        base,
+        "decision",
+        [("scripted.pdf", scripted, "application/pdf"), ("plain.pdf", pdf_bytes(), "")],
+    )
+    assert uploaded.status_code == 303, uploaded.text
+    flagged = {d.filename: d.active_content for d in (await db.execute(select(Document))).scalars()}
+    assert flagged == {"scripted.pdf": True, "plain.pdf": False}
+    await submit(client, base)
+    filing = (await db.execute(select(Filing))).scalar_one()
+
+    own_page = html.unescape((await client.get(f"/{tribunal.slug}/cases/{filing.id}")).text)
+    assert own_page.count(ACTIVE_PDF_WARNING) == 1
+    for language in ("en", "fr"):
+        clerk = await make_staff(db, tribunal, Role.CLERK, language=language)
+        await post_form(client, "/sign-out", {})
+        await sign_in(client, clerk.email)
+        page = await client.get(f"/{tribunal.slug}/staff/cases/{filing.id}")
+        warning = translate(
+            language,
+            "This PDF contains JavaScript or actions that open other programs; open it with care.",
+        )
+        assert html.unescape(page.text).count(warning) == 1, language
+        # The warning sits with the scripted file's link, which points to it for screen readers.
+        link = re.search(r'<a [^>]*aria-describedby="([^"]+)"[^>]*>scripted\.pdf</a>', page.text)
+        assert link is not None
+        assert f'id="{link.group(1)}"' in page.text
+        assert re.search(r"<a [^>]*aria-describedby[^>]*>plain\.pdf</a>", page.text) is None
+
+
+@pytest.mark.parametrize("action", [JAVASCRIPT_ACTION, LAUNCH_ACTION], ids=["javascript", "launch"])
+async def test_a_tribunal_may_refuse_pdfs_with_javascript_or_launch_actions(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    document_store: DocumentStore,
+    action: dict[str, str],
+) -> None:
+    tribunal, base = await new_draft(client, db)
+    tribunal.active_pdfs = ActivePdfPolicy.REFUSE
+    await db.commit()
+    refused = await upload(
+        client, base, "decision", [("scripted.pdf", pdf_with_action(action), "application/pdf")]
+    )
+    assert refused.status_code == 422
+    assert (
+        "scripted.pdf: The PDF contains JavaScript or actions that open other programs. "
+        "Print it to a new PDF, then upload that file"
+    ) in html.unescape(refused.text)
+    assert await count(db, Document) == 0
+    assert document_store.keys() == []
+    plain = await upload(client, base, "decision", [("plain.pdf", pdf_bytes(), "")])
+    assert plain.status_code == 303
+
+
+async def test_ordinary_files_of_every_kind_are_accepted(
+    client: httpx.AsyncClient, db: AsyncSession, document_store: DocumentStore
+) -> None:
+    _tribunal, base = await new_draft(client, db)
+    files = [
+        ("photo.jpg", image("JPEG"), "image/jpeg"),
+        ("photo of both sides.jpg", multi_picture_jpeg(), "image/jpeg"),
+        ("scan.png", image("PNG"), "image/png"),
+        ("letter.docx", docx(), ""),
+        ("decision.pdf", pdf_bytes(), "application/pdf"),
+        (
+            "notes.txt",
+            "Zoë Tremblay <zoe@example.ca> : décision contestée, été 2026\n".encode(),
+            "",
+        ),
+    ]
+    uploaded = await upload(client, base, "evidence", files)
+    assert uploaded.status_code == 303, html.unescape(uploaded.text)
+    kinds = {d.filename: d.kind for d in (await db.execute(select(Document))).scalars()}
+    assert kinds == {
+        "photo.jpg": "jpeg",
+        "photo of both sides.jpg": "jpeg",
+        "scan.png": "png",
+        "letter.docx": "docx",
+        "decision.pdf": "pdf",
+        "notes.txt": "text",
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("photo.jpg", b"\xff\xd8\xff" + ELF, "The image cannot be opened"),
+        ("photo.jpg", image("JPEG") + ELF, "other data after the picture"),
+        ("scan.png", png(100_000, 100_000), "up to 10,000 pixels wide and high"),
+        ("notes.txt", b"<marquee onstart=alert(1)>", "contains markup"),
+        ("letter.docx", docx_with_two_content_types(), "The Word document is damaged"),
+    ],
+    ids=["program after FF D8 FF", "program after a jpeg", "huge png", "markup", "docx twice"],
+)
+async def test_disguised_files_are_refused_with_what_to_do(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    document_store: DocumentStore,
+    name: str,
+    content: bytes,
+    message: str,
+) -> None:
+    _tribunal, base = await new_draft(client, db)
+    response = await upload(client, base, "evidence", [(name, content, "")])
+    assert response.status_code == 422
+    assert f"{name}: " in html.unescape(response.text)
+    assert message in html.unescape(response.text)
+    assert await count(db, Document) == 0
+    assert document_store.keys() == []

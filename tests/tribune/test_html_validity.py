@@ -214,6 +214,7 @@ async def collect_pages(app: Starlette, db: AsyncSession, pages: Pages) -> None:
     async with new_client(app) as client:
         await sign_in(client, admin.email)
         await pages.get(client, "staff people", f"{t}/staff/people")
+        await pages.get(client, "document settings", f"{t}/staff/settings/documents")
         await pages.get(client, "audit log", f"{t}/staff/audit")
         await pages.get(client, "audit log (fr)", f"{t}/staff/audit", **french)
         await pages.get(client, "case types (staff)", f"{t}/staff/case-types")
