@@ -27,7 +27,7 @@ import os
 import secrets
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -113,6 +113,17 @@ class ReceivedFile:
     """The temporary file holding the bytes; removed by `cleanup()`."""
     head: bytes
     """The first `HEAD_SIZE` bytes, for sniffing the kind of file."""
+
+
+def cut_received_file(file: ReceivedFile, length: int) -> ReceivedFile:
+    """Cut the received file to its first `length` bytes and return it with its new size and
+    digest (blocking: call it in a worker thread)."""
+    hasher = hashlib.sha256()
+    with open(file.path, "r+b") as stream:
+        stream.truncate(length)
+        while block := stream.read(WRITE_BLOCK_SIZE):
+            hasher.update(block)
+    return replace(file, size=length, sha256=hasher.hexdigest(), head=file.head[:length])
 
 
 @dataclass(slots=True)

@@ -77,9 +77,8 @@ def content_message(problem: Problem, kinds: list[str]) -> str:
             megapixels=MAX_IMAGE_PIXELS // 1_000_000,
         ),
         Problem.IMAGE_TRAILING_DATA: _(
-            "The image file holds other data after the picture, such as the video of a motion "
-            "photo. Save the picture again as a still image, or take a screenshot of it, and "
-            "upload that"
+            "The image file holds other data between its pictures. Save the picture again as a "
+            "still image, or take a screenshot of it, and upload that"
         ),
         Problem.TEXT_MARKUP: _(
             "The text file contains markup such as HTML tags (a < followed by a letter, /, ! or "

@@ -118,6 +118,10 @@ class Inspection:
     """Why the file is refused; None when it is accepted."""
     detected: str | None = None
     """For logs: what a refused file looked like ("executable", "zip", "html", ...)."""
+    picture_length: int | None = None
+    """For an image followed by other data (the video of a motion photo, a phone maker's
+    trailer, or something hidden there): the length of the picture alone, which is all that
+    is kept of the file."""
     active_content: bool = False
     """A PDF with JavaScript or actions that launch programs: the tribunal's setting says
     whether it is refused (`Problem.ACTIVE_PDF`) or stored with a warning."""
@@ -245,7 +249,8 @@ _JPEG_FORMATS = {"JPEG", "MPO"}
 
 def _inspect_image(path: Path, kind: FileKind) -> Inspection:
     """Return the kind for an image that decodes whole as that kind, within the size limits,
-    with nothing after its end but zero bytes."""
+    with the length of its picture when other data follows it (only zero bytes may lie
+    between the pictures of a multi-picture JPEG)."""
     expected = _PILLOW_FORMATS[kind]
     try:
         if kind is FileKind.PNG:
@@ -279,10 +284,13 @@ def _inspect_image(path: Path, kind: FileKind) -> Inspection:
         return Inspection(kind, Problem.BROKEN_IMAGE, type(error).__name__)
     with open(path, "rb") as stream, mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as data:
         end = _png_end(data) if kind is FileKind.PNG else _jpeg_pictures_end(data, later_pictures)
+        size = len(data)
     if end is None:
         return Inspection(kind, Problem.BROKEN_IMAGE, "no end")
-    if end is not True:
-        return Inspection(kind, Problem.IMAGE_TRAILING_DATA, "trailing data")
+    if end == _BETWEEN_PICTURES:
+        return Inspection(kind, Problem.IMAGE_TRAILING_DATA, "data between pictures")
+    if end < size:
+        return Inspection(kind, None, "data after the picture", picture_length=end)
     return Inspection(kind, None)
 
 
@@ -333,10 +341,15 @@ def _jpeg_end(data: mmap.mmap, at: int) -> int | None:
     return None
 
 
-def _jpeg_pictures_end(data: mmap.mmap, later_pictures: list[int]) -> bool | None:
-    """Return True if the JPEG's pictures (the first, then those at `later_pictures` from its
-    multi-picture header) follow each other to the file's end with nothing but zero bytes
-    between and after them, False if other data is there, None if a picture has no end."""
+# What `_jpeg_pictures_end` answers when other data lies between a JPEG's pictures.
+_BETWEEN_PICTURES = -1
+
+
+def _jpeg_pictures_end(data: mmap.mmap, later_pictures: list[int]) -> int | None:
+    """Return where the JPEG's pictures (the first, then those at `later_pictures` from its
+    multi-picture header) end, followed by nothing but zero bytes, if they follow each other
+    with only zero bytes between them; `_BETWEEN_PICTURES` if other data lies between them;
+    None if a picture has no end."""
     header = next(
         (
             start + 4
@@ -351,17 +364,17 @@ def _jpeg_pictures_end(data: mmap.mmap, later_pictures: list[int]) -> bool | Non
     starts = [0] if header is None else [0] + [header + offset for offset in later_pictures]
     for start in sorted(starts):
         if start < position or not _only_padding(data, position, start):
-            return False
+            return _BETWEEN_PICTURES
         end = _jpeg_end(data, start)
         if end is None:
             return None
         position = end
-    return _only_padding(data, position, len(data))
+    return _end_of_padding(data, position)
 
 
-def _png_end(data: mmap.mmap) -> bool | None:
-    """Return True if the PNG's chunks run to its IEND chunk followed by nothing but zero
-    bytes, False if other data follows, None if there is no IEND."""
+def _png_end(data: mmap.mmap) -> int | None:
+    """Return where the PNG's chunks end at its IEND chunk, followed by nothing but zero
+    bytes, or None if there is no IEND."""
     position = len(PNG_SIGNATURE)
     size = len(data)
     while position + 12 <= size:
@@ -369,7 +382,7 @@ def _png_end(data: mmap.mmap) -> bool | None:
         chunk_type = data[position + 4 : position + 8]
         position += 12 + length
         if chunk_type == b"IEND":
-            return position <= size and _only_padding(data, position, size)
+            return _end_of_padding(data, position) if position <= size else None
     return None
 
 
@@ -378,6 +391,11 @@ _NOT_PADDING = re.compile(rb"[^\x00]")
 
 def _only_padding(data: mmap.mmap, start: int, end: int) -> bool:
     return start >= end or _NOT_PADDING.search(data, start, end) is None
+
+
+def _end_of_padding(data: mmap.mmap, start: int) -> int:
+    """Return the end of the file if only zero bytes follow `start`, else `start`."""
+    return len(data) if _only_padding(data, start, len(data)) else start
 
 
 # -- PDF ----------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from tribune import audit
 from tribune.audit import AuditAction
 from tribune.db import EarlyCommit, commit_early, utcnow
 from tribune.storage.base import Storage, new_object_key
-from tribune.uploads import ReceivedFile
+from tribune.uploads import ReceivedFile, cut_received_file
 
 # Inspection decodes images and walks PDFs (up to a second and 150 MB for the largest image):
 # a few at a time, in worker threads, so that uploads take neither the event loop, the thread
@@ -236,6 +236,12 @@ async def store_uploads(
         name = normalise_filename(file.filename, inspection.kind)
         if problem is not None:
             return UploadProblem(UploadProblemKind.CONTENT, name, problem)
+        if inspection.picture_length is not None:
+            # Only the picture is kept: what follows it (a motion photo's video, or anything
+            # hidden there) is cut before the file is scanned, compared and stored.
+            file = await anyio.to_thread.run_sync(
+                cut_received_file, file, inspection.picture_length
+            )
         duplicate = await duplicate_of(db, filing, file.sha256, response_id=response_id)
         if duplicate is not None or file.sha256 in seen:
             shown = duplicate.filename if duplicate else name
