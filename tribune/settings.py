@@ -40,6 +40,8 @@ class Settings:
     scanner_url: str | None
     # The Host names requests may carry; ("*",) accepts any (development).
     allowed_hosts: tuple[str, ...] = ("*",)
+    # How long a page waits for answers to be matched against their tribunal's patterns.
+    pattern_time_limit_ms: int = 1000
 
     @property
     def is_production(self) -> bool:
@@ -133,6 +135,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         inline_worker=_bool(env, "TRIBUNE_INLINE_WORKER", not production),
         log_level=env.get("TRIBUNE_LOG_LEVEL", "INFO").upper(),
         scanner_url=env.get("TRIBUNE_SCANNER_URL") or None,
+        pattern_time_limit_ms=_int(env, "TRIBUNE_PATTERN_TIME_LIMIT_MS", 1000),
         allowed_hosts=_allowed_hosts(env, base_url, production),
     )
 

@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 
+import anyio
+import anyio.to_thread
 from babel import numbers
 from email_validator import EmailNotValidError, validate_email
 
@@ -19,6 +21,7 @@ from filings.casetypes.definitions import (
     POSTAL_CODE,
     PROVINCES,
     CaseTypeDefinition,
+    CompiledPattern,
     Question,
     QuestionType,
     is_int,
@@ -108,11 +111,53 @@ def parse_decimal(raw: str, language: str) -> tuple[int, str, str] | None:
     return sign, whole or "0", fraction
 
 
+# Patterns are matched by RE2, in time linear in the answer (at most 1,000 characters),
+# but still in worker threads, so that nothing a tribunal writes runs on the event loop,
+# and under a time limit, so that a queue of answers to check cannot hold a page.
+MATCHING_THREADS = 2
+_matching_limiter = anyio.CapacityLimiter(MATCHING_THREADS)
+DEFAULT_MATCHING_SECONDS = 1.0
+
+
+def _matches(checks: list[tuple[CompiledPattern, str]]) -> list[bool]:
+    return [pattern.fullmatch(value) is not None for pattern, value in checks]
+
+
+async def _matched_patterns(
+    reader: _AnswerReader, questions: Sequence[Question], time_limit: float
+) -> dict[str, bool] | None:
+    """Return whether each patterned answer matches its pattern, by question key; None if
+    they could not be checked within the time limit. Answers that fail another check first
+    (empty, too long) are not matched."""
+    keys: list[str] = []
+    checks: list[tuple[CompiledPattern, str]] = []
+    for question in questions:
+        pattern = question.validation.compiled_pattern
+        if pattern is None:
+            continue
+        value = reader.text_value(question)
+        if value and len(value) <= (question.max_length() or 0):
+            keys.append(question.key)
+            checks.append((pattern, value))
+    if not checks:
+        return {}
+    try:
+        with anyio.fail_after(time_limit):
+            matched = await anyio.to_thread.run_sync(
+                _matches, checks, limiter=_matching_limiter, abandon_on_cancel=True
+            )
+    except TimeoutError:
+        return None
+    return dict(zip(keys, matched, strict=True))
+
+
 class _AnswerReader:
     def __init__(self, form: Form, today: date) -> None:
         self.form = form
         self.today = today
         self.language = get_language()
+        # Set by read_answers before reading: see _matched_patterns.
+        self.pattern_matches: dict[str, bool] | None = {}
 
     def raw(self, name: str) -> str:
         return self.form.value(name).strip()
@@ -149,10 +194,13 @@ class _AnswerReader:
             label = _mid_sentence(_subject(question))
             self.error(question, _("Enter %(label)s", label=label))
 
+    def text_value(self, question: Question) -> str:
+        """Return a text answer as posted, with plain line ends and no surrounding space."""
+        posted = self.form.value(question.field_name)
+        return posted.replace("\r\n", "\n").replace("\r", "\n").strip()
+
     def text(self, question: Question) -> str | None:
-        value = (
-            self.form.value(question.field_name).replace("\r\n", "\n").replace("\r", "\n").strip()
-        )
+        value = self.text_value(question)
         label = _subject(question)
         allowed = "\n\t" if question.type is QuestionType.LONG_TEXT else "\t"
         rules = question.validation
@@ -184,7 +232,19 @@ class _AnswerReader:
                     num=format_number(rules.min_length),
                 ),
             )
-        elif rules.compiled_pattern is not None and not rules.compiled_pattern.fullmatch(value):
+        elif rules.pattern_unusable:
+            # Stored before such patterns were refused: fail closed until the tribunal
+            # publishes a version without it (its editor lists the problem).
+            self.error(
+                question,
+                _(
+                    "This question cannot be answered online for now. Contact the tribunal "
+                    "to file your case"
+                ),
+            )
+        elif rules.pattern is not None and self.pattern_matches is None:
+            self.error(question, _("We could not check this answer in time. Try again"))
+        elif rules.pattern is not None and not (self.pattern_matches or {}).get(question.key):
             self.error(
                 question, _("Enter %(label)s in the correct format", label=_mid_sentence(label))
             )
@@ -456,11 +516,12 @@ def address_field_id(question: Question, part: str) -> str:
     return question.field_name if part == "line1" else f"{question.field_name}-{part}"
 
 
-def read_answers(
+async def read_answers(
     definition_or_questions: CaseTypeDefinition | Sequence[Question],
     form: Form,
     *,
     today: date | None = None,
+    matching_seconds: float = DEFAULT_MATCHING_SECONDS,
 ) -> dict[str, object]:
     """Return the posted answers by question key, adding an error to the form for each wrong one.
 
@@ -468,10 +529,14 @@ def read_answers(
     number an int (or the string of a decimal), yes/no a bool, multiple choice a
     list, an address a dict. Unanswered optional questions (and wrong answers)
     are left out. ``today`` is the tribunal's date (for "not in the future").
+    Answers are matched against their patterns in worker threads within
+    ``matching_seconds``; past it, each such answer is refused with a message to try again.
     """
+    questions = _questions_of(definition_or_questions)
     reader = _AnswerReader(form, today or local_today(DEFAULT_TIME_ZONE))
+    reader.pattern_matches = await _matched_patterns(reader, questions, matching_seconds)
     answers: dict[str, object] = {}
-    for question in _questions_of(definition_or_questions):
+    for question in questions:
         value = reader.read(question)
         if value is not None:
             answers[question.key] = value

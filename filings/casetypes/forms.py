@@ -7,7 +7,14 @@ from decimal import Decimal
 from typing import Any
 
 from filings.casetypes.answers import parse_decimal
-from filings.casetypes.definitions import DOCUMENT_KINDS, QuestionType
+from filings.casetypes.definitions import (
+    DOCUMENT_KINDS,
+    MAX_PATTERN_LENGTH,
+    QuestionType,
+    UnusablePatternError,
+    compile_pattern,
+    pattern_problem_message,
+)
 from filings.models import CaseTypeVersion
 from tribune.forms import Form
 from tribune.i18n import get_language
@@ -176,6 +183,11 @@ def read_question(form: Form) -> dict[str, Any]:
             validation[name] = value
     if form.value("pattern").strip():
         validation["pattern"] = form.value("pattern")
+        if len(validation["pattern"]) <= MAX_PATTERN_LENGTH:  # else the definition says so
+            try:
+                compile_pattern(validation["pattern"])
+            except UnusablePatternError as error:
+                form.add_error("pattern", pattern_problem_message(error.problem, error.detail))
     if form.value("not_in_future") == "yes":
         validation["not_in_future"] = True
     if form.value("not_before").strip():

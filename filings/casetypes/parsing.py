@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
@@ -22,32 +21,40 @@ from filings.casetypes.definitions import (
     MAX_HINT_LENGTH,
     MAX_LABEL_LENGTH,
     MAX_PATTERN_LENGTH,
+    MAX_PATTERNS_PROGRAM_SIZE,
     MAX_QUESTIONS,
     VALIDATION_SETTINGS,
     CaseTypeDefinition,
     Choice,
+    CompiledPattern,
     DeadlineRule,
     DefinitionError,
     DocumentSlot,
     FeeRule,
+    PatternProblem,
     Question,
     QuestionType,
     Text,
+    UnusablePatternError,
     Validation,
+    compile_pattern,
     is_int,
     is_number,
     names_list,
+    pattern_problem_message,
     quoted,
-    regex_parser,
-    slow_pattern_problem,
 )
+from tribune.i18n import use_language
 
 
 class _Parser:
     """Collects every problem of a definition rather than stopping at the first."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, stored: bool = False) -> None:
         self.problems: list[str] = []
+        self.stored = stored
+        # The RE2 program sizes of the patterns read so far (MAX_PATTERNS_PROGRAM_SIZE).
+        self.patterns_size = 0
 
     def problem(self, where: str, message: str) -> None:
         self.problems.append(f"{where}: {message}")
@@ -273,7 +280,9 @@ class _Parser:
                     where, f'"min_length" ({shortest}) is more than the longest answer ({longest})'
                 )
         if question_type is QuestionType.TEXT:
-            settings["pattern"] = self.pattern(where, data.get("pattern"))
+            pattern = self.pattern(where, data.get("pattern"))
+            if pattern is not None:
+                settings["pattern"], settings["compiled_pattern"] = pattern
         if question_type is QuestionType.NUMBER:
             for name in ("min", "max"):
                 value = data.get(name)
@@ -323,7 +332,13 @@ class _Parser:
             return None
         return int(value)
 
-    def pattern(self, where: str, value: object) -> str | None:
+    def pattern(self, where: str, value: object) -> tuple[str, CompiledPattern | None] | None:
+        """Return the pattern and its compiled form, or None if there is no pattern or a problem.
+
+        A pattern RE2 cannot run, in a definition read back from the database (stored
+        before such patterns were refused), is kept uncompiled: its question then refuses
+        every answer rather than the whole case type failing to load.
+        """
         if value is None:
             return None
         if not isinstance(value, str) or not value:
@@ -333,20 +348,28 @@ class _Parser:
             self.problem(where, f'"pattern" must be {MAX_PATTERN_LENGTH} characters or fewer')
             return None
         try:
-            parsed = regex_parser.parse(value)
-            re.compile(value)
-        except (re.error, RecursionError, OverflowError) as error:
-            self.problem(where, f'"pattern" is not a valid regular expression: {error}')
+            compiled = compile_pattern(value)
+        except UnusablePatternError as error:
+            if error.problem is PatternProblem.INVALID:
+                self.problem(where, f'"pattern" is not a valid regular expression: {error.detail}')
+            elif self.stored:
+                return value, None
+            else:
+                # In English, as every problem the parser finds.
+                with use_language("en"):
+                    self.problem(where, pattern_problem_message(error.problem, error.detail))
             return None
-        if slow_pattern_problem(parsed.data):
+        self.patterns_size += compiled.programsize
+        if self.patterns_size > MAX_PATTERNS_PROGRAM_SIZE:
+            if self.stored:
+                return value, None
             self.problem(
                 where,
-                '"pattern" repeats a part that can itself vary (like "(a+)+" or "(a|ab)+") or '
-                "refers back to a group; checking an answer against it could take too long, "
-                "so write it without repetition inside repetition",
+                "the patterns of these questions are too large together to check quickly: "
+                "write them more simply (a class like \\w repeated many times costs the most)",
             )
             return None
-        return value
+        return value, compiled
 
     def document_slot(self, number: int, data: object, seen: dict[str, str]) -> DocumentSlot | None:
         where = f"Document slot {number}"
@@ -453,9 +476,13 @@ class _Parser:
         return FeeRule(applies=data["applies"])
 
 
-def parse_definition(data: object) -> CaseTypeDefinition:
-    """Return the case type definition in parsed JSON, or raise DefinitionError listing why not."""
-    parser = _Parser()
+def parse_definition(data: object, *, stored: bool = False) -> CaseTypeDefinition:
+    """Return the case type definition in parsed JSON, or raise DefinitionError listing why not.
+
+    ``stored``: the definition is read back from the database to be used, and a pattern
+    RE2 cannot run is no reason to refuse it (its question fails closed instead).
+    """
+    parser = _Parser(stored=stored)
     try:
         definition = parser.definition(data)
     except RecursionError:

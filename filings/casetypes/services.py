@@ -295,7 +295,7 @@ def checked_definition(definition: dict[str, Any]) -> dict[str, Any]:
     return checked
 
 
-def parse_response(section: object) -> CaseTypeDefinition:
+def parse_response(section: object, *, stored: bool = False) -> CaseTypeDefinition:
     """Return a response section's questions and slots, read as
     ``response_definition_of`` reads them.
 
@@ -308,7 +308,8 @@ def parse_response(section: object) -> CaseTypeDefinition:
             {
                 "questions": section.get("questions") or [],
                 "document_slots": section.get("document_slots") or [],
-            }
+            },
+            stored=stored,
         )
     except DefinitionError as error:
         raise DefinitionError([f"In the response: {p}" for p in error.problems]) from None
@@ -519,9 +520,9 @@ def _read(version: CaseTypeVersion) -> tuple[CaseTypeDefinition, CaseTypeDefinit
     if cached is not None:
         _read_definitions.move_to_end(version.id)
         return cached
-    definition = parse_definition(version.definition or {})
+    definition = parse_definition(version.definition or {}, stored=True)
     try:
-        response = parse_response((version.definition or {}).get("response") or {})
+        response = parse_response((version.definition or {}).get("response") or {}, stored=True)
     except DefinitionError:
         response = CaseTypeDefinition()
     if version.status is not VersionStatus.DRAFT:

@@ -270,7 +270,12 @@ async def questions_step(request: Request, filing: Filing, version: CaseTypeVers
         context["form"] = answers_form(definition, filing.answers.get("questions") or {})
         return render(request, "filings/journey/steps/questions.html", context)
     form = Form(await request.form())
-    answers = read_answers(definition, form, today=today_in(tribunal))
+    answers = await read_answers(
+        definition,
+        form,
+        today=today_in(tribunal),
+        matching_seconds=settings_of(request).pattern_time_limit_ms / 1000,
+    )
     if not form.is_valid:
         context["form"] = form
         return render(request, "filings/journey/steps/questions.html", context, status_code=422)

@@ -374,7 +374,12 @@ async def response_page(request: Request) -> Response:
         context["form"] = answers_form(responding.definition, saved or {})
         return render(request, "filings/parties/response.html", context)
     form = Form(await request.form())
-    answers = read_answers(responding.definition, form, today=deadlines.today_in(tribunal))
+    answers = await read_answers(
+        responding.definition,
+        form,
+        today=deadlines.today_in(tribunal),
+        matching_seconds=settings_of(request).pattern_time_limit_ms / 1000,
+    )
     if not form.is_valid:
         context["form"] = form
         return render(request, "filings/parties/response.html", context, status_code=422)

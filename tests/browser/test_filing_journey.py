@@ -198,12 +198,12 @@ async def answer_accessibility_with_the_keyboard(page: Page, language: str, chec
     await page.keyboard.press("Enter")
 
 
-def empty_question_errors(language: str) -> dict[str, str]:
+async def empty_question_errors(language: str) -> dict[str, str]:
     """The messages the questions engine gives for an empty form, in the language."""
     definition = parse_definition(APPEAL["definition"])
     form = Form({})
     with i18n.use_language(language):
-        read_answers(definition, form, today=date.today())
+        await read_answers(definition, form, today=date.today())
     return form.errors
 
 
@@ -216,7 +216,7 @@ async def answer_questions_after_an_empty_try(page: Page, language: str, check: 
     await expect(summary.get_by_role("heading")).to_have_text(
         translate(language, "There is a problem")
     )
-    errors = empty_question_errors(language)
+    errors = await empty_question_errors(language)
     assert list(errors) == [f"q-{key}" for key in QUESTIONS]  # every question is required
     await expect(summary.get_by_role("link")).to_have_text(list(errors.values()))
     await check(page, "errors shown")

@@ -2,7 +2,9 @@
 
 Covered: definitions that parse (and survive a JSON round trip) and the precise
 message a tribunal administrator gets for each kind of mistake, including
-malformed JSON and patterns that could stall the server; reading every type
+malformed JSON and patterns RE2 cannot run (patterns that backtrack in Python
+answer long answers at once, and keep Python's meaning); answers whose pattern
+cannot run or cannot be checked in time; reading every type
 of answer from a posted form, in English and French number formats, with a
 GOV.UK-style message naming the question for each wrong answer; saved answers
 filling the form again; answers shown on the check-your-answers page in both
@@ -17,6 +19,7 @@ import copy
 import json
 import random
 import re
+import time
 from collections import Counter
 from datetime import date
 from html.parser import HTMLParser
@@ -42,6 +45,7 @@ from filings.casetypes.definitions import (
     Text,
 )
 from filings.casetypes.parsing import parse_definition
+from tests.helpers import french
 from tribune.forms import Form
 from tribune.i18n import use_language
 from tribune.web import create_templates
@@ -221,10 +225,10 @@ def question(key: str) -> Question:
     return found
 
 
-def read_one(key: str, pairs: list[tuple[str, str]] | dict[str, str]) -> tuple[object, Form]:
+async def read_one(key: str, pairs: list[tuple[str, str]] | dict[str, str]) -> tuple[object, Form]:
     """Read one question's answer; return it (or None) and the form with its errors."""
     form = posted(pairs)
-    answers = read_answers([question(key)], form, today=TODAY)
+    answers = await read_answers([question(key)], form, today=TODAY)
     return answers.get(key), form
 
 
@@ -280,14 +284,14 @@ def test_optional_parts_take_their_defaults() -> None:
     assert parse_definition(definition.to_json()) == definition
 
 
-def test_number_limits_with_decimals_survive_the_round_trip() -> None:
+async def test_number_limits_with_decimals_survive_the_round_trip() -> None:
     hours = only(
         key="hours", type="number", label=bilingual("Hours"), validation={"min": 0.5, "max": 80}
     )
     assert hours.to_json()["validation"] == {"min": 0.5, "max": 80}
     assert only(**hours.to_json()) == hours
     form = posted({"q-hours": "0.25"})
-    assert read_answers([hours], form) == {}
+    assert await read_answers([hours], form) == {}
     assert form.errors == {"q-hours": "Hours must be 0.5 or more"}
 
 
@@ -491,17 +495,81 @@ def test_randomly_damaged_definitions_are_parsed_or_refused_never_crash() -> Non
     assert outcomes["parsed"] > 10, outcomes
 
 
+# Patterns on which Python's backtracking takes exponential time: RE2 takes linear time.
+BACKTRACKING_PATTERNS = [
+    "(a+)+$",
+    "(a*)*b",
+    "(\\w+\\s?)*!",
+    "(a|ab)+c",
+    "([0-9]{2,3}-?)+x",
+    "[a-z]*[a-z]*[a-z]*[a-z]*[a-z]*!",
+]
+
+
+def patterned(pattern: str, max_length: int = 1000) -> Question:
+    validation = {"pattern": pattern, "max_length": max_length}
+    return only(key="code", type="text", label=bilingual("Code"), validation=validation)
+
+
+@pytest.mark.parametrize("pattern", BACKTRACKING_PATTERNS)
+async def test_a_pattern_python_would_backtrack_on_answers_a_long_answer_at_once(
+    pattern: str,
+) -> None:
+    code = patterned(pattern)
+    # As long as a text answer can be, and none of these patterns matches it.
+    hostile = "a" * 999 + "-"
+    form = posted({"q-code": hostile})
+    started = time.perf_counter()
+    assert await read_answers([code], form) == {}
+    elapsed = time.perf_counter() - started
+    assert form.errors == {"q-code": "Enter code in the correct format"}
+    # Python's re took seconds on 30 of these letters, and minutes on 500.
+    assert elapsed < 0.1, elapsed
+
+
 @pytest.mark.parametrize(
-    "pattern", ["(a+)+$", "(a*)*b", "(\\w+\\s?)*", "(a|ab)+", "([0-9]{2,3}-?)+", "(a)\\1"]
+    ("pattern", "message"),
+    [
+        ("(a)\\1", "Patterns cannot refer back to a group (like \\1 or (?P=name))"),
+        ("(?P<a>x)(?P=a)", "Patterns cannot refer back to a group"),
+        ("(?=.*[0-9]).{8}", "Patterns cannot look ahead or behind"),
+        ("(?<!-)[0-9]+", "Patterns cannot look ahead or behind"),
+        ("(?>a+)b", "Patterns cannot use atomic groups or possessive repetitions"),
+        ("a*+b", "Patterns cannot use atomic groups or possessive repetitions"),
+        ("\\bWSAT\\b", "Patterns cannot use word boundaries (\\b or \\B)"),
+        ("[\\W0-9]", "Patterns cannot put \\W or \\S between brackets with other characters"),
+        ("a{1001}", "The pattern is too large to check quickly"),
+        ("\\w{1,200}", "The pattern is too large to check quickly"),
+    ],
 )
-def test_a_pattern_that_could_stall_the_server_is_refused(pattern: str) -> None:
+def test_a_pattern_re2_cannot_run_is_refused_saying_what_is_not_supported(
+    pattern: str, message: str
+) -> None:
     code = {"key": "code", "type": "text", "label": bilingual("Code")}
     problems = problems_of(
         {"questions": [{**code, "validation": {"pattern": pattern}}], "document_slots": []}
     )
     assert len(problems) == 1
-    assert problems[0].startswith('Question 1 ("code"): "pattern" repeats a part')
-    assert "could take too long" in problems[0]
+    assert problems[0].startswith(f'Question 1 ("code"): {message}')
+
+
+def test_the_patterns_of_a_definition_share_a_budget() -> None:
+    # A Unicode class repeated 10 times compiles to some 13,000 RE2 instructions.
+    heavy = [
+        {
+            "key": f"q{n}",
+            "type": "text",
+            "label": bilingual(f"Q{n}"),
+            "validation": {"pattern": "\\w{1,10}"},
+        }
+        for n in range(1, 5)
+    ]
+    assert parse_definition({"questions": heavy[:3], "document_slots": []})
+    assert problems_of({"questions": heavy, "document_slots": []}) == [
+        'Question 4 ("q4"): the patterns of these questions are too large together to '
+        "check quickly: write them more simply (a class like \\w repeated many times costs "
+        "the most)"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -509,8 +577,112 @@ def test_a_pattern_that_could_stall_the_server_is_refused(pattern: str) -> None:
     ["[0-9]{8}", "[A-Z]{2}-?[0-9]{6}", "([0-9]{3}-)+[0-9]{4}", "(?i)wsat-[0-9]+", "(Mr|Ms)? .+"],
 )
 def test_ordinary_patterns_are_accepted(pattern: str) -> None:
-    code = only(key="code", type="text", label=bilingual("Code"), validation={"pattern": pattern})
-    assert code.validation.compiled_pattern is not None
+    assert patterned(pattern).validation.compiled_pattern is not None
+
+
+# What claimants type, and what Python's re says of it: RE2 must say the same.
+SAME_AS_PYTHON = [
+    ("[\\w' -]+", ["Hélène D’Arcy", "Hélène D'Arcy", "Émile-Zola", "O'Brien!", "李小龍"]),
+    ("[^\\W\\d_]+", ["Émile", "émile2", "a_b", "Ωμέγα"]),
+    ("[^\\W_]+", ["Émile2", "a_b"]),
+    ("\\d{3}", ["123", "١٢٣", "12a", "１２３"]),
+    ("\\D+", ["abc", "a1"]),
+    ("\\S+\\s\\S+", ["a b", "a\u202fb", "a\u00a0b", "a\tb", "ab"]),
+    ("(?i)[a-zé]+", ["ÉCOLE", "École", "x"]),
+    ("(?x) [A-Z]{3} - [0-9]{4}  # a file number", ["ABC-1234", "ABC - 1234"]),
+    ("a{,3}", ["aaa", "aaaa", "a{,3}"]),
+    ("(?:ab)+?c|d", ["ababc", "d", "abab"]),
+    ("\\Aab\\Z", ["ab"]),
+    ("[.*+?$^]+", [".*", "a"]),
+    ("(?s).+", ["a\nb"]),
+    (".+", ["a\nb"]),
+    ("(?a)\\w+", ["e", "é"]),
+    ("(?P<prefix>[A-Z]+)-(?P<number>[0-9]+)", ["AB-12", "AB12"]),
+]
+
+
+@pytest.mark.parametrize(("pattern", "answers"), SAME_AS_PYTHON)
+def test_patterns_keep_what_they_mean_in_python(pattern: str, answers: list[str]) -> None:
+    compiled = patterned(pattern).validation.compiled_pattern
+    assert compiled is not None
+    for answer in answers:
+        assert (compiled.fullmatch(answer) is not None) == bool(re.fullmatch(pattern, answer)), (
+            pattern,
+            answer,
+        )
+
+
+@pytest.mark.parametrize("category", ["\\w", "\\d", "\\s", "\\W", "\\D", "\\S", "[^\\W\\d_]"])
+def test_letter_digit_and_space_classes_match_what_python_matches(category: str) -> None:
+    """Over every character of the Basic Multilingual Plane; Python 3.11 knows Unicode 14,
+    RE2 a later version: only the characters added since differ, and none is in the BMP."""
+    compiled = patterned(category).validation.compiled_pattern
+    assert compiled is not None
+    python = re.compile(category)
+    every = [chr(code) for code in range(0x10000) if not 0xD800 <= code <= 0xDFFF]
+    differ = [c for c in every if bool(python.fullmatch(c)) != bool(compiled.fullmatch(c))]
+    assert differ == []
+
+
+def test_a_stored_pattern_re2_cannot_run_fails_closed_instead_of_breaking_the_case_type() -> None:
+    data = {
+        "questions": [
+            {
+                "key": "code",
+                "type": "text",
+                "label": bilingual("Code"),
+                "validation": {"pattern": "(?=.*[0-9])[A-Z0-9]{8}"},
+            }
+        ],
+        "document_slots": [],
+    }
+    # The editor refuses it; a definition stored before that is still read, to be used.
+    assert problems_of(data)
+    definition = parse_definition(data, stored=True)
+    code = definition.questions[0]
+    assert code.validation.pattern_unusable
+    assert definition.to_json()["questions"][0]["validation"] == {
+        "pattern": "(?=.*[0-9])[A-Z0-9]{8}"
+    }
+
+
+async def test_an_answer_to_a_question_whose_pattern_cannot_run_is_refused() -> None:
+    data = {
+        "questions": [
+            {
+                "key": "code",
+                "type": "text",
+                "label": bilingual("Code"),
+                "validation": {"pattern": "(a)\\1"},
+            }
+        ],
+        "document_slots": [],
+    }
+    definition = parse_definition(data, stored=True)
+    for language in ("en", "fr"):
+        form = posted({"q-code": "aa"})
+        with use_language(language):
+            assert await read_answers(definition, form) == {}
+        assert form.errors == {
+            "q-code": french(
+                "This question cannot be answered online for now. Contact the tribunal to "
+                "file your case"
+            )
+            if language == "fr"
+            else "This question cannot be answered online for now. Contact the tribunal to "
+            "file your case"
+        }
+
+
+async def test_answers_not_matched_within_the_time_limit_are_refused_with_a_message() -> None:
+    code = patterned("[0-9]{8}")
+    birth = Question(key="name", type=QuestionType.TEXT, label=Text("Name", "Nom"))
+    form = posted({"q-code": "12345678", "q-name": "Ada"})
+    # No time at all: the answer waits for no worker thread.
+    assert await read_answers([code, birth], form, matching_seconds=0) == {"name": "Ada"}
+    assert form.errors == {"q-code": "We could not check this answer in time. Try again"}
+    form = posted({"q-code": "12345678", "q-name": "Ada"})
+    assert await read_answers([code, birth], form) == {"code": "12345678", "name": "Ada"}
 
 
 # -- texts in two languages ----------------------------------------------------------------
@@ -528,27 +700,27 @@ def test_a_text_follows_the_current_language_and_falls_back_to_english() -> None
 # -- reading answers -------------------------------------------------------------------------
 
 
-def test_every_kind_of_answer_is_read_into_a_value_ready_for_json() -> None:
+async def test_every_kind_of_answer_is_read_into_a_value_ready_for_json() -> None:
     form = posted(FULL_POST)
-    answers = read_answers(DEFINITION, form, today=TODAY)
+    answers = await read_answers(DEFINITION, form, today=TODAY)
     assert form.errors == {}
     assert answers == FULL_ANSWERS
     assert json.loads(json.dumps(answers)) == answers
 
 
-def test_unanswered_optional_questions_are_left_out() -> None:
+async def test_unanswered_optional_questions_are_left_out() -> None:
     required = ("q-decision_date", "q-reasons", "q-unionised", "q-issue", "q-workplace")
     required_only = [(name, value) for name, value in FULL_POST if name.startswith(required)]
     blanks = [("q-claim_number", "  "), ("q-employees", ""), ("q-amount", ""), ("q-remedies", "")]
     form = posted(required_only + blanks)
-    answers = read_answers(DEFINITION, form, today=TODAY)
+    answers = await read_answers(DEFINITION, form, today=TODAY)
     assert form.errors == {}
     assert set(answers) == {"decision_date", "reasons", "unionised", "issue", "workplace"}
 
 
-def test_each_unanswered_required_question_gets_a_message_in_page_order() -> None:
+async def test_each_unanswered_required_question_gets_a_message_in_page_order() -> None:
     form = posted({})
-    assert read_answers(DEFINITION, form, today=TODAY) == {}
+    assert await read_answers(DEFINITION, form, today=TODAY) == {}
     # A question put as a question is quoted rather than squeezed into the sentence.
     assert list(form.errors.items()) == [
         ("q-decision_date", "Enter date of the decision"),
@@ -574,30 +746,30 @@ def test_each_unanswered_required_question_gets_a_message_in_page_order() -> Non
         ("1234\x005678", "Remove the control characters from this answer"),
     ],
 )
-def test_a_text_answer_must_fit_the_length_and_the_pattern(value: str, error: str) -> None:
-    answer, form = read_one("claim_number", {"q-claim_number": value})
+async def test_a_text_answer_must_fit_the_length_and_the_pattern(value: str, error: str) -> None:
+    answer, form = await read_one("claim_number", {"q-claim_number": value})
     assert answer is None
     assert form.errors == {"q-claim_number": error}
 
 
-def test_a_long_text_keeps_its_lines_and_counts_its_characters() -> None:
-    answer, form = read_one("reasons", {"q-reasons": "  First line.\r\n\r\n\tSecond line.  "})
+async def test_a_long_text_keeps_its_lines_and_counts_its_characters() -> None:
+    answer, form = await read_one("reasons", {"q-reasons": "  First line.\r\n\r\n\tSecond line.  "})
     assert answer == "First line.\n\n\tSecond line."
 
-    _answer, form = read_one("reasons", {"q-reasons": "Too short"})
+    _answer, form = await read_one("reasons", {"q-reasons": "Too short"})
     assert form.errors == {
         "q-reasons": "The answer to “Why do you disagree?” must be 10 characters or more"
     }
-    _answer, form = read_one("reasons", {"q-reasons": "x" * 5001})
+    _answer, form = await read_one("reasons", {"q-reasons": "x" * 5001})
     assert form.errors == {
         "q-reasons": "The answer to “Why do you disagree?” must be 5,000 characters or fewer"
     }
     # Without a set limit, a long text takes up to 10,000 characters.
     essay = Question(key="essay", type=QuestionType.LONG_TEXT, label=Text("Essay", "Essai"))
     form = posted({"q-essay": "x" * 10_000})
-    assert read_answers([essay], form) == {"essay": "x" * 10_000}
+    assert await read_answers([essay], form) == {"essay": "x" * 10_000}
     form = posted({"q-essay": "x" * 10_001})
-    assert read_answers([essay], form) == {}
+    assert await read_answers([essay], form) == {}
     assert form.errors == {"q-essay": "Essay must be 10,000 characters or fewer"}
 
 
@@ -626,10 +798,10 @@ def date_post(day: str, month: str, year: str) -> dict[str, str]:
         ("28", "3", "2026", "Date of the decision must be today or in the past"),
     ],
 )
-def test_a_date_must_be_whole_real_and_not_in_the_future(
+async def test_a_date_must_be_whole_real_and_not_in_the_future(
     day: str, month: str, year: str, error: str
 ) -> None:
-    answer, form = read_one("decision_date", date_post(day, month, year))
+    answer, form = await read_one("decision_date", date_post(day, month, year))
     assert answer is None
     assert form.errors == {"q-decision_date": error}
 
@@ -642,15 +814,15 @@ def test_a_date_must_be_whole_real_and_not_in_the_future(
         ("29", "2", "2024", "2024-02-29"),
     ],
 )
-def test_a_real_date_up_to_today_is_read_as_an_iso_date(
+async def test_a_real_date_up_to_today_is_read_as_an_iso_date(
     day: str, month: str, year: str, expected: str
 ) -> None:
-    answer, form = read_one("decision_date", date_post(day, month, year))
+    answer, form = await read_one("decision_date", date_post(day, month, year))
     assert form.errors == {}
     assert answer == expected
 
 
-def test_a_date_can_be_required_to_be_after_a_given_day() -> None:
+async def test_a_date_can_be_required_to_be_after_a_given_day() -> None:
     hired = only(
         key="hired",
         type="date",
@@ -658,11 +830,11 @@ def test_a_date_can_be_required_to_be_after_a_given_day() -> None:
         validation={"not_before": "2020-01-31"},
     )
     form = posted({"q-hired-day": "30", "q-hired-month": "1", "q-hired-year": "2020"})
-    assert read_answers([hired], form) == {}
+    assert await read_answers([hired], form) == {}
     assert form.errors == {"q-hired": "Hiring date must be the same as or after January 31, 2020"}
     # Without "not_in_future", a date to come is fine.
     form = posted({"q-hired-day": "31", "q-hired-month": "1", "q-hired-year": "2099"})
-    assert read_answers([hired], form) == {"hired": "2099-01-31"}
+    assert await read_answers([hired], form) == {"hired": "2099-01-31"}
 
 
 @pytest.mark.parametrize(
@@ -681,11 +853,11 @@ def test_a_date_can_be_required_to_be_after_a_given_day() -> None:
         ("fr", "2.5", "2.5"),
     ],
 )
-def test_a_number_is_read_as_each_language_writes_it(
+async def test_a_number_is_read_as_each_language_writes_it(
     language: str, typed: str, expected: object
 ) -> None:
     with use_language(language):
-        answer, form = read_one("employees", {"q-employees": typed})
+        answer, form = await read_one("employees", {"q-employees": typed})
     assert form.errors == {}
     assert answer == expected
 
@@ -702,8 +874,8 @@ def test_a_number_is_read_as_each_language_writes_it(
         ("100,001", "Number of employees must be 100,000 or less"),
     ],
 )
-def test_a_number_must_be_a_number_within_the_limits(typed: str, error: str) -> None:
-    answer, form = read_one("employees", {"q-employees": typed})
+async def test_a_number_must_be_a_number_within_the_limits(typed: str, error: str) -> None:
+    answer, form = await read_one("employees", {"q-employees": typed})
     assert answer is None
     assert form.errors == {"q-employees": error}
 
@@ -724,11 +896,11 @@ def test_a_number_must_be_a_number_within_the_limits(typed: str, error: str) -> 
         ("fr", "0", 0),
     ],
 )
-def test_money_is_read_in_dollars_and_cents_and_kept_in_cents(
+async def test_money_is_read_in_dollars_and_cents_and_kept_in_cents(
     language: str, typed: str, cents: int
 ) -> None:
     with use_language(language):
-        answer, form = read_one("amount", {"q-amount": typed})
+        answer, form = await read_one("amount", {"q-amount": typed})
     assert form.errors == {}
     assert answer == cents
 
@@ -745,43 +917,43 @@ def test_money_is_read_in_dollars_and_cents_and_kept_in_cents(
         ("fr", "100 000,01", "Montant réclamé doit être de 100 000,00 $ ou moins"),
     ],
 )
-def test_money_must_be_dollars_and_cents_within_the_limits(
+async def test_money_must_be_dollars_and_cents_within_the_limits(
     language: str, typed: str, error: str
 ) -> None:
     with use_language(language):
-        answer, form = read_one("amount", {"q-amount": typed})
+        answer, form = await read_one("amount", {"q-amount": typed})
     assert answer is None
     message = form.errors["q-amount"].replace("\u202f", " ").replace("\xa0", " ")
     assert message.startswith(error)
 
 
-def test_money_without_limits_refuses_negative_and_absurd_amounts() -> None:
+async def test_money_without_limits_refuses_negative_and_absurd_amounts() -> None:
     fee = Question(key="fee", type=QuestionType.MONEY, label=Text("Fee", "Frais"))
-    assert read_answers([fee], posted({"q-fee": "12"})) == {"fee": 1200}
+    assert await read_answers([fee], posted({"q-fee": "12"})) == {"fee": 1200}
     for typed in ("-1", "10,000,000,000,000"):
         form = posted({"q-fee": typed})
-        assert read_answers([fee], form) == {}
+        assert await read_answers([fee], form) == {}
         assert "q-fee" in form.errors
 
 
-def test_a_yes_or_no_answer_is_a_boolean() -> None:
-    assert read_one("unionised", {"q-unionised": "yes"})[0] is True
-    assert read_one("unionised", {"q-unionised": "no"})[0] is False
+async def test_a_yes_or_no_answer_is_a_boolean() -> None:
+    assert (await read_one("unionised", {"q-unionised": "yes"}))[0] is True
+    assert (await read_one("unionised", {"q-unionised": "no"}))[0] is False
     for value in ("", "maybe"):
-        answer, form = read_one("unionised", {"q-unionised": value})
+        answer, form = await read_one("unionised", {"q-unionised": value})
         assert answer is None
         assert form.errors == {"q-unionised": "Select yes or no: Is the workplace unionised?"}
 
 
-def test_a_single_choice_must_be_one_of_the_choices() -> None:
-    assert read_one("issue", {"q-issue": "benefits"})[0] == "benefits"
-    answer, form = read_one("issue", {"q-issue": "lottery"})
+async def test_a_single_choice_must_be_one_of_the_choices() -> None:
+    assert (await read_one("issue", {"q-issue": "benefits"}))[0] == "benefits"
+    answer, form = await read_one("issue", {"q-issue": "lottery"})
     assert answer is None
     assert form.errors == {"q-issue": "Select an option: Issue under appeal"}
 
 
-def test_multiple_choices_come_back_in_the_order_offered_within_the_limits() -> None:
-    answer, form = read_one(
+async def test_multiple_choices_come_back_in_the_order_offered_within_the_limits() -> None:
+    answer, form = await read_one(
         "remedies",
         [("q-remedies", "damages"), ("q-remedies", "back_pay"), ("q-remedies", "damages")],
     )
@@ -789,15 +961,15 @@ def test_multiple_choices_come_back_in_the_order_offered_within_the_limits() -> 
     assert answer == ["back_pay", "damages"]
 
     three = [("q-remedies", value) for value in ("reinstatement", "back_pay", "damages")]
-    answer, form = read_one("remedies", three)
+    answer, form = await read_one("remedies", three)
     assert answer is None
     assert form.errors == {"q-remedies": "Select no more than 2 options: Remedies sought"}
 
-    answer, form = read_one("remedies", [("q-remedies", "back_pay"), ("q-remedies", "bonus")])
+    answer, form = await read_one("remedies", [("q-remedies", "back_pay"), ("q-remedies", "bonus")])
     assert form.errors == {"q-remedies": "Select an option: Remedies sought"}
 
 
-def test_a_multiple_choice_can_ask_for_a_smallest_number_of_choices() -> None:
+async def test_a_multiple_choice_can_ask_for_a_smallest_number_of_choices() -> None:
     grounds = only(
         key="grounds",
         type="multiple_choice",
@@ -806,13 +978,13 @@ def test_a_multiple_choice_can_ask_for_a_smallest_number_of_choices() -> None:
         validation={"min_choices": 2},
     )
     form = posted([("q-grounds", "a")])
-    assert read_answers([grounds], form) == {}
+    assert await read_answers([grounds], form) == {}
     assert form.errors == {"q-grounds": "Select at least 2 options: Grounds"}
     form = posted({})
-    read_answers([grounds], form)
+    await read_answers([grounds], form)
     assert form.errors == {"q-grounds": "Select at least one option: Grounds"}
     form = posted([("q-grounds", "c"), ("q-grounds", "a")])
-    assert read_answers([grounds], form) == {"grounds": ["a", "c"]}
+    assert await read_answers([grounds], form) == {"grounds": ["a", "c"]}
 
 
 def address_post(**parts: str) -> dict[str, str]:
@@ -821,8 +993,10 @@ def address_post(**parts: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("postal_code", ["k1a0b1", "K1A 0B1", " k1a-0b1 ", "K1A  0B1"])
-def test_an_address_keeps_a_canadian_postal_code_in_its_usual_form(postal_code: str) -> None:
-    answer, form = read_one("workplace", address_post(postal_code=postal_code, line2=" Suite 5 "))
+async def test_an_address_keeps_a_canadian_postal_code_in_its_usual_form(postal_code: str) -> None:
+    answer, form = await read_one(
+        "workplace", address_post(postal_code=postal_code, line2=" Suite 5 ")
+    )
     assert form.errors == {}
     assert answer == {
         "line1": "1 Main St",
@@ -846,21 +1020,21 @@ def test_an_address_keeps_a_canadian_postal_code_in_its_usual_form(postal_code: 
         ({"line2": "x" * 201}, "q-workplace-line2", "each line must be 200 characters or fewer"),
     ],
 )
-def test_each_wrong_part_of_an_address_gets_its_own_message(
+async def test_each_wrong_part_of_an_address_gets_its_own_message(
     parts: dict[str, str], field: str, error: str
 ) -> None:
-    answer, form = read_one("workplace", address_post(**parts))
+    answer, form = await read_one("workplace", address_post(**parts))
     assert answer is None
     assert list(form.errors) == [field]
     assert form.errors[field].startswith("Workplace address: ")
     assert error in form.errors[field]
 
 
-def test_an_optional_address_may_be_left_empty_but_not_half_done() -> None:
+async def test_an_optional_address_may_be_left_empty_but_not_half_done() -> None:
     home = only(key="home", type="address", label=bilingual("Home address"), required=False)
-    assert read_answers([home], posted({})) == {}
+    assert await read_answers([home], posted({})) == {}
     form = posted({"q-home-city": "Ottawa"})
-    assert read_answers([home], form) == {}
+    assert await read_answers([home], form) == {}
     assert list(form.errors) == ["q-home", "q-home-province", "q-home-postal_code"]
 
 
@@ -874,8 +1048,8 @@ def test_an_optional_address_may_be_left_empty_but_not_half_done() -> None:
         "416 555 0123 poste 4",
     ],
 )
-def test_a_telephone_number_has_ten_digits_or_more(phone: str) -> None:
-    answer, form = read_one("employer_phone", {"q-employer_phone": f" {phone} "})
+async def test_a_telephone_number_has_ten_digits_or_more(phone: str) -> None:
+    answer, form = await read_one("employer_phone", {"q-employer_phone": f" {phone} "})
     assert form.errors == {}
     assert answer == phone
 
@@ -884,8 +1058,8 @@ def test_a_telephone_number_has_ten_digits_or_more(phone: str) -> None:
     "phone",
     ["555 0123", "416 555 CALL", "416-555-0123 ext.", "1" * 16, "\u0664\u0661\u0666 555 0123"],
 )
-def test_a_telephone_number_in_another_format_is_refused(phone: str) -> None:
-    answer, form = read_one("employer_phone", {"q-employer_phone": phone})
+async def test_a_telephone_number_in_another_format_is_refused(phone: str) -> None:
+    answer, form = await read_one("employer_phone", {"q-employer_phone": phone})
     assert answer is None
     assert form.errors == {
         "q-employer_phone": "Enter employer telephone number in the correct format, "
@@ -893,12 +1067,12 @@ def test_a_telephone_number_in_another_format_is_refused(phone: str) -> None:
     }
 
 
-def test_an_email_address_is_checked_and_lowercased() -> None:
-    assert read_one("employer_email", {"q-employer_email": " HR@Example.org "})[0] == (
+async def test_an_email_address_is_checked_and_lowercased() -> None:
+    assert (await read_one("employer_email", {"q-employer_email": " HR@Example.org "}))[0] == (
         "hr@example.org"
     )
     for typed in ("hr@", "hr example.org", "a@b@example.org"):
-        answer, form = read_one("employer_email", {"q-employer_email": typed})
+        answer, form = await read_one("employer_email", {"q-employer_email": typed})
         assert answer is None
         assert form.errors == {
             "q-employer_email": "Enter employer email address in the correct format, "
@@ -906,17 +1080,17 @@ def test_an_email_address_is_checked_and_lowercased() -> None:
         }
 
 
-def test_a_label_keeps_its_capitals_inside_a_message_when_they_are_an_acronym() -> None:
+async def test_a_label_keeps_its_capitals_inside_a_message_when_they_are_an_acronym() -> None:
     sin = only(key="sin", type="text", label=bilingual("SIN"))
     form = posted({})
-    read_answers([sin], form)
+    await read_answers([sin], form)
     assert form.errors == {"q-sin": "Enter SIN"}
 
 
-def test_messages_name_the_question_in_french_for_a_french_claimant() -> None:
+async def test_messages_name_the_question_in_french_for_a_french_claimant() -> None:
     form = posted(date_post("27", "", "2026") | {"q-amount": "beaucoup"})
     with use_language("fr"):
-        read_answers(DEFINITION, form, today=TODAY)
+        await read_answers(DEFINITION, form, today=TODAY)
     assert form.errors["q-decision_date"] == "Date de la décision doit comprendre un mois"
     assert form.errors["q-reasons"] == (
         "Entrez la réponse à «\xa0Pourquoi êtes-vous en désaccord?\xa0»"
@@ -934,11 +1108,11 @@ def test_messages_name_the_question_in_french_for_a_french_claimant() -> None:
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_saved_answers_fill_the_form_again_and_read_back_the_same(language: str) -> None:
+async def test_saved_answers_fill_the_form_again_and_read_back_the_same(language: str) -> None:
     with use_language(language):
         values = form_values(DEFINITION, FULL_ANSWERS)
         form = answers_form(DEFINITION, FULL_ANSWERS)
-        assert read_answers(DEFINITION, form, today=TODAY) == FULL_ANSWERS
+        assert await read_answers(DEFINITION, form, today=TODAY) == FULL_ANSWERS
     assert form.errors == {}
     assert values["q-decision_date-day"] == "27"
     assert values["q-decision_date-month"] == "3"
@@ -948,13 +1122,13 @@ def test_saved_answers_fill_the_form_again_and_read_back_the_same(language: str)
     assert values["q-workplace-postal_code"] == "M5H 2N2"
 
 
-def test_a_decimal_saved_in_french_reads_back_the_same_in_english() -> None:
+async def test_a_decimal_saved_in_french_reads_back_the_same_in_english() -> None:
     # "1,234" would be a thousand and more in English: the saved form uses a point.
     answers = {"employees": "1.234"}
     with use_language("fr"):
         form = answers_form(DEFINITION, answers)
     with use_language("en"):
-        assert read_answers([question("employees")], form) == answers
+        assert await read_answers([question("employees")], form) == answers
 
 
 def test_unanswered_questions_leave_their_fields_empty() -> None:
@@ -1095,7 +1269,7 @@ def check_accessible(html: str, form: Form) -> Page:
 
 @pytest.mark.parametrize("with_errors", [False, True], ids=["blank", "errors"])
 @pytest.mark.parametrize("q", DEFINITION.questions, ids=lambda q: str(q.type))
-def test_every_type_of_question_is_drawn_with_labels_hints_and_errors_tied_together(
+async def test_every_type_of_question_is_drawn_with_labels_hints_and_errors_tied_together(
     templates: Environment, q: Question, with_errors: bool
 ) -> None:
     form = posted({})
@@ -1104,7 +1278,7 @@ def test_every_type_of_question_is_drawn_with_labels_hints_and_errors_tied_toget
         wrong = {"q-claim_number": "x", "q-employees": "x", "q-amount": "x", "q-remedies": "x"}
         wrong |= {"q-employer_phone": "x", "q-employer_email": "x", "q-workplace-line2": "x" * 300}
         form = posted(wrong)
-        read_answers([q], form, today=TODAY)
+        await read_answers([q], form, today=TODAY)
         assert form.errors
     html = render(templates, [q], form)
     page = check_accessible(html, form)
@@ -1128,7 +1302,7 @@ def test_every_type_of_question_is_drawn_with_labels_hints_and_errors_tied_toget
     assert ("govuk-form-group--error" in html) == with_errors
 
 
-def test_what_the_claimant_typed_is_shown_again_escaped(templates: Environment) -> None:
+async def test_what_the_claimant_typed_is_shown_again_escaped(templates: Environment) -> None:
     form = posted(
         [
             *FULL_POST,
@@ -1136,7 +1310,7 @@ def test_what_the_claimant_typed_is_shown_again_escaped(templates: Environment) 
             ("q-reasons", "\nStarts with a blank line & <b>bold</b>"),
         ]
     )
-    read_answers(DEFINITION, form, today=TODAY)
+    await read_answers(DEFINITION, form, today=TODAY)
     html = render(templates, list(DEFINITION.questions), form)
     check_accessible(html, form)
     assert "<script>" not in html
@@ -1156,9 +1330,9 @@ def test_what_the_claimant_typed_is_shown_again_escaped(templates: Environment) 
     assert re.search(r'<option value="ON" selected>Ontario</option>', html)
 
 
-def test_only_the_missing_parts_of_a_date_are_highlighted(templates: Environment) -> None:
+async def test_only_the_missing_parts_of_a_date_are_highlighted(templates: Environment) -> None:
     form = posted(date_post("27", "", "2026"))
-    read_answers([question("decision_date")], form, today=TODAY)
+    await read_answers([question("decision_date")], form, today=TODAY)
     page = Page(render(templates, [question("decision_date")], form))
     highlighted = {
         attrs["id"]
@@ -1168,7 +1342,7 @@ def test_only_the_missing_parts_of_a_date_are_highlighted(templates: Environment
     assert highlighted == {"q-decision_date-month"}
 
     form = posted(date_post("31", "2", "2026"))
-    read_answers([question("decision_date")], form, today=TODAY)
+    await read_answers([question("decision_date")], form, today=TODAY)
     page = Page(render(templates, [question("decision_date")], form))
     highlighted = {
         attrs["id"]
@@ -1178,10 +1352,10 @@ def test_only_the_missing_parts_of_a_date_are_highlighted(templates: Environment
     assert highlighted == {"q-decision_date", "q-decision_date-month", "q-decision_date-year"}
 
 
-def test_questions_are_drawn_in_french_for_a_french_claimant(templates: Environment) -> None:
+async def test_questions_are_drawn_in_french_for_a_french_claimant(templates: Environment) -> None:
     form = posted({})
     with use_language("fr"):
-        read_answers(DEFINITION, form, today=TODAY)
+        await read_answers(DEFINITION, form, today=TODAY)
         html = render(templates, list(DEFINITION.questions), form)
     check_accessible(html, form)
     assert "Date de la décision" in html

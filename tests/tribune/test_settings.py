@@ -86,6 +86,7 @@ def test_an_unknown_environment_is_refused() -> None:
         ("TRIBUNE_SESSION_IDLE_MINUTES", "0", "must be at least 1"),
         ("TRIBUNE_SESSION_MAX_HOURS", "-3", "must be at least 1"),
         ("TRIBUNE_INLINE_WORKER", "maybe", "must be true or false, not 'maybe'"),
+        ("TRIBUNE_PATTERN_TIME_LIMIT_MS", "0", "must be at least 1"),
     ],
 )
 def test_bad_values_are_refused_with_a_message_naming_the_setting(
@@ -105,9 +106,11 @@ def test_numbers_and_switches_are_read(tmp_path: Path) -> None:
             "TRIBUNE_SESSION_MAX_HOURS": "8",
             "TRIBUNE_INLINE_WORKER": "off",
             "TRIBUNE_BASE_URL": "http://localhost:9000/",
+            "TRIBUNE_PATTERN_TIME_LIMIT_MS": "250",
         }
     )
     assert settings.session_idle_minutes == 45
+    assert settings.pattern_time_limit_ms == 250
     assert settings.session_max_hours == 8
     assert settings.inline_worker is False
     assert settings.base_url == "http://localhost:9000"
