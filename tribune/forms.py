@@ -40,6 +40,16 @@ def is_usable_date(day: date) -> bool:
     return EARLIEST_DATE <= day <= LATEST_DATE
 
 
+def date_from_parts(day: str, month: str, year: str) -> date | None:
+    """Return the usable date that a typed day, month and year name, or None if they name
+    none (a number too large for the calendar raises OverflowError, not ValueError)."""
+    try:
+        typed = date(int(year), int(month), int(day))
+    except (ValueError, OverflowError):
+        return None
+    return typed if is_usable_date(typed) else None
+
+
 def parse_moment(text: str) -> datetime | None:
     """Return the moment an ISO 8601 text with a time zone names, in UTC, or None if it names
     none or lies outside the usable dates (0001-01-01 at +14:00, moved to UTC, overflows)."""

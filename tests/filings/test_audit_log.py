@@ -314,3 +314,25 @@ async def test_a_cursor_at_the_ends_of_the_calendar_is_ignored_not_a_500(
     assert page.status_code == 200
     assert len(body_rows(page.text)) == 1
     assert "Newest entries" not in page.text  # the link back to the first page
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        {"from-day": "1" + "0" * 30, "from-month": "1", "from-year": "2026"},
+        {"to-day": "1", "to-month": "-" + "9" * 40, "to-year": "2026"},
+        {"to-day": "1", "to-month": "1", "to-year": "9" * 20},
+    ],
+)
+async def test_numbers_too_large_for_a_date_are_refused_not_a_500(
+    client: httpx.AsyncClient, db: AsyncSession, period: dict[str, str]
+) -> None:
+    tribunal = await make_tribunal(db)
+    admin = await make_staff(db, tribunal, Role.ADMIN)
+    await sign_in(client, admin.email)
+    url = f"/{tribunal.slug}/staff/audit"
+    page = await client.get(url, params=period)
+    assert page.status_code == 422
+    assert "Enter a real date for the" in page.text
+    export = await client.get(f"{url}.csv", params=period)
+    assert export.status_code == 422
