@@ -441,7 +441,8 @@ async def crawl(
         response = await person.client.get(url)
         assert response.status_code < 500, f"GET {url} as {person.name}: {response.status_code}"
         reached.add(route.path)
-        found: list[str] = [url]  # an address typed or emailed counts as a link to itself
+        # An address typed or emailed is a link to itself, for whoever may see its page.
+        found: list[str] = [url] if response.status_code == 200 else []
         if response.is_redirect:
             found.append(response.headers["location"])
         if response.status_code == 200 and response.headers.get("content-type", "").startswith(
