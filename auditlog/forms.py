@@ -14,7 +14,7 @@ from auditlog.services import Filters
 from filings.models import Filing
 from tribunals.models import Tribunal
 from tribune.audit import AuditEvent
-from tribune.forms import Form, is_usable_date
+from tribune.forms import Form, date_from_parts
 from tribune.i18n import gettext as _
 
 
@@ -22,13 +22,9 @@ def _date_of(form: Form, name: str, message: str) -> date | None:
     parts = [form.value(f"{name}-{part}").strip() for part in ("day", "month", "year")]
     if not any(parts):
         return None
-    try:
-        day = date(int(parts[2]), int(parts[1]), int(parts[0]))
-    except ValueError:
-        day = None
-    if day is None or not is_usable_date(day):
+    day = date_from_parts(*parts)
+    if day is None:
         form.add_error(name, message)
-        return None
     return day
 
 

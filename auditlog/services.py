@@ -15,7 +15,7 @@ from accounts.models import User
 from filings.models import Filing
 from tribunals.models import Tribunal
 from tribune.audit import AuditEvent, action_label
-from tribune.forms import Form
+from tribune.forms import Form, parse_moment
 from tribune.i18n import gettext as _
 from tribune.i18n import lazy_gettext
 
@@ -70,12 +70,10 @@ def encode_cursor(event: AuditEvent) -> str:
 
 
 def decode_cursor(value: str) -> tuple[datetime, uuid.UUID] | None:
+    moment, _sep, identifier = value.partition("_")
+    occurred = parse_moment(moment)
     try:
-        moment, _sep, identifier = value.partition("_")
-        occurred = datetime.fromisoformat(moment)
-        if occurred.tzinfo is None:
-            return None
-        return occurred, uuid.UUID(identifier)
+        return (occurred, uuid.UUID(identifier)) if occurred else None
     except ValueError:
         return None
 

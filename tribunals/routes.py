@@ -19,15 +19,19 @@ from tribune.web import db_of, outbox_of, page, redirect, render, settings_of, u
 
 
 async def home(request: Request) -> Response:
-    query = request.query_params.get("q", "").strip()[:100]
+    # The search is read as any typed answer: control characters (a NUL, which PostgreSQL
+    # cannot compare) are refused with a message, and nothing is searched.
+    form = Form(request.query_params)
+    query = form.text("q", max_length=100)
     db = db_of(request)
-    tribunals = await services.search_tribunals(db, query)
+    tribunals = await services.search_tribunals(db, query) if form.is_valid else []
     user = current_user(request)
     workspaces = await services.workspaces_of(db, user.id) if user else []
     return render(
         request,
         "tribunals/home.html",
-        {"tribunals": tribunals, "query": query, "workspaces": workspaces},
+        {"tribunals": tribunals, "query": query, "workspaces": workspaces, "form": form},
+        status_code=200 if form.is_valid else 422,
         partial="tribunals/partials/results.html",
     )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -38,6 +38,28 @@ LATEST_DATE = date(2199, 12, 31)
 def is_usable_date(day: date) -> bool:
     """Return whether a date from a form lies where the code can compute with it."""
     return EARLIEST_DATE <= day <= LATEST_DATE
+
+
+def date_from_parts(day: str, month: str, year: str) -> date | None:
+    """Return the usable date that a typed day, month and year name, or None if they name
+    none (a number too large for the calendar raises OverflowError, not ValueError)."""
+    try:
+        typed = date(int(year), int(month), int(day))
+    except (ValueError, OverflowError):
+        return None
+    return typed if is_usable_date(typed) else None
+
+
+def parse_moment(text: str) -> datetime | None:
+    """Return the moment an ISO 8601 text with a time zone names, in UTC, or None if it names
+    none or lies outside the usable dates (0001-01-01 at +14:00, moved to UTC, overflows)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None or not is_usable_date(moment.date()):
+        return None
+    return moment.astimezone(UTC)
 
 
 # A North American or international number, with an optional extension ("ext. 12", "x12",

@@ -37,6 +37,7 @@ from filings.models import CaseParty, CaseTypeVersion, DueFrom, Filing, FilingSt
 from tribunals.models import Membership, Role, Tribunal
 from tribune import i18n
 from tribune.db import escape_like
+from tribune.forms import parse_moment
 from tribune.i18n import lazy_gettext
 
 PAGE_SIZE = 50
@@ -172,10 +173,8 @@ def decode_cursor(value: str, sort: Sort) -> Cursor | None:
             return None
         row_id = uuid.UUID(hex=str(id_hex))
         if sort is Sort.RECEIVED:
-            stamp = datetime.fromisoformat(str(key))
-            if stamp.tzinfo is None:
-                return None
-            return Cursor(sort, stamp, row_id)
+            stamp = parse_moment(str(key))
+            return Cursor(sort, stamp, row_id) if stamp else None
         return Cursor(sort, date.fromisoformat(key) if key is not None else None, row_id)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         return None

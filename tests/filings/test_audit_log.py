@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -296,3 +297,42 @@ async def test_a_person_search_tells_nothing_about_accounts_outside_this_tribuna
 
     # An address with no account at all, and another tribunal's clerk with no entry here.
     assert await answer(f"{unique('nobody-')}@example.org") == await answer(elsewhere.email)
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+async def test_a_cursor_at_the_ends_of_the_calendar_is_ignored_not_a_500(
+    client: httpx.AsyncClient, db: AsyncSession, moment: str
+) -> None:
+    # A forged cursor whose moment, moved to UTC, falls off the calendar: the first page.
+    tribunal = await make_tribunal(db)
+    admin = await make_staff(db, tribunal, Role.ADMIN)
+    add_entry(db, tribunal, "filing.viewed", datetime(2026, 5, 1, 12, 0, tzinfo=UTC), actor=admin)
+    await db.commit()
+    await sign_in(client, admin.email)
+    cursor = f"{moment}_{uuid.uuid4().hex}"
+    page = await client.get(f"/{tribunal.slug}/staff/audit", params={"after": cursor})
+    assert page.status_code == 200
+    assert len(body_rows(page.text)) == 1
+    assert "Newest entries" not in page.text  # the link back to the first page
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        {"from-day": "1" + "0" * 30, "from-month": "1", "from-year": "2026"},
+        {"to-day": "1", "to-month": "-" + "9" * 40, "to-year": "2026"},
+        {"to-day": "1", "to-month": "1", "to-year": "9" * 20},
+    ],
+)
+async def test_numbers_too_large_for_a_date_are_refused_not_a_500(
+    client: httpx.AsyncClient, db: AsyncSession, period: dict[str, str]
+) -> None:
+    tribunal = await make_tribunal(db)
+    admin = await make_staff(db, tribunal, Role.ADMIN)
+    await sign_in(client, admin.email)
+    url = f"/{tribunal.slug}/staff/audit"
+    page = await client.get(url, params=period)
+    assert page.status_code == 422
+    assert "Enter a real date for the" in page.text
+    export = await client.get(f"{url}.csv", params=period)
+    assert export.status_code == 422

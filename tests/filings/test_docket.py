@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -537,3 +539,18 @@ async def test_dates_at_the_ends_of_the_calendar_are_refused_not_a_500(
     export = await client.get(f"{base}.csv", params=query)
     assert export.status_code == 422
     assert "Enter a real date" in export.text
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+async def test_a_cursor_at_the_ends_of_the_calendar_is_ignored_not_a_500(
+    client: httpx.AsyncClient, db: AsyncSession, moment: str
+) -> None:
+    # A forged cursor whose moment, moved to UTC, falls off the calendar: the first page.
+    tribunal = await make_tribunal(db)
+    case = await make_case(db, tribunal)
+    await clerk_of(client, db, tribunal)
+    raw = json.dumps(["received", moment, case.id.hex])
+    cursor = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    page = await client.get(f"/{tribunal.slug}/staff/docket", params={"after": cursor})
+    assert page.status_code == 200
+    assert references(page.text) == [case.reference]

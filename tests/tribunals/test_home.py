@@ -174,3 +174,17 @@ async def test_claimants_see_no_workspace_links(
     assert tribunal.name_en in page
     assert "Your staff workspaces" not in page
     assert f'href="/{tribunal.slug}/staff"' not in page
+
+
+async def test_a_search_with_control_characters_is_refused_not_a_500(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    # PostgreSQL cannot hold a NUL in text: the query is refused before it reaches the database.
+    await make_tribunal(db, name_en="Licence Appeal Tribunal")
+    for query in ("licence\x00", "\u202elicence"):
+        response = await client.get("/", params={"q": query})
+        assert response.status_code == 422
+        text = html.unescape(response.text)
+        assert "There is a problem" in text
+        assert "Remove the control characters from this answer" in text
+        assert "Licence Appeal Tribunal" not in text
