@@ -28,6 +28,8 @@ import accounts.models
 import auditlog
 import filings
 import filings.models
+import hearings
+import hearings.models
 import tribunals.models
 from accounts import jobs as account_jobs
 from accounts import routes as account_routes
@@ -55,7 +57,16 @@ from tribune.storage import storage_from_url
 from tribune.web import create_templates, redirect_slashes_relatively
 
 # Every table, for Alembic and the tests: importing the models registers them.
-MODEL_MODULES = (audit, jobs, mail, ratelimits, accounts.models, tribunals.models, filings.models)
+MODEL_MODULES = (
+    audit,
+    jobs,
+    mail,
+    ratelimits,
+    accounts.models,
+    tribunals.models,
+    filings.models,
+    hearings.models,
+)
 # Every job handler and recurring job: importing a module registers them.
 JOB_MODULES = (mail, account_jobs, filing_jobs)
 metadata = Base.metadata
@@ -73,6 +84,7 @@ def build_routes() -> list[BaseRoute]:
             [
                 *tribunal_routes.tenant_routes,
                 *filings.tenant_routes,
+                *hearings.tenant_routes,
                 *auditlog.tenant_routes,
             ]
         ),
