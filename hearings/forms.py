@@ -36,9 +36,10 @@ _WHOLE_NUMBER = re.compile(r"[0-9]{1,6}", re.ASCII)
 
 
 def weekday_names() -> list[str]:
-    """Return the names of the weekdays, Monday first, in the current language."""
+    """Return the names of the weekdays, Monday first, in the current language, as written
+    within a sentence ("Monday", "lundi")."""
     names = get_day_names("wide", locale=i18n.get_language())
-    return [str(names[weekday])[:1].upper() + str(names[weekday])[1:] for weekday in WEEKDAYS]
+    return [str(names[weekday]) for weekday in WEEKDAYS]
 
 
 def format_time(value: time | None) -> str:
