@@ -16,8 +16,13 @@ def _holidays_of(province: str, year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("CA", subdiv=province, years=year))
 
 
+def is_holiday(day: date, province: str) -> bool:
+    """Return whether a day is a public holiday in the province (or federally)."""
+    return day in _holidays_of(province, day.year)
+
+
 def is_business_day(day: date, province: str) -> bool:
-    return day.weekday() < 5 and day not in _holidays_of(province, day.year)
+    return day.weekday() < 5 and not is_holiday(day, province)
 
 
 def add_business_days(start: date, days: int, province: str) -> date:

@@ -24,6 +24,10 @@ class Permission(enum.Enum):
     CASE_WORK = "filings:case:work"
     # Add respondents, enter paper filings on someone's behalf.
     REGISTRY_WORK = "filings:registry:work"
+    # Hearing settings and hours, durations, interpreters, rooms, every adjudicator's availability.
+    HEARINGS_MANAGE = "hearings:settings:manage"
+    # An adjudicator's own availability (weekly pattern and exceptions).
+    OWN_AVAILABILITY = "hearings:availability:own"
     # Search and export the audit log.
     AUDIT_VIEW = "tribune:audit:view"
 
@@ -39,10 +43,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CASE_TYPES_MANAGE,
             Permission.REGISTRY_WORK,
             Permission.AUDIT_VIEW,
+            Permission.HEARINGS_MANAGE,
         }
     ),
     Role.CLERK: frozenset({*_STAFF, Permission.REGISTRY_WORK}),
-    Role.ADJUDICATOR: frozenset(_STAFF),
+    Role.ADJUDICATOR: frozenset({*_STAFF, Permission.OWN_AVAILABILITY}),
 }
 
 

@@ -28,6 +28,8 @@ import accounts.models
 import auditlog
 import filings
 import filings.models
+import hearings
+import hearings.models
 import tribunals.models
 from accounts import jobs as account_jobs
 from accounts import routes as account_routes
@@ -35,6 +37,7 @@ from accounts.middleware import AuthenticationMiddleware
 from filings import demo as filing_demo
 from filings import jobs as filing_jobs
 from filings.documents.scanning import ScannerUnavailable, scanner_from_url
+from hearings import demo as hearing_demo
 from tribunals import commands as tribunal_commands
 from tribunals import routes as tribunal_routes
 from tribunals.tenancy import TenantMiddleware
@@ -55,7 +58,16 @@ from tribune.storage import storage_from_url
 from tribune.web import create_templates, redirect_slashes_relatively
 
 # Every table, for Alembic and the tests: importing the models registers them.
-MODEL_MODULES = (audit, jobs, mail, ratelimits, accounts.models, tribunals.models, filings.models)
+MODEL_MODULES = (
+    audit,
+    jobs,
+    mail,
+    ratelimits,
+    accounts.models,
+    tribunals.models,
+    filings.models,
+    hearings.models,
+)
 # Every job handler and recurring job: importing a module registers them.
 JOB_MODULES = (mail, account_jobs, filing_jobs)
 metadata = Base.metadata
@@ -73,6 +85,7 @@ def build_routes() -> list[BaseRoute]:
             [
                 *tribunal_routes.tenant_routes,
                 *filings.tenant_routes,
+                *hearings.tenant_routes,
                 *auditlog.tenant_routes,
             ]
         ),
@@ -253,17 +266,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _load_demo_data(settings: Settings) -> int:
-    async def load(db: AsyncSession) -> tuple[bool, int, int]:
+    async def load(db: AsyncSession) -> tuple[bool, int, int, int]:
         created = await tribunal_commands.load_demo_data(db)
         await db.flush()
         case_types = await filing_demo.load_demo_case_types(db)
         await db.flush()
         cases = await filing_demo.load_demo_cases(db, tribunal_commands.DEMO_PASSWORD)
-        return created, case_types, cases
+        await db.flush()
+        calendars = await hearing_demo.load_demo_hearings(db)
+        return created, case_types, cases, calendars
 
-    tribunals_created, case_types_created, cases_created = await _runner(settings)(load)
+    tribunals_created, case_types_created, cases_created, calendars = await _runner(settings)(load)
     print("demo data loaded" if tribunals_created else "demo data already present")
     print(f"demo case types created: {case_types_created}; demo cases created: {cases_created}")
+    print(f"demo hearing calendars created: {calendars}")
     print(tribunal_commands.describe_demo(Router(routes=build_routes()).url_path_for))
     return 0
 

@@ -37,6 +37,9 @@ class AuditAction(enum.StrEnum):
     ACCOUNT_SIGNED_OUT = "account.signed_out"
     ACCOUNT_SIGNED_OUT_EVERYWHERE = "account.signed_out_everywhere"
     AUDIT_EXPORTED = "audit.exported"
+    AVAILABILITY_EXCEPTION_ADDED = "availability.exception_added"
+    AVAILABILITY_EXCEPTION_REMOVED = "availability.exception_removed"
+    AVAILABILITY_PATTERN_CHANGED = "availability.pattern_changed"
     CASE_ACCEPTED = "case.accepted"
     CASE_ACCESS_CODE_FAILED = "case.access_code_failed"  # a wrong code on /join or /claim
     CASE_ADJUDICATOR_ASSIGNED = "case.adjudicator_assigned"
@@ -72,6 +75,16 @@ class AuditAction(enum.StrEnum):
     FILING_STARTED = "filing.started"
     FILING_SUBMITTED = "filing.submitted"
     FILING_VIEWED = "filing.viewed"
+    HEARING_DURATIONS_CHANGED = "hearing.durations_changed"
+    HEARING_SETTINGS_CHANGED = "hearing.settings_changed"
+    INTERPRETER_ADDED = "interpreter.added"
+    INTERPRETER_CHANGED = "interpreter.changed"
+    INTERPRETER_DEACTIVATED = "interpreter.deactivated"
+    INTERPRETER_REACTIVATED = "interpreter.reactivated"
+    ROOM_ADDED = "hearing_room.added"
+    ROOM_CHANGED = "hearing_room.changed"
+    ROOM_DEACTIVATED = "hearing_room.deactivated"
+    ROOM_REACTIVATED = "hearing_room.reactivated"
     STORAGE_ORPHANS_SWEPT = "storage.orphans_swept"
     TRIBUNAL_ACCESS_VISIBILITY_CHANGED = "tribunal.access_visibility_changed"
     TRIBUNAL_ACTIVE_PDFS_CHANGED = "tribunal.active_pdfs_changed"
@@ -98,6 +111,9 @@ ACTION_LABELS: dict[AuditAction, LazyProxy] = {
     AuditAction.ACCOUNT_SIGNED_OUT: lazy_gettext("Signed out"),
     AuditAction.ACCOUNT_SIGNED_OUT_EVERYWHERE: lazy_gettext("Signed out everywhere"),
     AuditAction.AUDIT_EXPORTED: lazy_gettext("Audit log exported"),
+    AuditAction.AVAILABILITY_EXCEPTION_ADDED: lazy_gettext("Availability exception added"),
+    AuditAction.AVAILABILITY_EXCEPTION_REMOVED: lazy_gettext("Availability exception removed"),
+    AuditAction.AVAILABILITY_PATTERN_CHANGED: lazy_gettext("Weekly availability changed"),
     AuditAction.CASE_ACCEPTED: lazy_gettext("Case accepted"),
     AuditAction.CASE_ACCESS_CODE_FAILED: lazy_gettext("Wrong access code entered"),
     AuditAction.CASE_ADJUDICATOR_ASSIGNED: lazy_gettext("Adjudicator assigned"),
@@ -133,6 +149,16 @@ ACTION_LABELS: dict[AuditAction, LazyProxy] = {
     AuditAction.FILING_STARTED: lazy_gettext("Filing started"),
     AuditAction.FILING_SUBMITTED: lazy_gettext("Filing submitted"),
     AuditAction.FILING_VIEWED: lazy_gettext("Case viewed"),
+    AuditAction.HEARING_DURATIONS_CHANGED: lazy_gettext("Hearing durations changed"),
+    AuditAction.HEARING_SETTINGS_CHANGED: lazy_gettext("Hearing settings changed"),
+    AuditAction.INTERPRETER_ADDED: lazy_gettext("Interpreter added"),
+    AuditAction.INTERPRETER_CHANGED: lazy_gettext("Interpreter changed"),
+    AuditAction.INTERPRETER_DEACTIVATED: lazy_gettext("Interpreter deactivated"),
+    AuditAction.INTERPRETER_REACTIVATED: lazy_gettext("Interpreter reactivated"),
+    AuditAction.ROOM_ADDED: lazy_gettext("Hearing room added"),
+    AuditAction.ROOM_CHANGED: lazy_gettext("Hearing room changed"),
+    AuditAction.ROOM_DEACTIVATED: lazy_gettext("Hearing room deactivated"),
+    AuditAction.ROOM_REACTIVATED: lazy_gettext("Hearing room reactivated"),
     AuditAction.STORAGE_ORPHANS_SWEPT: lazy_gettext("Unused stored files deleted"),
     AuditAction.TRIBUNAL_ACCESS_VISIBILITY_CHANGED: lazy_gettext(
         "Staff access shown to parties changed"

@@ -3,10 +3,10 @@
 The pages are rendered through the ASGI client — public pages, sign-in and
 registration (with their error summaries), a tribunal's home, every step of the
 filing journey, the case and confirmation pages, the error pages, the staff
-workspace, the docket, the staff case page, the audit log and the case type
-editor — in English, some in French, written to a folder and checked by one run
-of the checker (its JVM is slow to start). The test fails listing each error with
-the page it is on.
+workspace, the docket, the staff case page, the audit log, the case type
+editor and the hearing calendars — in English, some in French, written to a
+folder and checked by one run of the checker (its JVM is slow to start). The test
+fails listing each error with the page it is on.
 
 The checker is npm's ``vnu-jar``, pinned in ``package.json`` and installed by
 ``make html-checker`` (``.ci/run`` does it); it needs Java. Without either the test
@@ -20,6 +20,7 @@ import json
 import os
 import re
 import shutil
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,13 @@ from starlette.applications import Starlette
 from filings.casetypes.services import create_case_type
 from filings.demo import DEMO_CASE_TYPES
 from filings.models import FilingStatus
+from hearings.models import (
+    AvailabilityException,
+    ExceptionKind,
+    ExceptionReason,
+    HearingRoom,
+    Interpreter,
+)
 from tests.factories.accounts import make_user
 from tests.factories.filings import make_case, make_demo_case_type
 from tests.factories.tribunals import make_staff, make_tribunal
@@ -237,6 +245,75 @@ async def collect_pages(app: Starlette, db: AsyncSession, pages: Pages) -> None:
         pages.add(
             "case type editor: add question (errors)",
             await post_form(client, f"{editor}/add-question", {}, page=f"{editor}/add-question"),
+            422,
+        )
+
+    # Hearing calendars: settings, durations, interpreters, rooms, availability.
+    adjudicator = await make_staff(db, tribunal, Role.ADJUDICATOR, name="Justine Okafor")
+    interpreter = Interpreter(
+        tribunal_id=tribunal.id, name="Daniel Côté", languages=["ase", "fcs"], email="d@x.example"
+    )
+    room = HearingRoom(tribunal_id=tribunal.id, name="Room 3", address="1 Main St", capacity=20)
+    db.add_all([interpreter, room])
+    db.add(
+        AvailabilityException(
+            tribunal_id=tribunal.id,
+            adjudicator_id=adjudicator.id,
+            kind=ExceptionKind.UNAVAILABLE,
+            reason=ExceptionReason.LEAVE,
+            first_day=date.today() + timedelta(days=7),
+            last_day=date.today() + timedelta(days=9),
+        )
+    )
+    await db.commit()
+    h = f"{t}/staff/hearings"
+    async with new_client(app) as client:
+        await sign_in(client, admin.email)
+        for name, url in [
+            ("hearing settings", f"{h}/settings"),
+            ("hearing durations", f"{h}/durations"),
+            ("adjudicators' availability", f"{h}/adjudicators"),
+            ("interpreters", f"{h}/interpreters"),
+            ("new interpreter", f"{h}/interpreters/new"),
+            ("interpreter", f"{h}/interpreters/{interpreter.id}"),
+            ("hearing rooms", f"{h}/rooms"),
+            ("new room", f"{h}/rooms/new"),
+            ("room", f"{h}/rooms/{room.id}"),
+            ("adjudicator availability", f"{h}/availability/adjudicators/{adjudicator.id}"),
+            ("interpreter availability", f"{h}/availability/interpreters/{interpreter.id}"),
+        ]:
+            await pages.get(client, name, url)
+        await pages.get(client, "hearing settings (fr)", f"{h}/settings", **french)
+        pages.add(
+            "hearing settings (errors)",
+            await post_form(
+                client, f"{h}/settings", {"open-0": "yes", "end-0": "x"}, page=f"{h}/settings"
+            ),
+            422,
+        )
+        pages.add(
+            "new interpreter (errors)",
+            await post_form(client, f"{h}/interpreters/new", {}, page=f"{h}/interpreters/new"),
+            422,
+        )
+        pages.add(
+            "new room (errors)",
+            await post_form(client, f"{h}/rooms/new", {}, page=f"{h}/rooms/new"),
+            422,
+        )
+    async with new_client(app) as client:
+        await sign_in(client, adjudicator.email)
+        mine = f"{t}/staff/my-availability"
+        await pages.get(client, "my availability", mine)
+        await pages.get(client, "my availability (fr)", mine, **french)
+        pages.add(
+            "my availability (pattern errors)",
+            await post_form(client, f"{mine}/pattern", {"start-0-1": "17:00"}, page=mine),
+            422,
+        )
+        pages.add(
+            "my availability (exception errors)",
+            await post_form(client, f"{mine}/exceptions", {}, page=mine),
             422,
         )
 

@@ -1,0 +1,145 @@
+"""Demo data: hearing hours and settings for each demo tribunal, weekly availability for its
+adjudicators, two interpreters (French and English; ASL and LSQ) and one hearing room."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from filings.deadlines import add_business_days, today_in
+from hearings.models import (
+    AvailabilityException,
+    ExceptionKind,
+    ExceptionReason,
+    HearingHours,
+    HearingMode,
+    HearingRoom,
+    HearingSettings,
+    Interpreter,
+    ResourceKind,
+    WeeklyAvailability,
+    resource_columns,
+)
+from hearings.services import adjudicators_of
+from tribunals.models import Tribunal
+from tribunals.services import tribunal_by_slug
+
+DEMO_SLUGS = ("wcat", "lrb")
+WEEKDAYS = range(5)  # Monday to Friday
+HEARING_HOURS = (time(9, 30), time(16, 30))
+
+DIAL_IN_EN = (
+    "Call 1 888 555 0142 (toll-free) or 416 555 0142, then enter the conference code "
+    "482 915 followed by #."
+)
+DIAL_IN_FR = (
+    "Composez le 1 888 555 0142 (sans frais) ou le 416 555 0142, puis entrez le code de "
+    "conférence 482 915 suivi du carré (#)."
+)
+
+DEMO_INTERPRETERS = [
+    ("Sophie Lavoie", ["fr", "en"], "sophie.lavoie@interpretes.example", "514 555 0137"),
+    ("Daniel Côté", ["ase", "fcs"], "daniel.cote@signes.example", "613 555 0184"),
+]
+DEMO_ROOMS = {
+    "wcat": (
+        "Hearing room 3",
+        "505 University Avenue, 7th floor\nToronto ON  M5G 2P2",
+        "Step-free entrance on Dundas Street; hearing loop; accessible washroom on the floor.",
+    ),
+    "lrb": (
+        "Salle d'audience A",
+        "100 Queen Street, suite 400\nOttawa ON  K1P 1J9",
+        "Step-free access by the elevator; hearing loop; accessible washrooms.",
+    ),
+}
+
+
+def _weekly(
+    tribunal: Tribunal, kind: ResourceKind, resource_id: uuid.UUID, start: time, end: time
+) -> list[WeeklyAvailability]:
+    return [
+        WeeklyAvailability(
+            tribunal_id=tribunal.id,
+            weekday=weekday,
+            starts_at=start,
+            ends_at=end,
+            time_zone=tribunal.time_zone,
+            **resource_columns(kind, resource_id),
+        )
+        for weekday in WEEKDAYS
+    ]
+
+
+async def load_demo_hearings(db: AsyncSession) -> int:
+    """Give each demo tribunal its hearing calendars once; return how many tribunals got them."""
+    loaded = 0
+    for slug in DEMO_SLUGS:
+        tribunal = await tribunal_by_slug(db, slug)
+        if tribunal is None:
+            continue
+        exists = await db.scalar(
+            select(HearingSettings.id).where(HearingSettings.tribunal_id == tribunal.id)
+        )
+        if exists is not None:
+            continue
+        db.add(
+            HearingSettings(
+                tribunal_id=tribunal.id,
+                modes=[mode.value for mode in HearingMode],
+                minimum_notice_business_days=10,
+                unavailability_window_days=90,
+                dial_in_en=DIAL_IN_EN,
+                dial_in_fr=DIAL_IN_FR,
+            )
+        )
+        for weekday in WEEKDAYS:
+            db.add(
+                HearingHours(
+                    tribunal_id=tribunal.id,
+                    weekday=weekday,
+                    starts_at=HEARING_HOURS[0],
+                    ends_at=HEARING_HOURS[1],
+                )
+            )
+        training_day = add_business_days(today_in(tribunal), 15, tribunal.province)
+        for adjudicator in await adjudicators_of(db, tribunal):
+            db.add_all(
+                _weekly(tribunal, ResourceKind.ADJUDICATOR, adjudicator.id, time(9), time(17))
+            )
+            db.add(
+                AvailabilityException(
+                    tribunal_id=tribunal.id,
+                    kind=ExceptionKind.UNAVAILABLE,
+                    reason=ExceptionReason.TRAINING,
+                    first_day=training_day,
+                    last_day=training_day + timedelta(days=1),
+                    note="",
+                    **resource_columns(ResourceKind.ADJUDICATOR, adjudicator.id),
+                )
+            )
+        for name, languages, email, phone in DEMO_INTERPRETERS:
+            interpreter = Interpreter(
+                tribunal_id=tribunal.id, name=name, languages=languages, email=email, phone=phone
+            )
+            db.add(interpreter)
+            await db.flush()
+            db.add_all(
+                _weekly(tribunal, ResourceKind.INTERPRETER, interpreter.id, time(8, 30), time(17))
+            )
+        room_name, address, accessibility = DEMO_ROOMS[slug]
+        room = HearingRoom(
+            tribunal_id=tribunal.id,
+            name=room_name,
+            address=address,
+            capacity=24,
+            accessibility_notes=accessibility,
+        )
+        db.add(room)
+        await db.flush()
+        db.add_all(_weekly(tribunal, ResourceKind.ROOM, room.id, time(8), time(18)))
+        loaded += 1
+    return loaded

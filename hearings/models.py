@@ -1,0 +1,249 @@
+"""Hearing calendars and resources: each tribunal's hearing settings and hours, the
+interpreters and rooms it books, and the availability of adjudicators, interpreters and rooms.
+
+Availability is one mechanism for the three kinds of resource. A row of
+``weekly_availability`` or ``availability_exceptions`` belongs to exactly one
+resource, named by one of three foreign keys (``adjudicator_id``, ``interpreter_id``,
+``room_id``; a check constraint keeps exactly one set), so that the availability of
+any number of resources of every kind over a date range is read in two queries, one
+per table, and a resource's rows go when it does.
+
+Times are stored as what they mean:
+
+- a weekly pattern (and the tribunal's hearing hours) is a local wall-clock time on a
+  weekday, with the IANA zone it is read in (the tribunal's, copied onto each row), so
+  "Monday 9:00 to 17:00" stays 9:00 to 17:00 where the tribunal sits on either side of a
+  daylight-saving change: it is turned into UTC instants date by date
+  (``hearings.services.expand_availability``);
+- a part-day exception is a pair of UTC instants, like every other moment the platform
+  keeps: it happens once, at one instant, whatever the zone it is shown in;
+- a whole-day exception is a range of local dates (first and last day, inclusive): a day
+  of leave is a calendar day where the tribunal sits, not 24 hours from some instant.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    true,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tribune.db import Model, enum_by_value
+
+
+class HearingMode(enum.Enum):
+    VIDEO = "video"
+    TELEPHONE = "telephone"
+    IN_PERSON = "in_person"
+
+
+class HearingSettings(Model):
+    """A tribunal's rules for hearings (one row per tribunal; absent until first saved)."""
+
+    __tablename__ = "hearing_settings"
+
+    tribunal_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tribunals.id", ondelete="CASCADE"), unique=True
+    )
+    # The modes offered, by HearingMode value, in the order of the enum.
+    modes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    minimum_notice_business_days: Mapped[int] = mapped_column(default=10)
+    # How many days ahead parties may give dates they cannot attend.
+    unavailability_window_days: Mapped[int] = mapped_column(default=90)
+    dial_in_en: Mapped[str] = mapped_column(Text, default="")
+    dial_in_fr: Mapped[str] = mapped_column(Text, default="")
+
+    @property
+    def offered_modes(self) -> list[HearingMode]:
+        return [mode for mode in HearingMode if mode.value in self.modes]
+
+
+class HearingHours(Model):
+    """The hours a tribunal holds hearings on one weekday; a weekday without a row is closed."""
+
+    __tablename__ = "hearing_hours"
+    __table_args__ = (
+        UniqueConstraint("tribunal_id", "weekday"),
+        CheckConstraint("weekday >= 0 AND weekday <= 6", name="weekday"),
+        CheckConstraint("starts_at < ends_at", name="starts_before_end"),
+    )
+
+    tribunal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tribunals.id", ondelete="CASCADE"))
+    weekday: Mapped[int] = mapped_column(SmallInteger)  # Monday is 0, as date.weekday()
+    starts_at: Mapped[time] = mapped_column(Time)
+    ends_at: Mapped[time] = mapped_column(Time)
+
+
+class HearingDuration(Model):
+    """How long a hearing of one case type in one mode is booked for, unless the clerk says."""
+
+    __tablename__ = "hearing_durations"
+    __table_args__ = (
+        UniqueConstraint("tribunal_id", "case_type_id", "mode"),
+        CheckConstraint("minutes >= 15 AND minutes <= 480", name="minutes"),
+    )
+
+    tribunal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tribunals.id", ondelete="CASCADE"))
+    case_type_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_types.id", ondelete="CASCADE"))
+    mode: Mapped[HearingMode] = mapped_column(enum_by_value(HearingMode))
+    minutes: Mapped[int]
+
+
+class Interpreter(Model):
+    """An interpreter the tribunal books, spoken or sign languages; kept when deactivated,
+    since hearings refer to them."""
+
+    __tablename__ = "interpreters"
+    __table_args__ = (Index("ix_interpreters_tribunal_id", "tribunal_id", "name"),)
+
+    tribunal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tribunals.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    # Codes of hearings.languages.LANGUAGES.
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    email: Mapped[str] = mapped_column(String(320), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
+
+
+class HearingRoom(Model):
+    """A room for in-person hearings; kept when deactivated, since hearings refer to it."""
+
+    __tablename__ = "hearing_rooms"
+    __table_args__ = (
+        Index("ix_hearing_rooms_tribunal_id", "tribunal_id", "name"),
+        CheckConstraint("capacity >= 1", name="capacity"),
+    )
+
+    tribunal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tribunals.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(Text, default="")
+    capacity: Mapped[int]
+    accessibility_notes: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
+
+
+class ResourceKind(enum.Enum):
+    ADJUDICATOR = "adjudicator"
+    INTERPRETER = "interpreter"
+    ROOM = "room"
+
+
+# Exactly one of the three resource keys is set on an availability row.
+_ONE_RESOURCE = (
+    "(adjudicator_id IS NOT NULL AND interpreter_id IS NULL AND room_id IS NULL)"
+    " OR (adjudicator_id IS NULL AND interpreter_id IS NOT NULL AND room_id IS NULL)"
+    " OR (adjudicator_id IS NULL AND interpreter_id IS NULL AND room_id IS NOT NULL)"
+)
+
+
+class _ResourceRow:
+    """The three keys naming the resource an availability row belongs to."""
+
+    adjudicator_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE")
+    )
+    interpreter_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("interpreters.id", ondelete="CASCADE")
+    )
+    room_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("hearing_rooms.id", ondelete="CASCADE")
+    )
+
+    @property
+    def resource(self) -> tuple[ResourceKind, uuid.UUID]:
+        """Return the kind and id of the resource this row belongs to."""
+        if self.adjudicator_id is not None:
+            return ResourceKind.ADJUDICATOR, self.adjudicator_id
+        if self.interpreter_id is not None:
+            return ResourceKind.INTERPRETER, self.interpreter_id
+        assert self.room_id is not None
+        return ResourceKind.ROOM, self.room_id
+
+
+def resource_columns(kind: ResourceKind, resource_id: uuid.UUID) -> dict[str, Any]:
+    """Return the column values that name a resource on an availability row."""
+    return {
+        "adjudicator_id": resource_id if kind is ResourceKind.ADJUDICATOR else None,
+        "interpreter_id": resource_id if kind is ResourceKind.INTERPRETER else None,
+        "room_id": resource_id if kind is ResourceKind.ROOM else None,
+    }
+
+
+class WeeklyAvailability(_ResourceRow, Model):
+    """One interval of a resource's weekly pattern: a weekday, local start and end times."""
+
+    __tablename__ = "weekly_availability"
+    __table_args__ = (
+        CheckConstraint(_ONE_RESOURCE, name="one_resource"),
+        CheckConstraint("weekday >= 0 AND weekday <= 6", name="weekday"),
+        CheckConstraint("starts_at < ends_at", name="starts_before_end"),
+        Index("ix_weekly_availability_adjudicator", "tribunal_id", "adjudicator_id"),
+        Index("ix_weekly_availability_interpreter", "tribunal_id", "interpreter_id"),
+        Index("ix_weekly_availability_room", "tribunal_id", "room_id"),
+    )
+
+    tribunal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tribunals.id", ondelete="CASCADE"))
+    weekday: Mapped[int] = mapped_column(SmallInteger)  # Monday is 0, as date.weekday()
+    starts_at: Mapped[time] = mapped_column(Time)
+    ends_at: Mapped[time] = mapped_column(Time)
+    time_zone: Mapped[str] = mapped_column(String(60))
+
+
+class ExceptionKind(enum.Enum):
+    UNAVAILABLE = "unavailable"
+    AVAILABLE = "available"  # extra availability, outside the weekly pattern
+
+
+class ExceptionReason(enum.Enum):
+    LEAVE = "leave"
+    TRAINING = "training"
+    OTHER = "other"
+
+
+class AvailabilityException(_ResourceRow, Model):
+    """A dated change to a resource's weekly pattern: whole days (local dates) or part of a
+    day (UTC instants) when it is unavailable, or extra hours when it is available."""
+
+    __tablename__ = "availability_exceptions"
+    __table_args__ = (
+        CheckConstraint(_ONE_RESOURCE, name="one_resource"),
+        CheckConstraint(
+            "(first_day IS NOT NULL AND last_day IS NOT NULL AND starts_at IS NULL"
+            " AND ends_at IS NULL AND first_day <= last_day)"
+            " OR (first_day IS NULL AND last_day IS NULL AND starts_at IS NOT NULL"
+            " AND ends_at IS NOT NULL AND starts_at < ends_at)",
+            name="days_or_instants",
+        ),
+        Index("ix_availability_exceptions_adjudicator", "tribunal_id", "adjudicator_id"),
+        Index("ix_availability_exceptions_interpreter", "tribunal_id", "interpreter_id"),
+        Index("ix_availability_exceptions_room", "tribunal_id", "room_id"),
+    )
+
+    tribunal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tribunals.id", ondelete="CASCADE"))
+    kind: Mapped[ExceptionKind] = mapped_column(enum_by_value(ExceptionKind))
+    reason: Mapped[ExceptionReason] = mapped_column(enum_by_value(ExceptionReason))
+    # Whole days, inclusive, in the tribunal's zone ...
+    first_day: Mapped[date | None]
+    last_day: Mapped[date | None]
+    # ... or part of a day, in UTC.
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+    @property
+    def whole_days(self) -> bool:
+        return self.first_day is not None
