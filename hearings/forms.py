@@ -10,7 +10,6 @@ from typing import Any
 
 from babel.dates import get_day_names
 
-from hearings.languages import LANGUAGES
 from hearings.models import ExceptionKind, ExceptionReason, HearingMode
 from hearings.services import (
     MAX_DURATION_MINUTES,
@@ -23,6 +22,7 @@ from hearings.services import (
 from tribune import i18n
 from tribune.forms import MAX_PHONE_LENGTH, Form, is_phone_number, is_usable_date
 from tribune.i18n import gettext as _
+from tribune.languages import LANGUAGES
 
 WEEKDAYS = range(7)  # Monday is 0, as date.weekday()
 # Intervals a weekly pattern's form offers per weekday (the tables allow any number).
