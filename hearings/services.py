@@ -553,12 +553,15 @@ async def remove_exception(
 
 
 @dataclass
-class _Calendar:
+class ResourceCalendar:
+    """A resource's weekly pattern and its exceptions, as read; ``expand_availability``
+    turns them into intervals."""
+
     patterns: list[WeeklyAvailability] = field(default_factory=list)
     exceptions: list[AvailabilityException] = field(default_factory=list)
 
 
-def _merge(intervals: Iterable[Interval]) -> list[Interval]:
+def merge(intervals: Iterable[Interval]) -> list[Interval]:
     merged: list[Interval] = []
     for interval in sorted(intervals):
         if merged and interval.start <= merged[-1].end:
@@ -569,7 +572,7 @@ def _merge(intervals: Iterable[Interval]) -> list[Interval]:
     return merged
 
 
-def _subtract(available: list[Interval], taken: list[Interval]) -> list[Interval]:
+def subtract(available: list[Interval], taken: list[Interval]) -> list[Interval]:
     """Return the parts of merged, sorted intervals not covered by merged, sorted ``taken``."""
     result: list[Interval] = []
     for interval in available:
@@ -594,7 +597,7 @@ def _days(first_day: date, last_day: date) -> Iterable[date]:
         day += timedelta(days=1)
 
 
-def _whole_days(first: date, last: date, zone: str) -> Interval:
+def whole_days(first: date, last: date, zone: str) -> Interval:
     # Local midnight to local midnight: 23 or 25 hours on the days the clocks change.
     return Interval(
         local_instant(first, time(0), zone), local_instant(last + timedelta(days=1), time(0), zone)
@@ -617,7 +620,7 @@ def expand_availability(
     by_weekday: dict[int, list[WeeklyAvailability]] = {}
     for pattern in patterns:
         by_weekday.setdefault(pattern.weekday, []).append(pattern)
-    window = _whole_days(first_day, last_day, zone)
+    window = whole_days(first_day, last_day, zone)
     available: list[Interval] = []
     for day in _days(first_day, last_day):
         for pattern in by_weekday.get(day.weekday(), []):
@@ -630,7 +633,7 @@ def expand_availability(
     taken: list[Interval] = []
     for exception in exceptions:
         if exception.first_day is not None and exception.last_day is not None:
-            span = _whole_days(exception.first_day, exception.last_day, zone)
+            span = whole_days(exception.first_day, exception.last_day, zone)
         else:
             assert exception.starts_at is not None
             assert exception.ends_at is not None
@@ -644,22 +647,22 @@ def expand_availability(
         for interval in available
         if interval.end > window.start and interval.start < window.end
     ]
-    return _subtract(_merge(inside), _merge(taken))
+    return subtract(merge(inside), merge(taken))
 
 
-async def availability_between(
+async def calendars_between(
     db: AsyncSession,
     tribunal: Tribunal,
     resources: Sequence[Resource],
     first_day: date,
     last_day: date,
-) -> dict[Resource, list[Interval]]:
-    """Return when each resource is available from ``first_day`` to ``last_day`` (the
-    tribunal's local dates, inclusive), as UTC intervals: two queries, however many
+) -> dict[Resource, ResourceCalendar]:
+    """Return each resource's weekly pattern and the exceptions that touch ``first_day`` to
+    ``last_day`` (the tribunal's local dates, inclusive): two queries, however many
     resources."""
     if not resources:
         return {}
-    calendars = {resource: _Calendar() for resource in resources}
+    calendars = {resource: ResourceCalendar() for resource in resources}
     patterns = await db.scalars(
         select(WeeklyAvailability).where(
             WeeklyAvailability.tribunal_id == tribunal.id,
@@ -670,7 +673,7 @@ async def availability_between(
         calendar = calendars.get(Resource(*pattern.resource))
         if calendar is not None:
             calendar.patterns.append(pattern)
-    window = _whole_days(first_day, last_day, tribunal.time_zone)
+    window = whole_days(first_day, last_day, tribunal.time_zone)
     exceptions = await db.scalars(
         select(AvailabilityException).where(
             AvailabilityException.tribunal_id == tribunal.id,
@@ -691,6 +694,20 @@ async def availability_between(
         calendar = calendars.get(Resource(*exception.resource))
         if calendar is not None:
             calendar.exceptions.append(exception)
+    return calendars
+
+
+async def availability_between(
+    db: AsyncSession,
+    tribunal: Tribunal,
+    resources: Sequence[Resource],
+    first_day: date,
+    last_day: date,
+) -> dict[Resource, list[Interval]]:
+    """Return when each resource is available from ``first_day`` to ``last_day`` (the
+    tribunal's local dates, inclusive), as UTC intervals: two queries, however many
+    resources."""
+    calendars = await calendars_between(db, tribunal, resources, first_day, last_day)
     return {
         resource: expand_availability(
             calendar.patterns, calendar.exceptions, first_day, last_day, tribunal.time_zone
