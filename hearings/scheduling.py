@@ -33,6 +33,7 @@ number of hearings) and compute the rest in Python, day by day.
 from __future__ import annotations
 
 import enum
+import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import anyio.to_thread
 from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,7 +66,7 @@ from hearings.models import (
     ResourceKind,
 )
 from hearings.services import Interval, Resource, ResourceCalendar
-from tribunals.models import Tribunal
+from tribunals.models import Membership, Role, Tribunal
 from tribune import audit
 from tribune.audit import AuditAction
 from tribune.db import utcnow
@@ -78,8 +80,11 @@ DEFAULT_PROPOSALS = 5
 # How far after the end of the notice period proposals look, in days.
 HORIZON_DAYS = 120
 # Proposals read the hearings of the first FIRST_WINDOW_DAYS days, then of windows twice as
-# long each time, until they have enough: one window in the usual case.
-FIRST_WINDOW_DAYS = 14
+# long each time, until they have enough: one window in the usual case, at most five.
+FIRST_WINDOW_DAYS = 7
+# Working out free time is plain computing over a window's rows (about 5 ms for a week of a
+# busy tribunal's 50 adjudicators): it runs in worker threads, a few at a time.
+_computing_limiter = anyio.CapacityLimiter(4)
 
 # The journey's sign-language answers, as language codes.
 SIGN_LANGUAGE_CODES = {"asl": "ase", "lsq": "fcs"}
@@ -169,7 +174,15 @@ async def _hearings_between(
     db: AsyncSession, tribunal: Tribunal, resource_ids: Sequence[uuid.UUID], span: Interval
 ) -> list[Any]:
     """Return (start, end, adjudicator, interpreter, room) of the hearings holding any of the
-    resources during the span: those whose blocks are not released."""
+    resources during the span (those whose blocks are not released); with many resources,
+    of all the tribunal's hearings then (see ``services.FEW_RESOURCES``)."""
+    held = [
+        or_(
+            Hearing.adjudicator_id.in_(resource_ids),
+            Hearing.interpreter_id.in_(resource_ids),
+            Hearing.room_id.in_(resource_ids),
+        )
+    ]
     rows = await db.execute(
         select(
             Hearing.starts_at,
@@ -182,11 +195,7 @@ async def _hearings_between(
             Hearing.status != HearingStatus.CANCELLED,
             Hearing.starts_at < span.end,
             Hearing.ends_at > span.start,
-            or_(
-                Hearing.adjudicator_id.in_(resource_ids),
-                Hearing.interpreter_id.in_(resource_ids),
-                Hearing.room_id.in_(resource_ids),
-            ),
+            *(held if len(resource_ids) <= services.FEW_RESOURCES else []),
         )
     )
     return list(rows)
@@ -317,24 +326,36 @@ async def propose_slots(
     duration = timedelta(
         minutes=duration_minutes or await default_duration(db, tribunal, filing, mode)
     )
-    if adjudicator_id is None:
-        adjudicator_ids = [user.id for user in await services.adjudicators_of(db, tribunal)]
-    else:
-        own = await services.adjudicator_of(db, tribunal, adjudicator_id)
-        adjudicator_ids = [own.id] if own is not None else []
+    adjudicators = (
+        select(Membership.user_id)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.tribunal_id == tribunal.id, Membership.role == Role.ADJUDICATOR)
+        .order_by(User.name, User.id)
+    )
+    if adjudicator_id is not None:
+        adjudicators = adjudicators.where(Membership.user_id == adjudicator_id)
+    adjudicator_ids = list(await db.scalars(adjudicators))
     need = language_need(filing)
     interpreter_ids: list[uuid.UUID] = []
     if need.codes:
+        interpreters = await db.execute(
+            select(Interpreter.id, Interpreter.languages)
+            .where(Interpreter.tribunal_id == tribunal.id, Interpreter.active)
+            .order_by(Interpreter.name, Interpreter.id)
+        )
         interpreter_ids = [
-            interpreter.id
-            for interpreter in await services.interpreters_of(db, tribunal)
-            if interpreter.active and covers(interpreter, need)
+            key for key, languages in interpreters if all(c in languages for c in need.codes)
         ]
     elif need.unlisted:
         return []
     room_ids: list[uuid.UUID] = []
     if mode is HearingMode.IN_PERSON:
-        room_ids = [room.id for room in await services.rooms_of(db, tribunal) if room.active]
+        rooms = await db.scalars(
+            select(HearingRoom.id)
+            .where(HearingRoom.tribunal_id == tribunal.id, HearingRoom.active)
+            .order_by(HearingRoom.name, HearingRoom.id)
+        )
+        room_ids = list(rooms)
     if (
         not adjudicator_ids
         or (need.codes and not interpreter_ids)
@@ -356,25 +377,26 @@ async def propose_slots(
     while window_first <= last_day and len(proposals) < count:
         window_last = min(window_first + timedelta(days=window_days - 1), last_day)
         span = services.whole_days(window_first, window_last, tribunal.time_zone)
-        search.calendars = await services.calendars_between(
+        calendars = await services.calendars_between(
             db, tribunal, resources, window_first, window_last
         )
-        search.busy = _busy_by_resource(
-            await _hearings_between(db, tribunal, [r.id for r in resources], span)
-        )
-        search.free = {}
-        blocked = _blocked_days(await _party_days(db, tribunal, filing, window_first, window_last))
-        proposals.extend(
-            _propose_in_window(
+        hearings = await _hearings_between(db, tribunal, [r.id for r in resources], span)
+        unavailable = await _party_days(db, tribunal, filing, window_first, window_last)
+        proposals += await anyio.to_thread.run_sync(
+            functools.partial(
+                _propose_in_window,
                 search,
+                calendars,
+                hearings,
+                unavailable,
                 window_first,
                 window_last,
-                blocked,
                 earliest,
                 duration,
                 count - len(proposals),
                 need,
-            )
+            ),
+            limiter=_computing_limiter,
         )
         window_first = window_last + timedelta(days=1)
         window_days *= 2
@@ -383,14 +405,22 @@ async def propose_slots(
 
 def _propose_in_window(
     search: _Search,
+    calendars: dict[Resource, ResourceCalendar],
+    hearings: list[Any],
+    unavailable: list[PartyUnavailability],
     first_day: date,
     last_day: date,
-    blocked: set[date],
     earliest: datetime,
     duration: timedelta,
     count: int,
     need: LanguageNeed,
 ) -> list[Proposal]:
+    """Return up to ``count`` proposals from ``first_day`` to ``last_day``, given the
+    window's calendars, hearings and parties' unavailable days (no database: a thread)."""
+    search.calendars = calendars
+    search.busy = _busy_by_resource(hearings)
+    search.free = {}
+    blocked = _blocked_days(unavailable)
     tribunal = search.tribunal
     proposals: list[Proposal] = []
     for window in services.hearing_windows(search.hours.values(), first_day, last_day, tribunal):
