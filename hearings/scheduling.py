@@ -321,6 +321,8 @@ async def propose_slots(
     cannot attend, and every resource it books is available and holds no other hearing.
     An empty list if the case needs a language no listed interpreter can be matched for."""
     now = now or utcnow()
+    if duration_minutes is not None and not _whole_quarters(duration_minutes):
+        raise ValueError("a hearing lasts whole quarter hours, from 15 minutes to 8 hours")
     settings = await services.settings_of(db, tribunal)
     hours = await services.hours_of(db, tribunal)
     duration = timedelta(
@@ -519,6 +521,13 @@ class BookingRequest:
     party_override_reason: str = ""
 
 
+def _whole_quarters(minutes: int) -> bool:
+    return (
+        services.MIN_DURATION_MINUTES <= minutes <= services.MAX_DURATION_MINUTES
+        and minutes % 15 == 0
+    )
+
+
 _UNAVAILABLE = {
     ResourceKind.ADJUDICATOR: BookingProblemKind.ADJUDICATOR_UNAVAILABLE,
     ResourceKind.INTERPRETER: BookingProblemKind.INTERPRETER_UNAVAILABLE,
@@ -538,11 +547,11 @@ def _problem_of_time(
     notice_business_days: int,
     now: datetime,
 ) -> BookingProblem | None:
+    if request.starts_at.tzinfo is None:
+        raise ValueError("a hearing's start is an instant: give its zone")
     start = request.starts_at.astimezone(UTC)
     minutes = request.duration_minutes
-    if not services.MIN_DURATION_MINUTES <= minutes <= services.MAX_DURATION_MINUTES:
-        return BookingProblem(BookingProblemKind.DURATION)
-    if minutes % 15:
+    if not _whole_quarters(minutes):
         return BookingProblem(BookingProblemKind.DURATION)
     if start.minute % 15 or start.second or start.microsecond:
         return BookingProblem(BookingProblemKind.NOT_ON_QUARTER_HOUR)
@@ -617,7 +626,10 @@ async def book_hearing(
     any listed language); a room is given for a hearing in person; each is available and
     holds no other hearing then; no party said they cannot attend that day (an
     administrator may override this with a reason). The database refuses an overlapping
-    booking that a concurrent one made meanwhile."""
+    booking that a concurrent one made meanwhile.
+
+    One interpreter is booked per hearing, for the case's first language; a case that
+    needs two (Spanish and ASL) needs one interpreter who works in both."""
     now = now or utcnow()
     if filing.tribunal_id != tribunal.id or not filing.status.is_case:
         return BookingProblem(BookingProblemKind.CASE_NOT_ACCEPTED)
