@@ -705,21 +705,21 @@ async def book_hearing(
     )
     hearing.calendar_uid = f"hearing-{hearing.id}@tribune"
     await db.flush()  # the caller's pending changes stay out of the savepoint
-    savepoint = await db.begin_nested()
     try:
-        db.add(hearing)
-        await db.flush()
-        await db.execute(insert(BookedBlock), _blocks_of(tribunal, hearing, resources))
-        await lifecycle.apply(db, outbox, tribunal, filing, "schedule", user=user, actors=actors)
+        # A savepoint: a refused booking leaves nothing, and the caller's transaction goes on.
+        async with db.begin_nested():
+            db.add(hearing)
+            await db.flush()
+            await db.execute(insert(BookedBlock), _blocks_of(tribunal, hearing, resources))
+            await lifecycle.apply(
+                db, outbox, tribunal, filing, "schedule", user=user, actors=actors
+            )
     except IntegrityError:
-        await savepoint.rollback()
         return await _conflict(db, tribunal, resources, span) or BookingProblem(
             BookingProblemKind.SLOT_TAKEN
         )
     except TransitionRefused:
-        await savepoint.rollback()
         return BookingProblem(BookingProblemKind.CASE_CHANGED)
-    await savepoint.commit()
     audit.record(
         db,
         AuditAction.HEARING_BOOKED,
