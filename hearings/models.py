@@ -112,7 +112,7 @@ class Interpreter(Model):
 
     tribunal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tribunals.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
-    # Codes of hearings.languages.LANGUAGES.
+    # Codes of tribune.languages.LANGUAGES.
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     email: Mapped[str] = mapped_column(String(320), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
@@ -247,3 +247,100 @@ class AvailabilityException(_ResourceRow, Model):
     @property
     def whole_days(self) -> bool:
         return self.first_day is not None
+
+
+class HearingStatus(enum.Enum):
+    """Where a hearing stands; outcomes recorded after it add to these."""
+
+    SCHEDULED = "scheduled"
+    HELD = "held"
+    ADJOURNED = "adjourned"
+    CANCELLED = "cancelled"
+
+
+class Hearing(Model):
+    """A hearing of a case: when (UTC instants, shown in the tribunal's zone), how, and the
+    adjudicator, interpreter and room it books.
+
+    ``calendar_uid`` names the hearing in the participants' calendars for its whole life;
+    ``sequence`` counts the changes of time, mode or place the invites announce."""
+
+    __tablename__ = "hearings"
+    __table_args__ = (
+        CheckConstraint("starts_at < ends_at", name="starts_before_end"),
+        CheckConstraint("mode <> 'in_person' OR room_id IS NOT NULL", name="room_in_person"),
+        CheckConstraint(
+            "(interpreter_id IS NULL) = (language IS NULL)", name="interpreter_language"
+        ),
+        CheckConstraint("sequence >= 0", name="sequence"),
+        Index("ix_hearings_tribunal_starts", "tribunal_id", "starts_at"),
+        Index("ix_hearings_filing", "filing_id", "starts_at"),
+        Index("ix_hearings_adjudicator", "adjudicator_id", "starts_at"),
+    )
+
+    tribunal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tribunals.id", ondelete="CASCADE"))
+    filing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("filings.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    mode: Mapped[HearingMode] = mapped_column(enum_by_value(HearingMode))
+    adjudicator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    interpreter_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("interpreters.id", ondelete="RESTRICT")
+    )
+    # The language the interpreter is booked for (a code of tribune.languages.LANGUAGES).
+    language: Mapped[str | None] = mapped_column(String(10))
+    room_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("hearing_rooms.id", ondelete="RESTRICT")
+    )
+    status: Mapped[HearingStatus] = mapped_column(
+        enum_by_value(HearingStatus), default=HearingStatus.SCHEDULED
+    )
+    calendar_uid: Mapped[str] = mapped_column(String(200), unique=True)
+    sequence: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+
+class BookedBlock(Model):
+    """A quarter hour of a resource (adjudicator, interpreter or room) held by a scheduled
+    hearing: one row per resource per 15-minute block it books.
+
+    The unique key on (resource, block start) is what makes double booking impossible,
+    whatever the pages check: see ``hearings.scheduling``. A resource id is a user's, an
+    interpreter's or a room's UUID, unique across the three, so one column names it; the
+    key is not per tribunal, since a person who sits for two tribunals is still one person."""
+
+    __tablename__ = "hearing_blocks"
+    __table_args__ = (
+        UniqueConstraint("resource_id", "starts_at"),
+        Index("ix_hearing_blocks_hearing", "hearing_id"),
+        Index("ix_hearing_blocks_tribunal_starts", "tribunal_id", "starts_at"),
+    )
+
+    tribunal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tribunals.id", ondelete="CASCADE"))
+    hearing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hearings.id", ondelete="CASCADE"))
+    resource_kind: Mapped[ResourceKind] = mapped_column(enum_by_value(ResourceKind))
+    resource_id: Mapped[uuid.UUID]
+    starts_at: Mapped[datetime]
+
+
+class PartyUnavailability(Model):
+    """Days (the tribunal's local dates, inclusive) a party or representative of a case said
+    they cannot attend a hearing, with their reason."""
+
+    __tablename__ = "party_unavailability"
+    __table_args__ = (
+        CheckConstraint("first_day <= last_day", name="first_before_last"),
+        Index("ix_party_unavailability_filing", "filing_id", "first_day"),
+    )
+
+    tribunal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tribunals.id", ondelete="CASCADE"))
+    filing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("filings.id", ondelete="CASCADE"))
+    party_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_parties.id", ondelete="CASCADE"))
+    first_day: Mapped[date]
+    last_day: Mapped[date]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )

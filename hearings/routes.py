@@ -31,7 +31,6 @@ from hearings.forms import (
     settings_form,
     weekday_names,
 )
-from hearings.languages import language_choices, language_name
 from hearings.models import (
     AvailabilityException,
     HearingMode,
@@ -46,6 +45,7 @@ from tribunals.tenancy import TenantRoute, current_tribunal
 from tribune import i18n
 from tribune.forms import Form
 from tribune.i18n import gettext as _
+from tribune.languages import language_choices, language_name
 from tribune.web import db_of, redirect, render, url_path
 
 

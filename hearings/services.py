@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, delete, or_, select
@@ -552,13 +553,44 @@ async def remove_exception(
     return True
 
 
+class WeeklyRow(Protocol):
+    """What ``expand_availability`` reads of a weekly pattern: a row or a model object."""
+
+    @property
+    def weekday(self) -> int: ...
+    @property
+    def starts_at(self) -> time: ...
+    @property
+    def ends_at(self) -> time: ...
+    @property
+    def time_zone(self) -> str: ...
+
+
+class ExceptionRow(Protocol):
+    """What ``expand_availability`` reads of an exception: a row or a model object."""
+
+    @property
+    def kind(self) -> ExceptionKind: ...
+    @property
+    def first_day(self) -> date | None: ...
+    @property
+    def last_day(self) -> date | None: ...
+    @property
+    def starts_at(self) -> datetime | None: ...
+    @property
+    def ends_at(self) -> datetime | None: ...
+
+
 @dataclass
-class _Calendar:
-    patterns: list[WeeklyAvailability] = field(default_factory=list)
-    exceptions: list[AvailabilityException] = field(default_factory=list)
+class ResourceCalendar:
+    """A resource's weekly pattern and its exceptions, as read (plain rows, not model
+    objects: a search reads hundreds); ``expand_availability`` turns them into intervals."""
+
+    patterns: list[WeeklyRow] = field(default_factory=list)
+    exceptions: list[ExceptionRow] = field(default_factory=list)
 
 
-def _merge(intervals: Iterable[Interval]) -> list[Interval]:
+def merge(intervals: Iterable[Interval]) -> list[Interval]:
     merged: list[Interval] = []
     for interval in sorted(intervals):
         if merged and interval.start <= merged[-1].end:
@@ -569,7 +601,7 @@ def _merge(intervals: Iterable[Interval]) -> list[Interval]:
     return merged
 
 
-def _subtract(available: list[Interval], taken: list[Interval]) -> list[Interval]:
+def subtract(available: list[Interval], taken: list[Interval]) -> list[Interval]:
     """Return the parts of merged, sorted intervals not covered by merged, sorted ``taken``."""
     result: list[Interval] = []
     for interval in available:
@@ -594,7 +626,7 @@ def _days(first_day: date, last_day: date) -> Iterable[date]:
         day += timedelta(days=1)
 
 
-def _whole_days(first: date, last: date, zone: str) -> Interval:
+def whole_days(first: date, last: date, zone: str) -> Interval:
     # Local midnight to local midnight: 23 or 25 hours on the days the clocks change.
     return Interval(
         local_instant(first, time(0), zone), local_instant(last + timedelta(days=1), time(0), zone)
@@ -602,8 +634,8 @@ def _whole_days(first: date, last: date, zone: str) -> Interval:
 
 
 def expand_availability(
-    patterns: Iterable[WeeklyAvailability],
-    exceptions: Iterable[AvailabilityException],
+    patterns: Iterable[WeeklyRow],
+    exceptions: Iterable[ExceptionRow],
     first_day: date,
     last_day: date,
     zone: str,
@@ -614,10 +646,10 @@ def expand_availability(
     The weekly pattern is turned into instants date by date in each row's zone, so its
     wall-clock times hold across daylight-saving changes; extra availability is added; then
     unavailability, whole days (in ``zone``) or part days, is taken out: it always wins."""
-    by_weekday: dict[int, list[WeeklyAvailability]] = {}
+    by_weekday: dict[int, list[WeeklyRow]] = {}
     for pattern in patterns:
         by_weekday.setdefault(pattern.weekday, []).append(pattern)
-    window = _whole_days(first_day, last_day, zone)
+    window = whole_days(first_day, last_day, zone)
     available: list[Interval] = []
     for day in _days(first_day, last_day):
         for pattern in by_weekday.get(day.weekday(), []):
@@ -630,7 +662,7 @@ def expand_availability(
     taken: list[Interval] = []
     for exception in exceptions:
         if exception.first_day is not None and exception.last_day is not None:
-            span = _whole_days(exception.first_day, exception.last_day, zone)
+            span = whole_days(exception.first_day, exception.last_day, zone)
         else:
             assert exception.starts_at is not None
             assert exception.ends_at is not None
@@ -644,37 +676,59 @@ def expand_availability(
         for interval in available
         if interval.end > window.start and interval.start < window.end
     ]
-    return _subtract(_merge(inside), _merge(taken))
+    return subtract(merge(inside), merge(taken))
 
 
-async def availability_between(
+# Beyond this many resources, a tribunal's rows are read whole and sorted out in Python: a
+# search over every adjudicator reads almost all of them anyway, and long IN lists cost more
+# to build and plan than the few rows they leave out.
+FEW_RESOURCES = 8
+
+
+def _few_resources(
+    model: type[WeeklyAvailability] | type[AvailabilityException], resources: Sequence[Resource]
+) -> list[ColumnElement[bool]]:
+    if len(resources) > FEW_RESOURCES:
+        return []
+    return [or_(*_resource_filter(model, resources))]
+
+
+def _row_resource(row: Any) -> Resource:
+    if row.adjudicator_id is not None:
+        return Resource(ResourceKind.ADJUDICATOR, row.adjudicator_id)
+    if row.interpreter_id is not None:
+        return Resource(ResourceKind.INTERPRETER, row.interpreter_id)
+    return Resource(ResourceKind.ROOM, row.room_id)
+
+
+async def calendars_between(
     db: AsyncSession,
     tribunal: Tribunal,
     resources: Sequence[Resource],
     first_day: date,
     last_day: date,
-) -> dict[Resource, list[Interval]]:
-    """Return when each resource is available from ``first_day`` to ``last_day`` (the
-    tribunal's local dates, inclusive), as UTC intervals: two queries, however many
+) -> dict[Resource, ResourceCalendar]:
+    """Return each resource's weekly pattern and the exceptions that touch ``first_day`` to
+    ``last_day`` (the tribunal's local dates, inclusive): two queries, however many
     resources."""
     if not resources:
         return {}
-    calendars = {resource: _Calendar() for resource in resources}
-    patterns = await db.scalars(
-        select(WeeklyAvailability).where(
+    calendars = {resource: ResourceCalendar() for resource in resources}
+    patterns = await db.execute(
+        select(*WeeklyAvailability.__table__.c).where(
             WeeklyAvailability.tribunal_id == tribunal.id,
-            or_(*_resource_filter(WeeklyAvailability, resources)),
+            *_few_resources(WeeklyAvailability, resources),
         )
     )
     for pattern in patterns:
-        calendar = calendars.get(Resource(*pattern.resource))
+        calendar = calendars.get(_row_resource(pattern))
         if calendar is not None:
-            calendar.patterns.append(pattern)
-    window = _whole_days(first_day, last_day, tribunal.time_zone)
-    exceptions = await db.scalars(
-        select(AvailabilityException).where(
+            calendar.patterns.append(cast(WeeklyRow, pattern))
+    window = whole_days(first_day, last_day, tribunal.time_zone)
+    exceptions = await db.execute(
+        select(*AvailabilityException.__table__.c).where(
             AvailabilityException.tribunal_id == tribunal.id,
-            or_(*_resource_filter(AvailabilityException, resources)),
+            *_few_resources(AvailabilityException, resources),
             or_(
                 and_(
                     AvailabilityException.first_day <= last_day,
@@ -688,9 +742,23 @@ async def availability_between(
         )
     )
     for exception in exceptions:
-        calendar = calendars.get(Resource(*exception.resource))
+        calendar = calendars.get(_row_resource(exception))
         if calendar is not None:
-            calendar.exceptions.append(exception)
+            calendar.exceptions.append(cast(ExceptionRow, exception))
+    return calendars
+
+
+async def availability_between(
+    db: AsyncSession,
+    tribunal: Tribunal,
+    resources: Sequence[Resource],
+    first_day: date,
+    last_day: date,
+) -> dict[Resource, list[Interval]]:
+    """Return when each resource is available from ``first_day`` to ``last_day`` (the
+    tribunal's local dates, inclusive), as UTC intervals: two queries, however many
+    resources."""
+    calendars = await calendars_between(db, tribunal, resources, first_day, last_day)
     return {
         resource: expand_availability(
             calendar.patterns, calendar.exceptions, first_day, last_day, tribunal.time_zone

@@ -75,6 +75,7 @@ class AuditAction(enum.StrEnum):
     FILING_STARTED = "filing.started"
     FILING_SUBMITTED = "filing.submitted"
     FILING_VIEWED = "filing.viewed"
+    HEARING_BOOKED = "hearing.booked"
     HEARING_DURATIONS_CHANGED = "hearing.durations_changed"
     HEARING_SETTINGS_CHANGED = "hearing.settings_changed"
     INTERPRETER_ADDED = "interpreter.added"
@@ -149,6 +150,7 @@ ACTION_LABELS: dict[AuditAction, LazyProxy] = {
     AuditAction.FILING_STARTED: lazy_gettext("Filing started"),
     AuditAction.FILING_SUBMITTED: lazy_gettext("Filing submitted"),
     AuditAction.FILING_VIEWED: lazy_gettext("Case viewed"),
+    AuditAction.HEARING_BOOKED: lazy_gettext("Hearing booked"),
     AuditAction.HEARING_DURATIONS_CHANGED: lazy_gettext("Hearing durations changed"),
     AuditAction.HEARING_SETTINGS_CHANGED: lazy_gettext("Hearing settings changed"),
     AuditAction.INTERPRETER_ADDED: lazy_gettext("Interpreter added"),

@@ -9,9 +9,15 @@ from filings.casetypes.definitions import POSTAL_CODE, PROVINCES, province_names
 from tribune.forms import Form, is_phone_number
 from tribune.i18n import LANGUAGE_NAMES, LANGUAGES
 from tribune.i18n import gettext as _
+from tribune.languages import LANGUAGES as INTERPRETED
+from tribune.languages import SIGN_LANGUAGES as SIGNED
+from tribune.languages import code_for_name, language_choices, language_name
 
 CONTACT_METHODS = ("email", "phone", "post")
 SIGN_LANGUAGES = ("none", "asl", "lsq", "other")
+# The spoken languages offered for an interpreter (sign language is asked apart), and "other".
+SPOKEN = tuple(code for code in INTERPRETED if code not in SIGNED)
+OTHER_LANGUAGE = "other"
 
 
 def _yes_no(form: Form, name: str, message: str) -> bool:
@@ -98,12 +104,25 @@ def read_accessibility(form: Form) -> dict[str, Any]:
     needs_interpreter = _yes_no(
         form, "needs_interpreter", _("Select yes if you need an interpreter")
     )
-    interpreter_language = form.text("interpreter_language", max_length=100)
-    if needs_interpreter and not interpreter_language:
-        form.add_error("interpreter_language", _("Enter the language you need an interpreter for"))
+    # A language chosen from the list (its code), or "other" and the language typed.
+    interpreter_language = ""
+    other_language = form.text("interpreter_language_other", max_length=100)
+    if needs_interpreter:
+        interpreter_language = form.choice(
+            "interpreter_language",
+            (*SPOKEN, OTHER_LANGUAGE),
+            required=_("Select the language you need an interpreter for"),
+        )
+        if interpreter_language == OTHER_LANGUAGE and not other_language:
+            form.add_error(
+                "interpreter_language_other", _("Enter the language you need an interpreter for")
+            )
     return {
         "needs_interpreter": needs_interpreter,
-        "interpreter_language": interpreter_language if needs_interpreter else "",
+        "interpreter_language": interpreter_language,
+        "interpreter_language_other": (
+            other_language if interpreter_language == OTHER_LANGUAGE else ""
+        ),
         "sign_language": form.choice(
             "sign_language", SIGN_LANGUAGES, required=_("Select whether you need sign language")
         ),
@@ -125,10 +144,28 @@ def read_declaration(form: Form, *, late: bool) -> dict[str, Any]:
     return values
 
 
+def _chosen_language(values: dict[str, Any]) -> tuple[str, str]:
+    """Return the interpreter language as the step asks it (a code, or "other" and the
+    language typed), from saved answers, also those kept as the language's name typed."""
+    given = str(values.get("interpreter_language") or "")
+    if given in SPOKEN:
+        return given, ""
+    if given == OTHER_LANGUAGE:
+        return OTHER_LANGUAGE, str(values.get("interpreter_language_other") or "")
+    if not given:
+        return "", ""
+    code = code_for_name(given)
+    return (code, "") if code in SPOKEN else (OTHER_LANGUAGE, given)
+
+
 def form_for(saved: dict[str, Any] | None) -> Form:
     """Return a form filled with a step's saved answers, to show them again."""
     data: dict[str, str] = {}
-    for key, value in (saved or {}).items():
+    saved = dict(saved or {})
+    if "interpreter_language" in saved:
+        chosen, typed = _chosen_language(saved)
+        saved.update(interpreter_language=chosen, interpreter_language_other=typed)
+    for key, value in saved.items():
         if isinstance(value, bool):
             data[key] = "yes" if value else "no"
         elif value is not None:
@@ -136,13 +173,16 @@ def form_for(saved: dict[str, Any] | None) -> Form:
     return Form(data)
 
 
+def interpreter_language_choices() -> list[tuple[str, str]]:
+    """Return the spoken languages for a select, named in the current language, then
+    "another language"."""
+    spoken = [(code, name) for code, name in language_choices() if code not in SIGNED]
+    return [("", _("Select")), *spoken, (OTHER_LANGUAGE, _("Another language"))]
+
+
 def province_choices() -> list[tuple[str, str]]:
     """Return the provinces and territories for a select, named in the current language."""
     return [("", _("Select")), *province_names().items()]
-
-
-def _yes_no_text(value: object) -> str:
-    return _("Yes") if value else _("No")
 
 
 def summary_rows(step: str, values: dict[str, Any]) -> list[tuple[str, str]]:
@@ -191,11 +231,13 @@ def summary_rows(step: str, values: dict[str, Any]) -> list[tuple[str, str]]:
             "lsq": _("Langue des signes québécoise (LSQ)"),
             "other": _("Another sign language"),
         }
-        interpreter = values.get("interpreter_language") or _yes_no_text(
-            values.get("needs_interpreter")
-        )
+        chosen, typed = _chosen_language(values)
+        interpreter = typed if chosen == OTHER_LANGUAGE else language_name(chosen)
         return [
-            (_("Interpreter"), interpreter if values.get("needs_interpreter") else _("No")),
+            (
+                _("Interpreter"),
+                (interpreter or _("Yes")) if values.get("needs_interpreter") else _("No"),
+            ),
             (_("Sign language"), sign.get(values.get("sign_language", ""), "")),
             (_("Other needs"), values.get("other_needs", "") or _("None")),
         ]

@@ -138,6 +138,7 @@ def _step_context(
         "back_url": _filing_url(request, tribunal, filing, previous) if previous else start,
         "action": _filing_url(request, tribunal, filing, step),
         "provinces": forms.province_choices(),
+        "interpreter_languages": forms.interpreter_language_choices(),
         "returning": False,
     } | (
         # A returned filing is changed from its case page, and goes back there.

@@ -61,7 +61,7 @@ APPEAL = DEMO_CASE_TYPES["wcat"][0]  # "Appeal a decision about compensation ben
 QUESTIONS = {q["key"]: q for q in APPEAL["definition"]["questions"]}
 SLOTS = {slot["key"]: slot for slot in APPEAL["definition"]["document_slots"]}
 CLAIM_NUMBER = "12345678"
-INTERPRETER_LANGUAGE = {"en": "Spanish", "fr": "espagnol"}
+INTERPRETER_LANGUAGE = {"en": "Spanish", "fr": "Espagnol"}
 REFERENCE = re.compile(r"^WCAT-\d{4}-\d{6}$")
 
 
@@ -186,7 +186,10 @@ async def answer_accessibility_with_the_keyboard(page: Page, language: str, chec
     await expect(page.locator("#needs_interpreter-2")).not_to_be_checked()
 
     assert (await tab(page))["id"] == "interpreter_language"
+    # Typing a name in a list chooses it.
     await page.keyboard.type(INTERPRETER_LANGUAGE[language])
+    await expect(page.locator("#interpreter_language")).to_have_value("es")
+    assert (await tab(page))["id"] == "interpreter_language_other"  # left empty
     sign_language = await tab(page)
     assert (sign_language["id"], sign_language["checked"]) == ("sign_language", "false")
     await page.keyboard.press("Space")  # the first choice: no sign language

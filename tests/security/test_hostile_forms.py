@@ -39,6 +39,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl, quote_from_bytes, urljoin, urlsplit
@@ -59,6 +60,9 @@ from filings.casetypes.services import create_case_type
 from filings.demo import CERTIFICATION_RESPONSE_SECTION, DEMO_CASE_TYPES
 from filings.docket.queries import MIN_PAGE_SIZE
 from filings.models import Document, Filing, FilingStatus
+from hearings import services as hearing_services
+from hearings.models import ExceptionKind, ExceptionReason, ResourceKind
+from hearings.services import ExceptionValues, InterpreterValues, Resource, RoomValues
 from tests.factories.accounts import PASSWORD, make_user
 from tests.factories.filings import make_case, make_demo_case_type
 from tests.factories.tribunals import make_staff, make_tribunal
@@ -138,6 +142,28 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
     admin = await make_staff(db, tribunal, Role.ADMIN)
     for role in (Role.CLERK, Role.ADJUDICATOR):
         db.add(Membership(tribunal_id=tribunal.id, user_id=admin.id, role=role))
+    await db.commit()
+    # An interpreter and a room, whose pages offer their forms.
+    interpreter = hearing_services.add_interpreter(
+        db,
+        tribunal,
+        InterpreterValues(name="Ines Interpreter", languages=["es", "ase"]),
+        actor=admin,
+    )
+    room = hearing_services.add_room(
+        db, tribunal, RoomValues(name="Room 1", capacity=12), actor=admin
+    )
+    # A day of leave ahead for the administrator, who also sits: its pages offer to remove it.
+    leave_day = utcnow().date() + timedelta(days=30)
+    hearing_services.add_exception(
+        db,
+        tribunal,
+        Resource(ResourceKind.ADJUDICATOR, admin.id),
+        ExceptionValues(
+            ExceptionKind.UNAVAILABLE, ExceptionReason.LEAVE, days=(leave_day, leave_day)
+        ),
+        actor=admin,
+    )
     await db.commit()
     claimant = await make_user(db)
     respondent = await make_user(db, email="boss@acme.example")
@@ -258,6 +284,8 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
             *(str(case.id) for case in cases),
             str(paper_filing.id),
         ],
+        "interpreter_id": [str(interpreter.id)],
+        "room_id": [str(room.id)],
         "document_id": [
             str(document.id) for document in (await db.execute(select(Document))).scalars()
         ],

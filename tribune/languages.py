@@ -1,5 +1,6 @@
-"""The languages interpreters work in: ISO 639 codes for the spoken and signed languages most
-asked for at Canadian tribunals, each with its name in English and French.
+"""The languages a party may need an interpreter for, and that interpreters work in: ISO 639
+codes for the spoken and signed languages most asked for at Canadian tribunals, each with its
+name in English and French. (The languages of the pages themselves are ``tribune.i18n``'s.)
 
 Codes are ISO 639-1 where there is one, ISO 639-3 otherwise: ``ase`` is American Sign
 Language (ASL), ``fcs`` Quebec Sign Language (langue des signes québécoise, LSQ), and
@@ -13,7 +14,8 @@ import unicodedata
 
 from babel.support import LazyProxy
 
-from tribune.i18n import lazy_gettext
+from tribune.i18n import LANGUAGES as PAGE_LANGUAGES
+from tribune.i18n import lazy_gettext, use_language
 
 SIGN_LANGUAGES = ("ase", "fcs")
 
@@ -71,3 +73,31 @@ def language_choices() -> list[tuple[str, str]]:
         key=lambda item: _sort_key(item[1]),
     )
     return signed + spoken
+
+
+def _folded(text: str) -> str:
+    return " ".join(_sort_key(text).split())
+
+
+def _names_of(code: str) -> set[str]:
+    """Return a language's names in every page language, folded: "Persian (Farsi)" is known
+    by its whole name, "persian" and "farsi"."""
+    names = {code}
+    for page_language in PAGE_LANGUAGES:
+        with use_language(page_language):
+            name = language_name(code)
+        main, _, aside = name.partition("(")
+        names.update(_folded(part) for part in (name, main, aside.rstrip(")")) if part.strip())
+    return names
+
+
+def code_for_name(text: str) -> str | None:
+    """Return the code of the language a person typed by name, in English or French ("spanish",
+    "Espagnol", "ASL"), or None if it is not one of the list."""
+    wanted = _folded(text)
+    if not wanted:
+        return None
+    for code in LANGUAGES:
+        if wanted in _names_of(code):
+            return code
+    return None

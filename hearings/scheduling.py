@@ -1,0 +1,744 @@
+"""Scheduling hearings: the language a case needs, the earliest slots where everyone and
+everything a hearing needs is free, and booking one.
+
+No double booking, on either database. A hearing books its adjudicator, its interpreter and
+its room by the quarter hour: one ``hearing_blocks`` row per resource per 15-minute block
+(hearings start and end on the quarter hour, as hearing hours and availability are kept),
+inserted in the booking's transaction, under a UNIQUE key on (resource, block start). Two
+bookings that overlap for one resource want at least one same row, and the database lets
+only one of them have it:
+
+- on PostgreSQL the second insert waits for the first transaction, then fails with a unique
+  violation when it commits (or succeeds if it rolled back); no lock is taken by hand, no
+  isolation level is raised, and bookings of different resources never wait for each other;
+- on SQLite every write transaction begins IMMEDIATE (``tribune.db``), so bookings run one
+  after the other and the later one finds the earlier one's rows.
+
+The same rule holds for both engines and for any path that books, which row locks on the
+resources (PostgreSQL only, and only if every path remembers to take them) would not give.
+The blocks are inserted in one order (resource, then time), so two bookings never wait for
+each other crosswise. Releasing a hearing deletes its blocks (``release_blocks``); the rows
+of a hearing held, adjourned or cancelled are kept out of the way by that alone.
+
+The checks made before inserting (hours, availability, existing hearings) give the reason
+a time is refused; the unique key is what makes the refusal certain when two clerks click
+at once. The loser's insert runs in a savepoint, so its transaction carries on and nothing
+of the booking is left.
+
+Slot proposals read the tribunal's settings, hours, resources, their availability and the
+hearings of a window of days in bulk (a fixed number of statements per window, whatever the
+number of hearings) and compute the rest in Python, day by day.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import anyio.to_thread
+from sqlalchemy import delete, insert, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts.models import User
+from filings import lifecycle
+from filings.access import Actor
+from filings.deadlines import add_business_days, is_holiday, today_in
+from filings.lifecycle import TransitionRefused
+from filings.models import CaseTypeVersion, Filing, FilingStatus
+from hearings import services
+from hearings.models import (
+    BookedBlock,
+    Hearing,
+    HearingDuration,
+    HearingHours,
+    HearingMode,
+    HearingRoom,
+    HearingStatus,
+    Interpreter,
+    PartyUnavailability,
+    ResourceKind,
+)
+from hearings.services import Interval, Resource, ResourceCalendar
+from tribunals.models import Membership, Role, Tribunal
+from tribune import audit
+from tribune.audit import AuditAction
+from tribune.db import utcnow
+from tribune.languages import LANGUAGES, code_for_name
+from tribune.mail import Outbox
+
+BLOCK = timedelta(minutes=15)
+# Used when the tribunal set no duration for the case type and mode.
+DEFAULT_DURATION_MINUTES = 60
+DEFAULT_PROPOSALS = 5
+# How far after the end of the notice period proposals look, in days.
+HORIZON_DAYS = 120
+# Proposals read the hearings of the first FIRST_WINDOW_DAYS days, then of windows twice as
+# long each time, until they have enough: one window in the usual case, at most five.
+FIRST_WINDOW_DAYS = 7
+# Working out free time is plain computing over a window's rows (about 5 ms for a week of a
+# busy tribunal's 50 adjudicators): it runs in worker threads, a few at a time.
+_computing_limiter = anyio.CapacityLimiter(4)
+
+# The journey's sign-language answers, as language codes.
+SIGN_LANGUAGE_CODES = {"asl": "ase", "lsq": "fcs"}
+
+
+# -- the language a case needs --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LanguageNeed:
+    """The languages a case's filing asked an interpreter for: codes of
+    ``tribune.languages.LANGUAGES``, and what was asked that is not on that list, as typed
+    ("another sign language" is an empty string)."""
+
+    codes: tuple[str, ...] = ()
+    unlisted: tuple[str, ...] = ()
+
+    @property
+    def needs_interpreter(self) -> bool:
+        return bool(self.codes or self.unlisted)
+
+
+def language_need(filing: Filing) -> LanguageNeed:
+    """Return the languages the case's filing asked an interpreter for.
+
+    The spoken language is read as the journey keeps it now (a code, or "other" and the
+    language typed) or as it kept it before (the language's name, typed in English or
+    French); sign language is ASL (``ase``), LSQ (``fcs``) or another."""
+    answers = filing.answers.get("accessibility") or {}
+    codes: list[str] = []
+    unlisted: list[str] = []
+    if answers.get("needs_interpreter"):
+        given = str(answers.get("interpreter_language") or "").strip()
+        if given in LANGUAGES:
+            codes.append(given)
+        else:
+            typed = str(answers.get("interpreter_language_other") or "").strip()
+            if given != "other":
+                typed = given
+            code = code_for_name(typed)
+            if code is not None:
+                codes.append(code)
+            elif typed:
+                unlisted.append(typed)
+    sign = answers.get("sign_language")
+    if sign in SIGN_LANGUAGE_CODES:
+        codes.append(SIGN_LANGUAGE_CODES[sign])
+    elif sign == "other":
+        unlisted.append("")
+    return LanguageNeed(tuple(dict.fromkeys(codes)), tuple(unlisted))
+
+
+def covers(interpreter: Interpreter, need: LanguageNeed) -> bool:
+    """Return whether an interpreter works in every language the case needs."""
+    return all(code in interpreter.languages for code in need.codes)
+
+
+# -- reading a window of the calendar -------------------------------------------------------
+
+
+async def default_duration(
+    db: AsyncSession, tribunal: Tribunal, filing: Filing, mode: HearingMode
+) -> int:
+    """Return the minutes a hearing of this case in this mode is booked for by default."""
+    minutes = await db.scalar(
+        select(HearingDuration.minutes)
+        .join(CaseTypeVersion, CaseTypeVersion.case_type_id == HearingDuration.case_type_id)
+        .where(
+            HearingDuration.tribunal_id == tribunal.id,
+            HearingDuration.mode == mode,
+            CaseTypeVersion.id == filing.case_type_version_id,
+        )
+    )
+    return minutes if minutes is not None else DEFAULT_DURATION_MINUTES
+
+
+def _busy_by_resource(rows: Iterable[Any]) -> dict[uuid.UUID, list[Interval]]:
+    busy: dict[uuid.UUID, list[Interval]] = {}
+    for starts_at, ends_at, adjudicator_id, interpreter_id, room_id in rows:
+        for resource_id in (adjudicator_id, interpreter_id, room_id):
+            if resource_id is not None:
+                busy.setdefault(resource_id, []).append(Interval(starts_at, ends_at))
+    return {key: services.merge(intervals) for key, intervals in busy.items()}
+
+
+async def _hearings_between(
+    db: AsyncSession, tribunal: Tribunal, resource_ids: Sequence[uuid.UUID], span: Interval
+) -> list[Any]:
+    """Return (start, end, adjudicator, interpreter, room) of the hearings holding any of the
+    resources during the span (those whose blocks are not released); with many resources,
+    of all the tribunal's hearings then (see ``services.FEW_RESOURCES``)."""
+    held = [
+        or_(
+            Hearing.adjudicator_id.in_(resource_ids),
+            Hearing.interpreter_id.in_(resource_ids),
+            Hearing.room_id.in_(resource_ids),
+        )
+    ]
+    rows = await db.execute(
+        select(
+            Hearing.starts_at,
+            Hearing.ends_at,
+            Hearing.adjudicator_id,
+            Hearing.interpreter_id,
+            Hearing.room_id,
+        ).where(
+            Hearing.tribunal_id == tribunal.id,
+            Hearing.status != HearingStatus.CANCELLED,
+            Hearing.starts_at < span.end,
+            Hearing.ends_at > span.start,
+            *(held if len(resource_ids) <= services.FEW_RESOURCES else []),
+        )
+    )
+    return list(rows)
+
+
+async def _party_days(
+    db: AsyncSession, tribunal: Tribunal, filing: Filing, first_day: date, last_day: date
+) -> list[PartyUnavailability]:
+    rows = await db.scalars(
+        select(PartyUnavailability).where(
+            PartyUnavailability.tribunal_id == tribunal.id,
+            PartyUnavailability.filing_id == filing.id,
+            PartyUnavailability.first_day <= last_day,
+            PartyUnavailability.last_day >= first_day,
+        )
+    )
+    return list(rows)
+
+
+def _blocked_days(rows: Iterable[PartyUnavailability]) -> set[date]:
+    days: set[date] = set()
+    for row in rows:
+        day = row.first_day
+        while day <= row.last_day:
+            days.add(day)
+            day += timedelta(days=1)
+    return days
+
+
+def _day_of(instant: datetime, zone: str) -> date:
+    """Return the local date of an instant where the tribunal sits."""
+    return instant.astimezone(ZoneInfo(zone)).date()
+
+
+def earliest_day(tribunal: Tribunal, notice_business_days: int, now: datetime) -> date:
+    """Return the first local date a hearing may be held on: the minimum notice counted in
+    business days from today where the tribunal sits."""
+    return add_business_days(today_in(tribunal, now), notice_business_days, tribunal.province)
+
+
+def _ceil_to_block(instant: datetime) -> datetime:
+    instant = instant.astimezone(UTC)
+    floor = instant.replace(minute=instant.minute - instant.minute % 15, second=0, microsecond=0)
+    return floor if floor == instant else floor + BLOCK
+
+
+def _free(calendar: ResourceCalendar, busy: list[Interval], day: date, zone: str) -> list[Interval]:
+    available = services.expand_availability(calendar.patterns, calendar.exceptions, day, day, zone)
+    return services.subtract(available, busy)
+
+
+def _fits(free: list[Interval], start: datetime, end: datetime) -> bool:
+    return any(interval.start <= start and end <= interval.end for interval in free)
+
+
+# -- proposals ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A time a hearing of the case can be booked, and who and what it would book."""
+
+    starts_at: datetime
+    ends_at: datetime
+    adjudicator_id: uuid.UUID
+    interpreter_id: uuid.UUID | None = None
+    language: str | None = None
+    room_id: uuid.UUID | None = None
+
+
+@dataclass
+class _Search:
+    """What a proposal search reads once, and the free time it works out day by day."""
+
+    tribunal: Tribunal
+    hours: dict[int, HearingHours]
+    adjudicators: list[uuid.UUID]
+    interpreters: list[uuid.UUID]
+    rooms: list[uuid.UUID]
+    calendars: dict[Resource, ResourceCalendar] = field(default_factory=dict)
+    busy: dict[uuid.UUID, list[Interval]] = field(default_factory=dict)
+    free: dict[tuple[uuid.UUID, date], list[Interval]] = field(default_factory=dict)
+
+    def free_of(self, resource: Resource, day: date) -> list[Interval]:
+        key = (resource.id, day)
+        if key not in self.free:
+            self.free[key] = _free(
+                self.calendars[resource],
+                self.busy.get(resource.id, []),
+                day,
+                self.tribunal.time_zone,
+            )
+        return self.free[key]
+
+    def first_free(
+        self, kind: ResourceKind, ids: list[uuid.UUID], day: date, start: datetime, end: datetime
+    ) -> uuid.UUID | None:
+        for resource_id in ids:
+            if _fits(self.free_of(Resource(kind, resource_id), day), start, end):
+                return resource_id
+        return None
+
+
+async def propose_slots(
+    db: AsyncSession,
+    tribunal: Tribunal,
+    filing: Filing,
+    mode: HearingMode,
+    *,
+    duration_minutes: int | None = None,
+    adjudicator_id: uuid.UUID | None = None,
+    count: int = DEFAULT_PROPOSALS,
+    horizon_days: int = HORIZON_DAYS,
+    now: datetime | None = None,
+) -> list[Proposal]:
+    """Return the ``count`` earliest start times (on the quarter hour) at which a hearing of
+    the case can be booked, each with the adjudicator (the one given, or the first free of
+    the tribunal's by name), the interpreter for the case's language if it needs one, and a
+    room for a hearing in person; or fewer if the horizon is reached.
+
+    A slot lies inside the tribunal's hearing hours on a day that is not a public holiday,
+    on or after the end of the minimum notice, on none of the days the parties said they
+    cannot attend, and every resource it books is available and holds no other hearing.
+    An empty list if the case needs a language no listed interpreter can be matched for."""
+    now = now or utcnow()
+    if duration_minutes is not None and not _whole_quarters(duration_minutes):
+        raise ValueError("a hearing lasts whole quarter hours, from 15 minutes to 8 hours")
+    settings = await services.settings_of(db, tribunal)
+    hours = await services.hours_of(db, tribunal)
+    duration = timedelta(
+        minutes=duration_minutes or await default_duration(db, tribunal, filing, mode)
+    )
+    adjudicators = (
+        select(Membership.user_id)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.tribunal_id == tribunal.id, Membership.role == Role.ADJUDICATOR)
+        .order_by(User.name, User.id)
+    )
+    if adjudicator_id is not None:
+        adjudicators = adjudicators.where(Membership.user_id == adjudicator_id)
+    adjudicator_ids = list(await db.scalars(adjudicators))
+    need = language_need(filing)
+    interpreter_ids: list[uuid.UUID] = []
+    if need.codes:
+        interpreters = await db.execute(
+            select(Interpreter.id, Interpreter.languages)
+            .where(Interpreter.tribunal_id == tribunal.id, Interpreter.active)
+            .order_by(Interpreter.name, Interpreter.id)
+        )
+        interpreter_ids = [
+            key for key, languages in interpreters if all(c in languages for c in need.codes)
+        ]
+    elif need.unlisted:
+        return []
+    room_ids: list[uuid.UUID] = []
+    if mode is HearingMode.IN_PERSON:
+        rooms = await db.scalars(
+            select(HearingRoom.id)
+            .where(HearingRoom.tribunal_id == tribunal.id, HearingRoom.active)
+            .order_by(HearingRoom.name, HearingRoom.id)
+        )
+        room_ids = list(rooms)
+    if (
+        not adjudicator_ids
+        or (need.codes and not interpreter_ids)
+        or (mode is HearingMode.IN_PERSON and not room_ids)
+    ):
+        return []
+    search = _Search(tribunal, hours, adjudicator_ids, interpreter_ids, room_ids)
+    resources = [
+        *(Resource(ResourceKind.ADJUDICATOR, key) for key in adjudicator_ids),
+        *(Resource(ResourceKind.INTERPRETER, key) for key in interpreter_ids),
+        *(Resource(ResourceKind.ROOM, key) for key in room_ids),
+    ]
+    first_day = earliest_day(tribunal, settings.minimum_notice_business_days, now)
+    last_day = first_day + timedelta(days=horizon_days)
+    earliest = max(now, services.local_instant(first_day, time(0), tribunal.time_zone))
+    proposals: list[Proposal] = []
+    window_days = FIRST_WINDOW_DAYS
+    window_first = first_day
+    while window_first <= last_day and len(proposals) < count:
+        window_last = min(window_first + timedelta(days=window_days - 1), last_day)
+        span = services.whole_days(window_first, window_last, tribunal.time_zone)
+        calendars = await services.calendars_between(
+            db, tribunal, resources, window_first, window_last
+        )
+        hearings = await _hearings_between(db, tribunal, [r.id for r in resources], span)
+        unavailable = await _party_days(db, tribunal, filing, window_first, window_last)
+        proposals += await anyio.to_thread.run_sync(
+            functools.partial(
+                _propose_in_window,
+                search,
+                calendars,
+                hearings,
+                unavailable,
+                window_first,
+                window_last,
+                earliest,
+                duration,
+                count - len(proposals),
+                need,
+            ),
+            limiter=_computing_limiter,
+        )
+        window_first = window_last + timedelta(days=1)
+        window_days *= 2
+    return proposals
+
+
+def _propose_in_window(
+    search: _Search,
+    calendars: dict[Resource, ResourceCalendar],
+    hearings: list[Any],
+    unavailable: list[PartyUnavailability],
+    first_day: date,
+    last_day: date,
+    earliest: datetime,
+    duration: timedelta,
+    count: int,
+    need: LanguageNeed,
+) -> list[Proposal]:
+    """Return up to ``count`` proposals from ``first_day`` to ``last_day``, given the
+    window's calendars, hearings and parties' unavailable days (no database: a thread)."""
+    search.calendars = calendars
+    search.busy = _busy_by_resource(hearings)
+    search.free = {}
+    blocked = _blocked_days(unavailable)
+    tribunal = search.tribunal
+    proposals: list[Proposal] = []
+    for window in services.hearing_windows(search.hours.values(), first_day, last_day, tribunal):
+        day = _day_of(window.start, tribunal.time_zone)
+        if day in blocked:
+            continue
+        start = _ceil_to_block(max(window.start, earliest))
+        while start + duration <= window.end:
+            end = start + duration
+            adjudicator = search.first_free(
+                ResourceKind.ADJUDICATOR, search.adjudicators, day, start, end
+            )
+            interpreter = (
+                search.first_free(ResourceKind.INTERPRETER, search.interpreters, day, start, end)
+                if need.codes
+                else None
+            )
+            room = (
+                search.first_free(ResourceKind.ROOM, search.rooms, day, start, end)
+                if search.rooms
+                else None
+            )
+            if (
+                adjudicator is not None
+                and (interpreter is not None or not need.codes)
+                and (room is not None or not search.rooms)
+            ):
+                proposals.append(
+                    Proposal(
+                        start,
+                        end,
+                        adjudicator,
+                        interpreter,
+                        need.codes[0] if interpreter is not None else None,
+                        room,
+                    )
+                )
+                if len(proposals) == count:
+                    return proposals
+            start += BLOCK
+    return proposals
+
+
+# -- booking --------------------------------------------------------------------------------
+
+
+class BookingProblemKind(enum.Enum):
+    """Why a booking was refused; nothing was changed."""
+
+    CASE_NOT_ACCEPTED = "case_not_accepted"
+    CASE_CHANGED = "case_changed"  # moved by someone else meanwhile
+    MODE_NOT_OFFERED = "mode_not_offered"
+    DURATION = "duration"  # under 15 minutes, over a day's hearing, or not by quarter hours
+    NOT_ON_QUARTER_HOUR = "not_on_quarter_hour"
+    IN_THE_PAST = "in_the_past"
+    INSIDE_NOTICE = "inside_notice"
+    HOLIDAY = "holiday"
+    OUTSIDE_HOURS = "outside_hours"
+    UNKNOWN_ADJUDICATOR = "unknown_adjudicator"  # not one of the tribunal's adjudicators
+    INTERPRETER_NEEDED = "interpreter_needed"
+    UNKNOWN_INTERPRETER = "unknown_interpreter"  # not the tribunal's, or deactivated
+    INTERPRETER_LANGUAGE = "interpreter_language"  # not for the language the case needs
+    ROOM_NEEDED = "room_needed"
+    UNKNOWN_ROOM = "unknown_room"  # not the tribunal's, or deactivated
+    ADJUDICATOR_UNAVAILABLE = "adjudicator_unavailable"
+    INTERPRETER_UNAVAILABLE = "interpreter_unavailable"
+    ROOM_UNAVAILABLE = "room_unavailable"
+    ADJUDICATOR_BOOKED = "adjudicator_booked"
+    INTERPRETER_BOOKED = "interpreter_booked"
+    ROOM_BOOKED = "room_booked"
+    SLOT_TAKEN = "slot_taken"  # taken meanwhile, by a hearing this tribunal cannot see
+    PARTY_UNAVAILABLE = "party_unavailable"
+
+
+@dataclass(frozen=True)
+class BookingProblem:
+    kind: BookingProblemKind
+    # With *_BOOKED: the other hearing's time; with PARTY_UNAVAILABLE: the days.
+    conflict: Interval | None = None
+    days: tuple[date, date] | None = None
+    # With INTERPRETER_*: the language needed.
+    language: str = ""
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    """What a clerk asks to book."""
+
+    mode: HearingMode
+    starts_at: datetime
+    duration_minutes: int
+    adjudicator_id: uuid.UUID
+    interpreter_id: uuid.UUID | None = None
+    room_id: uuid.UUID | None = None
+    # An administrator may book over a party's unavailable days, giving the reason.
+    party_override_reason: str = ""
+
+
+def _whole_quarters(minutes: int) -> bool:
+    return (
+        services.MIN_DURATION_MINUTES <= minutes <= services.MAX_DURATION_MINUTES
+        and minutes % 15 == 0
+    )
+
+
+_UNAVAILABLE = {
+    ResourceKind.ADJUDICATOR: BookingProblemKind.ADJUDICATOR_UNAVAILABLE,
+    ResourceKind.INTERPRETER: BookingProblemKind.INTERPRETER_UNAVAILABLE,
+    ResourceKind.ROOM: BookingProblemKind.ROOM_UNAVAILABLE,
+}
+_BOOKED = {
+    ResourceKind.ADJUDICATOR: BookingProblemKind.ADJUDICATOR_BOOKED,
+    ResourceKind.INTERPRETER: BookingProblemKind.INTERPRETER_BOOKED,
+    ResourceKind.ROOM: BookingProblemKind.ROOM_BOOKED,
+}
+
+
+def _problem_of_time(
+    tribunal: Tribunal,
+    request: BookingRequest,
+    hours: dict[int, HearingHours],
+    notice_business_days: int,
+    now: datetime,
+) -> BookingProblem | None:
+    if request.starts_at.tzinfo is None:
+        raise ValueError("a hearing's start is an instant: give its zone")
+    start = request.starts_at.astimezone(UTC)
+    minutes = request.duration_minutes
+    if not _whole_quarters(minutes):
+        return BookingProblem(BookingProblemKind.DURATION)
+    if start.minute % 15 or start.second or start.microsecond:
+        return BookingProblem(BookingProblemKind.NOT_ON_QUARTER_HOUR)
+    if start <= now:
+        return BookingProblem(BookingProblemKind.IN_THE_PAST)
+    day = _day_of(start, tribunal.time_zone)
+    if day < earliest_day(tribunal, notice_business_days, now):
+        return BookingProblem(BookingProblemKind.INSIDE_NOTICE)
+    if is_holiday(day, tribunal.province):
+        return BookingProblem(BookingProblemKind.HOLIDAY)
+    windows = services.hearing_windows(hours.values(), day, day, tribunal)
+    if not _fits(windows, start, start + timedelta(minutes=minutes)):
+        return BookingProblem(BookingProblemKind.OUTSIDE_HOURS)
+    return None
+
+
+def _blocks_of(
+    tribunal: Tribunal, hearing: Hearing, resources: Sequence[Resource]
+) -> list[dict[str, Any]]:
+    rows = []
+    for resource in sorted(resources, key=lambda item: str(item.id)):
+        block = hearing.starts_at
+        while block < hearing.ends_at:
+            rows.append(
+                {
+                    "id": uuid.uuid4(),
+                    "tribunal_id": tribunal.id,
+                    "hearing_id": hearing.id,
+                    "resource_kind": resource.kind,
+                    "resource_id": resource.id,
+                    "starts_at": block,
+                    "created_at": hearing.created_at,
+                    "updated_at": hearing.created_at,
+                }
+            )
+            block += BLOCK
+    return rows
+
+
+async def _conflict(
+    db: AsyncSession, tribunal: Tribunal, resources: Sequence[Resource], span: Interval
+) -> BookingProblem | None:
+    """Return the problem of the first resource that holds another hearing during the span."""
+    rows = await _hearings_between(db, tribunal, [resource.id for resource in resources], span)
+    for resource in resources:
+        for starts_at, ends_at, *held in rows:
+            if resource.id in held:
+                return BookingProblem(_BOOKED[resource.kind], Interval(starts_at, ends_at))
+    return None
+
+
+async def book_hearing(
+    db: AsyncSession,
+    outbox: Outbox,
+    tribunal: Tribunal,
+    filing: Filing,
+    request: BookingRequest,
+    *,
+    user: User,
+    actors: frozenset[Actor],
+    now: datetime | None = None,
+) -> Hearing | BookingProblem:
+    """Book a hearing of an accepted case and move the case to "scheduled" (a case event, an
+    audit entry, the parties told); return the hearing, or the first problem found, with
+    nothing changed.
+
+    Checked: the case is the tribunal's and accepted; the mode is offered; the duration is
+    whole quarter hours from 15 minutes to 8 hours; the start is on the quarter hour, in the
+    future, on or after the end of the notice period, not on a holiday, and the hearing lies
+    in the day's hearing hours; the adjudicator, interpreter and room are the tribunal's
+    (and active); the interpreter covers the languages the case needs (required if it needs
+    any listed language); a room is given for a hearing in person; each is available and
+    holds no other hearing then; no party said they cannot attend that day (an
+    administrator may override this with a reason). The database refuses an overlapping
+    booking that a concurrent one made meanwhile.
+
+    One interpreter is booked per hearing, for the case's first language; a case that
+    needs two (Spanish and ASL) needs one interpreter who works in both."""
+    now = now or utcnow()
+    if filing.tribunal_id != tribunal.id or not filing.status.is_case:
+        return BookingProblem(BookingProblemKind.CASE_NOT_ACCEPTED)
+    if filing.status is not FilingStatus.ACCEPTED:
+        return BookingProblem(BookingProblemKind.CASE_NOT_ACCEPTED)
+    settings = await services.settings_of(db, tribunal)
+    if request.mode not in settings.offered_modes:
+        return BookingProblem(BookingProblemKind.MODE_NOT_OFFERED)
+    hours = await services.hours_of(db, tribunal)
+    problem = _problem_of_time(tribunal, request, hours, settings.minimum_notice_business_days, now)
+    if problem is not None:
+        return problem
+    start = request.starts_at.astimezone(UTC)
+    span = Interval(start, start + timedelta(minutes=request.duration_minutes))
+    day = _day_of(start, tribunal.time_zone)
+
+    if await services.adjudicator_of(db, tribunal, request.adjudicator_id) is None:
+        return BookingProblem(BookingProblemKind.UNKNOWN_ADJUDICATOR)
+    resources = [Resource(ResourceKind.ADJUDICATOR, request.adjudicator_id)]
+    need = language_need(filing)
+    language = need.codes[0] if need.codes else None
+    if request.interpreter_id is None and need.codes:
+        return BookingProblem(BookingProblemKind.INTERPRETER_NEEDED, language=need.codes[0])
+    if request.interpreter_id is not None:
+        interpreter = await services.interpreter_of(db, tribunal, request.interpreter_id)
+        if interpreter is None or not interpreter.active:
+            return BookingProblem(BookingProblemKind.UNKNOWN_INTERPRETER)
+        if not need.codes or not covers(interpreter, need):
+            missing = [code for code in need.codes if code not in interpreter.languages]
+            return BookingProblem(
+                BookingProblemKind.INTERPRETER_LANGUAGE, language=(missing or [""])[0]
+            )
+        resources.append(Resource(ResourceKind.INTERPRETER, interpreter.id))
+    if request.room_id is None and request.mode is HearingMode.IN_PERSON:
+        return BookingProblem(BookingProblemKind.ROOM_NEEDED)
+    if request.room_id is not None:
+        room: HearingRoom | None = await services.room_of(db, tribunal, request.room_id)
+        if room is None or not room.active:
+            return BookingProblem(BookingProblemKind.UNKNOWN_ROOM)
+        resources.append(Resource(ResourceKind.ROOM, room.id))
+
+    calendars = await services.calendars_between(db, tribunal, resources, day, day)
+    for resource in resources:
+        calendar = calendars[resource]
+        if not _fits(_free(calendar, [], day, tribunal.time_zone), span.start, span.end):
+            return BookingProblem(_UNAVAILABLE[resource.kind], language=language or "")
+    conflict = await _conflict(db, tribunal, resources, span)
+    if conflict is not None:
+        return conflict
+    override = request.party_override_reason.strip()
+    unavailable = await _party_days(db, tribunal, filing, day, day)
+    if unavailable and not (override and Actor.ADMIN in actors):
+        first = unavailable[0]
+        return BookingProblem(
+            BookingProblemKind.PARTY_UNAVAILABLE, days=(first.first_day, first.last_day)
+        )
+
+    hearing = Hearing(
+        tribunal_id=tribunal.id,
+        filing_id=filing.id,
+        starts_at=span.start,
+        ends_at=span.end,
+        mode=request.mode,
+        adjudicator_id=request.adjudicator_id,
+        interpreter_id=request.interpreter_id,
+        language=language if request.interpreter_id is not None else None,
+        room_id=request.room_id,
+        status=HearingStatus.SCHEDULED,
+        sequence=0,
+        created_by_id=user.id,
+        created_at=now,
+        updated_at=now,
+    )
+    hearing.calendar_uid = f"hearing-{hearing.id}@tribune"
+    await db.flush()  # the caller's pending changes stay out of the savepoint
+    try:
+        # A savepoint: a refused booking leaves nothing, and the caller's transaction goes on.
+        async with db.begin_nested():
+            db.add(hearing)
+            await db.flush()
+            await db.execute(insert(BookedBlock), _blocks_of(tribunal, hearing, resources))
+            await lifecycle.apply(
+                db, outbox, tribunal, filing, "schedule", user=user, actors=actors
+            )
+    except IntegrityError:
+        return await _conflict(db, tribunal, resources, span) or BookingProblem(
+            BookingProblemKind.SLOT_TAKEN
+        )
+    except TransitionRefused:
+        return BookingProblem(BookingProblemKind.CASE_CHANGED)
+    audit.record(
+        db,
+        AuditAction.HEARING_BOOKED,
+        actor_id=user.id,
+        actor_role=(Actor.ADMIN if Actor.ADMIN in actors else Actor.CLERK).value,
+        tribunal_id=tribunal.id,
+        subject_type="hearing",
+        subject_id=hearing.id,
+        case_id=filing.id,
+        **({"party_unavailability_overridden": override} if unavailable else {}),
+    )
+    return hearing
+
+
+async def release_blocks(db: AsyncSession, hearing: Hearing) -> None:
+    """Free the quarter hours a hearing holds (when it is cancelled or moved), so that its
+    adjudicator, interpreter and room can be booked then again."""
+    await db.execute(
+        delete(BookedBlock).where(
+            BookedBlock.tribunal_id == hearing.tribunal_id, BookedBlock.hearing_id == hearing.id
+        )
+    )
