@@ -60,14 +60,19 @@ worker: install ## run a job worker (make run already starts one in development)
 	$(BIN)/python -m tribune worker
 
 .PHONY: test
-test: install ## run the whole suite on SQLite, then on PostgreSQL if TRIBUNE_TEST_DATABASE_URL is set
+test: install ## run the whole suite on SQLite, and on PostgreSQL beside it if TRIBUNE_TEST_DATABASE_URL is set
 	@# The HTML checker needs Java and npm; without them its test is skipped (CI requires it).
 	@if command -v java >/dev/null && command -v npm >/dev/null; then $(MAKE) --no-print-directory html-checker; fi
-	env -u TRIBUNE_TEST_DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
-	@if [ -n "$$TRIBUNE_TEST_DATABASE_URL" ]; then \
-	  echo "== the same suite on PostgreSQL"; \
-	  $(BIN)/pytest $(PYTEST_ARGS); \
-	fi
+	@# The two runs share nothing (each its own database, folders and ports) and spend much of
+	@# their time waiting, so they run side by side; PostgreSQL's report follows SQLite's.
+	@if [ -z "$$TRIBUNE_TEST_DATABASE_URL" ]; then exec $(BIN)/pytest $(PYTEST_ARGS); fi; \
+	mkdir -p var; \
+	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS) >var/test-postgresql.log 2>&1 & postgresql=$$!; \
+	echo "== the suite on SQLite (PostgreSQL's run goes on beside it: var/test-postgresql.log)"; \
+	env -u TRIBUNE_TEST_DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS); sqlite_status=$$?; \
+	wait $$postgresql; postgresql_status=$$?; \
+	echo "== the same suite on PostgreSQL"; cat var/test-postgresql.log; \
+	[ $$sqlite_status -eq 0 ] && [ $$postgresql_status -eq 0 ]
 
 .PHONY: check
 check: install ## formatting, lint, and strict types of the application, the tests and infra
