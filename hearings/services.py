@@ -74,6 +74,26 @@ class SettingsValues:
     dial_in_fr: str = ""
 
 
+def _record(
+    db: AsyncSession,
+    action: AuditAction,
+    tribunal: Tribunal,
+    actor: User,
+    subject_type: str,
+    subject_id: uuid.UUID,
+    actor_role: str = "admin",
+) -> None:
+    audit.record(
+        db,
+        action,
+        actor_id=actor.id,
+        actor_role=actor_role,
+        tribunal_id=tribunal.id,
+        subject_type=subject_type,
+        subject_id=subject_id,
+    )
+
+
 async def settings_of(db: AsyncSession, tribunal: Tribunal) -> HearingSettings:
     """Return the tribunal's hearing settings, or the defaults (not saved) if none were set."""
     saved = await db.scalar(
@@ -115,15 +135,7 @@ async def save_settings(
     await db.execute(delete(HearingHours).where(HearingHours.tribunal_id == tribunal.id))
     for weekday, (start, end) in sorted(values.hours.items()):
         db.add(HearingHours(tribunal_id=tribunal.id, weekday=weekday, starts_at=start, ends_at=end))
-    audit.record(
-        db,
-        AuditAction.HEARING_SETTINGS_CHANGED,
-        actor_id=actor.id,
-        actor_role="admin",
-        tribunal_id=tribunal.id,
-        subject_type="tribunal",
-        subject_id=tribunal.id,
-    )
+    _record(db, AuditAction.HEARING_SETTINGS_CHANGED, tribunal, actor, "tribunal", tribunal.id)
 
 
 async def duration_case_types(db: AsyncSession, tribunal: Tribunal) -> list[CaseTypeVersion]:
@@ -161,15 +173,7 @@ async def save_durations(
                 tribunal_id=tribunal.id, case_type_id=case_type_id, mode=mode, minutes=minutes
             )
         )
-    audit.record(
-        db,
-        AuditAction.HEARING_DURATIONS_CHANGED,
-        actor_id=actor.id,
-        actor_role="admin",
-        tribunal_id=tribunal.id,
-        subject_type="tribunal",
-        subject_id=tribunal.id,
-    )
+    _record(db, AuditAction.HEARING_DURATIONS_CHANGED, tribunal, actor, "tribunal", tribunal.id)
 
 
 # -- adjudicators, interpreters, rooms ------------------------------------------------------
@@ -233,26 +237,6 @@ async def interpreter_of(
         select(Interpreter).where(
             Interpreter.id == interpreter_id, Interpreter.tribunal_id == tribunal.id
         )
-    )
-
-
-def _record(
-    db: AsyncSession,
-    action: AuditAction,
-    tribunal: Tribunal,
-    actor: User,
-    subject_type: str,
-    subject_id: uuid.UUID,
-    actor_role: str = "admin",
-) -> None:
-    audit.record(
-        db,
-        action,
-        actor_id=actor.id,
-        actor_role=actor_role,
-        tribunal_id=tribunal.id,
-        subject_type=subject_type,
-        subject_id=subject_id,
     )
 
 
