@@ -1,8 +1,13 @@
 """The life of a case, in one place: its states, the moves between them, and who may make them.
 
     draft → submitted → (returned ⇄ resubmitted) → accepted → scheduled → heard → decided → closed
+    scheduled → accepted: the hearing adjourned or cancelled, to be scheduled again
     withdrawn: by the claimant (or their authorised representative), until decided
     dismissed: by the tribunal, with reasons, until decided
+
+The hearing steps (scheduled, heard, decided, adjourned, cancelled) are made by the hearing
+pages (``hearings``), which book, record outcomes and issue decisions and call ``apply``
+here; the case pages offer no button for them.
 
 Every move is a compare-and-set on the status (two clerks clicking at once move the case once),
 writes a case event (who, when, from, to, reason, visible to parties or not), an audit entry,
@@ -45,6 +50,8 @@ class Transition:
     label: Any  # a lazy translated button label
     event_kind: str
     reason_required: bool = False
+    # Made by the hearing pages as part of a booking, an outcome or a decision, never alone.
+    hearing_step: bool = False
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -82,6 +89,7 @@ TRANSITIONS: dict[str, Transition] = {
             REGISTRY,
             lazy_gettext("Mark as scheduled"),
             "scheduled",
+            hearing_step=True,
         ),
         Transition(
             "mark_heard",
@@ -90,6 +98,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({Actor.ADJUDICATOR, Actor.CLERK, Actor.ADMIN}),
             lazy_gettext("Mark as heard"),
             "heard",
+            hearing_step=True,
         ),
         Transition(
             "decide",
@@ -99,6 +108,27 @@ TRANSITIONS: dict[str, Transition] = {
             lazy_gettext("Record the decision"),
             "decided",
             reason_required=True,
+            hearing_step=True,
+        ),
+        Transition(
+            "adjourn",
+            frozenset({S.SCHEDULED}),
+            S.ACCEPTED,
+            frozenset({Actor.ADJUDICATOR, Actor.CLERK, Actor.ADMIN}),
+            lazy_gettext("Adjourn the hearing"),
+            "adjourned",
+            reason_required=True,
+            hearing_step=True,
+        ),
+        Transition(
+            "cancel_hearing",
+            frozenset({S.SCHEDULED}),
+            S.ACCEPTED,
+            REGISTRY,
+            lazy_gettext("Cancel the hearing"),
+            "hearing_cancelled",
+            reason_required=True,
+            hearing_step=True,
         ),
         Transition(
             "close", frozenset({S.DECIDED}), S.CLOSED, REGISTRY, lazy_gettext("Close"), "closed"
@@ -136,7 +166,7 @@ AUDIENCE_TRANSITIONS: dict[Audience, dict[str, Transition]] = {
     Audience.STAFF: {
         name: transition
         for name, transition in TRANSITIONS.items()
-        if transition.actors & access.STAFF_ACTORS
+        if transition.actors & access.STAFF_ACTORS and not transition.hearing_step
     },
     Audience.PARTIES: {name: TRANSITIONS[name] for name in ("resubmit", "withdraw")},
 }
@@ -220,8 +250,10 @@ async def apply(
     user: User,
     actors: frozenset[Actor],
     reason: str = "",
+    notify: bool = True,
 ) -> CaseEvent:
-    """Move the case; return the event written.
+    """Move the case; return the event written. ``notify=False`` leaves telling the parties
+    to the caller (a hearing notice says more than the case-event message would).
 
     Raises TransitionRefused (nothing changed) if the move is unknown, not allowed from the
     case's state, not allowed to these actors, lacks a required reason, or lost a race.
@@ -279,7 +311,8 @@ async def apply(
         subject_id=filing.id,
         to=transition.target.value,
     )
-    await notify_parties(db, outbox, tribunal, filing, event)
+    if notify:
+        await notify_parties(db, outbox, tribunal, filing, event)
     return event
 
 

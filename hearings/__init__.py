@@ -1,11 +1,18 @@
 """Availability, scheduling, notices, video rooms (Jitsi), attendance, outcomes and decisions.
 
-So far: each tribunal's hearing settings and hours, default durations, interpreters and
-rooms, and the availability of adjudicators, interpreters and rooms.
+Sub-packages, one per concern, each with the same file names: ``calendars`` (each
+tribunal's hearing settings and hours, default durations, interpreters, rooms, and the
+availability of adjudicators, interpreters and rooms) and ``scheduling`` (proposing hearing
+times and booking them). Beside them, shared by all: ``models`` (the hearing tables) and
+``demo``. The composition root takes the route list below and nothing else of the layout.
 """
 
 from __future__ import annotations
 
-from hearings.routes import tenant_routes
+from starlette.routing import BaseRoute
+
+from hearings.calendars import routes as calendars
+
+tenant_routes: list[BaseRoute] = [*calendars.tenant_routes]
 
 __all__ = ["tenant_routes"]

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filings.deadlines import add_business_days, today_in
+from hearings.calendars.services import adjudicators_of
 from hearings.models import (
     AvailabilityException,
     ExceptionKind,
@@ -23,7 +24,6 @@ from hearings.models import (
     WeeklyAvailability,
     resource_columns,
 )
-from hearings.services import adjudicators_of
 from tribunals.models import Tribunal
 from tribunals.services import tribunal_by_slug
 

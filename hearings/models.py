@@ -14,7 +14,7 @@ Times are stored as what they mean:
   weekday, with the IANA zone it is read in (the tribunal's, copied onto each row), so
   "Monday 9:00 to 17:00" stays 9:00 to 17:00 where the tribunal sits on either side of a
   daylight-saving change: it is turned into UTC instants date by date
-  (``hearings.services.expand_availability``);
+  (``hearings.calendars.services.expand_availability``);
 - a part-day exception is a pair of UTC instants, like every other moment the platform
   keeps: it happens once, at one instant, whatever the zone it is shown in;
 - a whole-day exception is a range of local dates (first and last day, inclusive): a day
@@ -307,7 +307,7 @@ class BookedBlock(Model):
     hearing: one row per resource per 15-minute block it books.
 
     The unique key on (resource, block start) is what makes double booking impossible,
-    whatever the pages check: see ``hearings.scheduling``. A resource id is a user's, an
+    whatever the pages check: see ``hearings.scheduling.services``. A resource id is a user's, an
     interpreter's or a room's UUID, unique across the three, so one column names it; the
     key is not per tribunal, since a person who sits for two tribunals is still one person."""
 

@@ -41,12 +41,14 @@ class AuditAction(enum.StrEnum):
     AVAILABILITY_EXCEPTION_REMOVED = "availability.exception_removed"
     AVAILABILITY_PATTERN_CHANGED = "availability.pattern_changed"
     CASE_ACCEPTED = "case.accepted"
+    CASE_ADJOURNED = "case.adjourned"
     CASE_ACCESS_CODE_FAILED = "case.access_code_failed"  # a wrong code on /join or /claim
     CASE_ADJUDICATOR_ASSIGNED = "case.adjudicator_assigned"
     CASE_CLOSED = "case.closed"
     CASE_DECIDED = "case.decided"
     CASE_DISMISSED = "case.dismissed"
     CASE_HEARD = "case.heard"
+    CASE_HEARING_CANCELLED = "case.hearing_cancelled"
     CASE_JOIN_FAILED = "case.join_failed"  # older entries, before /join and /claim shared one
     CASE_JOINED = "case.joined"
     CASE_NOTE_ADDED = "case.note_added"
@@ -116,12 +118,14 @@ ACTION_LABELS: dict[AuditAction, LazyProxy] = {
     AuditAction.AVAILABILITY_EXCEPTION_REMOVED: lazy_gettext("Availability exception removed"),
     AuditAction.AVAILABILITY_PATTERN_CHANGED: lazy_gettext("Weekly availability changed"),
     AuditAction.CASE_ACCEPTED: lazy_gettext("Case accepted"),
+    AuditAction.CASE_ADJOURNED: lazy_gettext("Hearing adjourned"),
     AuditAction.CASE_ACCESS_CODE_FAILED: lazy_gettext("Wrong access code entered"),
     AuditAction.CASE_ADJUDICATOR_ASSIGNED: lazy_gettext("Adjudicator assigned"),
     AuditAction.CASE_CLOSED: lazy_gettext("Case closed"),
     AuditAction.CASE_DECIDED: lazy_gettext("Decision issued"),
     AuditAction.CASE_DISMISSED: lazy_gettext("Case dismissed"),
     AuditAction.CASE_HEARD: lazy_gettext("Hearing held"),
+    AuditAction.CASE_HEARING_CANCELLED: lazy_gettext("Hearing cancelled"),
     AuditAction.CASE_JOIN_FAILED: lazy_gettext("Wrong access code entered"),
     AuditAction.CASE_JOINED: lazy_gettext("Case joined with an access code"),
     AuditAction.CASE_NOTE_ADDED: lazy_gettext("Internal note added"),

@@ -26,6 +26,7 @@ from filings.casework.services import (
 )
 from filings.lifecycle import TransitionRefused
 from filings.models import CaseParty, CaseTypeVersion, Filing
+from filings.sections import CasePage, SectionContext, sections_for
 from tribunals.models import Tribunal
 from tribunals.permissions import Permission
 from tribunals.tenancy import TenantRoute, current_roles, current_tribunal
@@ -73,6 +74,12 @@ async def _staff_page(
         "assign_form": assign_form,
         "transition_form": transition_form or Form(),
         "error_form": _merged(note_form, assign_form, transition_form),
+        "added_sections": await sections_for(
+            CasePage.STAFF,
+            SectionContext(
+                request, filing, view.parties, _staff_actors(filing, request, view.parties)
+            ),
+        ),
     }
     return render(request, "filings/casework/case.html", context, status_code=status_code)
 

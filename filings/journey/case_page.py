@@ -37,6 +37,8 @@ class PartyCaseView(PageView):
     may_add_documents: bool
     return_reason: str
     acting_role: str  # the capacity the page is read in, for the audit log
+    parties: list[CaseParty]
+    actors: frozenset[access.Actor]  # the party capacities the page is read in
 
 
 async def party_case_view(
@@ -85,4 +87,6 @@ async def party_case_view(
         may_add_documents=holds or may_complete,
         return_reason=return_event.details.get("reason", "") if return_event else "",
         acting_role=acting.value if acting else "filer",
+        parties=parties,
+        actors=actors,
     )

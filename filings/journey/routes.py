@@ -27,6 +27,7 @@ from filings.journey import services as journey_services
 from filings.journey.case_page import party_case_view
 from filings.journey.summary import answer_sections
 from filings.models import CaseTypeVersion, Filing, FilingStatus
+from filings.sections import CasePage, SectionContext, sections_for
 from tribunals.models import Tribunal
 from tribunals.permissions import Permission
 from tribunals.tenancy import TenantRoute, current_roles, current_tribunal
@@ -468,7 +469,10 @@ async def case_page(request: Request) -> Response:
     if filing.status is FilingStatus.DRAFT:
         return redirect(_filing_url(request, tribunal, filing))
     cases.record_view(db, filing, reader=user, role=view.acting_role)
-    return render(request, "filings/journey/case.html", view.context())
+    added = await sections_for(
+        CasePage.PARTIES, SectionContext(request, filing, view.parties, view.actors)
+    )
+    return render(request, "filings/journey/case.html", view.context() | {"added_sections": added})
 
 
 tenant_routes: list[BaseRoute] = [

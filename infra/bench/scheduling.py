@@ -20,7 +20,7 @@ What it does:
 3. Books --hearings hearings over the next 365 days, at random (seeded, --seed) among the
    free quarter hours of the hearing hours: an hour, 90 minutes or two; a third with an
    interpreter, a tenth in person with a room; each with its rows in `hearing_blocks`, as
-   `hearings.scheduling.book_hearing` writes them, inserted in bulk. Then ANALYZE.
+   `hearings.scheduling.services.book_hearing` writes them, inserted in bulk. Then ANALYZE.
 4. Proposes the 5 earliest slots for an accepted case that needs a Spanish interpreter,
    by video with any adjudicator, --proposals times, each in a session of its own (as a
    request would), and prints the p50, p95 and maximum in milliseconds, the CPU time of a
@@ -59,7 +59,8 @@ from filings.deadlines import is_business_day  # noqa: E402
 from filings.demo import DEMO_CASE_TYPES  # noqa: E402
 from filings.models import Filing, FilingStatus  # noqa: E402
 from filings.seeding import seed_submitted_case  # noqa: E402
-from hearings import scheduling, services  # noqa: E402
+from hearings.calendars import services  # noqa: E402
+from hearings.calendars.services import ExceptionValues, InterpreterValues, Resource, RoomValues  # noqa: E402
 from hearings.models import (  # noqa: E402
     BookedBlock,
     ExceptionKind,
@@ -69,7 +70,7 @@ from hearings.models import (  # noqa: E402
     HearingStatus,
     ResourceKind,
 )
-from hearings.services import ExceptionValues, InterpreterValues, Resource, RoomValues  # noqa: E402
+from hearings.scheduling import services as scheduling  # noqa: E402
 from tribunals.models import Membership, Role, Tribunal  # noqa: E402
 from tribune.db import Database, utcnow  # noqa: E402
 

@@ -35,6 +35,7 @@ STAFF_ROLES = {
 ALLOWED = [
     pytest.param(name, source, actor, id=f"{name}-{source.value}-{actor.value}")
     for name, transition in TRANSITIONS.items()
+    if not transition.hearing_step
     for source in sorted(transition.sources, key=lambda status: status.value)
     for actor in sorted(transition.actors, key=lambda actor: actor.value)
 ]
@@ -144,6 +145,11 @@ REFUSED = [
     # Wrong state.
     ("accept", S.ACCEPTED, Actor.CLERK),
     ("schedule", S.SUBMITTED, Actor.CLERK),
+    # Hearing steps are made by the hearing pages, never by a case page's button.
+    ("schedule", S.ACCEPTED, Actor.CLERK),
+    ("mark_heard", S.SCHEDULED, Actor.ADJUDICATOR),
+    ("decide", S.HEARD, Actor.ADJUDICATOR),
+    ("adjourn", S.SCHEDULED, Actor.CLERK),
     ("close", S.HEARD, Actor.ADMIN),
     ("dismiss", S.DECIDED, Actor.ADJUDICATOR),
     ("return", S.RETURNED, Actor.ADMIN),

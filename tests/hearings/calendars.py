@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
 from filings.models import Filing, FilingStatus
-from hearings import services
+from hearings.calendars import services
+from hearings.calendars.services import ExceptionValues, InterpreterValues, Resource, RoomValues
 from hearings.models import (
     ExceptionKind,
     ExceptionReason,
@@ -21,7 +22,6 @@ from hearings.models import (
     Interpreter,
     ResourceKind,
 )
-from hearings.services import ExceptionValues, InterpreterValues, Resource, RoomValues
 from tests.factories.filings import make_case
 from tests.factories.tribunals import make_staff, make_tribunal
 from tribunals.models import Role, Tribunal

@@ -14,7 +14,8 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from hearings import services
+from hearings.calendars import services
+from hearings.calendars.services import ExceptionValues, Interval, Resource
 from hearings.models import (
     AvailabilityException,
     ExceptionKind,
@@ -23,7 +24,6 @@ from hearings.models import (
     ResourceKind,
     WeeklyAvailability,
 )
-from hearings.services import ExceptionValues, Interval, Resource
 from tests.factories.tribunals import make_staff, make_tribunal
 from tribunals.models import Role, Tribunal
 

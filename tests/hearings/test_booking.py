@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from filings.access import Actor
 from filings.models import CaseEvent, Filing, FilingStatus
-from hearings import scheduling
+from hearings.calendars.services import Interval
 from hearings.models import BookedBlock, Hearing, HearingMode, HearingStatus, PartyUnavailability
-from hearings.scheduling import BookingProblem, BookingProblemKind, BookingRequest
-from hearings.services import Interval
+from hearings.scheduling import services as scheduling
+from hearings.scheduling.services import BookingProblem, BookingProblemKind, BookingRequest
 from tests.factories.tribunals import make_staff, make_tribunal
 from tests.hearings.calendars import Calendar, adjudicator, make_calendar, utc
 from tests.helpers import claimant_party, count

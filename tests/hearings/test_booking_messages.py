@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from hearings.forms import booking_problem_message
-from hearings.scheduling import BookingProblem, BookingProblemKind
-from hearings.services import Interval
+from hearings.calendars.services import Interval
+from hearings.scheduling.forms import booking_problem_message
+from hearings.scheduling.services import BookingProblem, BookingProblemKind
 from tests.hearings.calendars import utc
 from tribune.i18n import use_language
 

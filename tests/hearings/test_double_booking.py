@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from accounts.models import User
 from filings.access import Actor
 from filings.models import CaseEvent, CaseParty, CaseType, CaseTypeVersion, Filing, FilingStatus
-from hearings import scheduling
 from hearings.models import (
     AvailabilityException,
     BookedBlock,
@@ -28,7 +27,8 @@ from hearings.models import (
     Interpreter,
     WeeklyAvailability,
 )
-from hearings.scheduling import BookingProblem, BookingProblemKind, BookingRequest
+from hearings.scheduling import services as scheduling
+from hearings.scheduling.services import BookingProblem, BookingProblemKind, BookingRequest
 from tests.conftest import new_test_engine
 from tests.factories import unique
 from tests.hearings.calendars import Calendar, make_calendar, utc

@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from filings.access import Actor
 from filings.models import Filing
-from hearings import scheduling
 from hearings.models import Hearing, HearingMode, HearingStatus, PartyUnavailability
-from hearings.scheduling import BookingRequest, LanguageNeed, Proposal, language_need
+from hearings.scheduling import services as scheduling
+from hearings.scheduling.services import BookingRequest, LanguageNeed, Proposal, language_need
 from tests.hearings.calendars import Calendar, adjudicator, make_calendar, utc
 from tests.helpers import claimant_party
 from tribune.app import build_outbox

@@ -60,9 +60,9 @@ from filings.casetypes.services import create_case_type
 from filings.demo import CERTIFICATION_RESPONSE_SECTION, DEMO_CASE_TYPES
 from filings.docket.queries import MIN_PAGE_SIZE
 from filings.models import Document, Filing, FilingStatus
-from hearings import services as hearing_services
+from hearings.calendars import services as hearing_services
+from hearings.calendars.services import ExceptionValues, InterpreterValues, Resource, RoomValues
 from hearings.models import ExceptionKind, ExceptionReason, ResourceKind
-from hearings.services import ExceptionValues, InterpreterValues, Resource, RoomValues
 from tests.factories.accounts import PASSWORD, make_user
 from tests.factories.filings import make_case, make_demo_case_type
 from tests.factories.tribunals import make_staff, make_tribunal

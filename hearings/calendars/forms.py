@@ -5,15 +5,12 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, time
+from datetime import date, time
 from typing import Any
 
 from babel.dates import get_day_names
-from babel.support import LazyProxy
 
-from hearings.models import ExceptionKind, ExceptionReason, HearingMode
-from hearings.scheduling import BookingProblem, BookingProblemKind
-from hearings.services import (
+from hearings.calendars.services import (
     MAX_DURATION_MINUTES,
     MIN_DURATION_MINUTES,
     ExceptionValues,
@@ -21,11 +18,11 @@ from hearings.services import (
     RoomValues,
     SettingsValues,
 )
+from hearings.models import ExceptionKind, ExceptionReason, HearingMode
 from tribune import i18n
 from tribune.forms import MAX_PHONE_LENGTH, Form, is_phone_number, is_usable_date
 from tribune.i18n import gettext as _
-from tribune.i18n import lazy_gettext
-from tribune.languages import LANGUAGES, language_name
+from tribune.languages import LANGUAGES
 
 WEEKDAYS = range(7)  # Monday is 0, as date.weekday()
 # Intervals a weekly pattern's form offers per weekday (the tables allow any number).
@@ -310,96 +307,3 @@ def room_form(data: Mapping[str, Any]) -> tuple[Form, RoomValues | None]:
     return form, RoomValues(
         name=name, capacity=capacity, address=address, accessibility_notes=notes
     )
-
-
-_SIMPLE_MESSAGES: dict[BookingProblemKind, LazyProxy] = {
-    BookingProblemKind.CASE_NOT_ACCEPTED: lazy_gettext(
-        "Only an accepted case can have a hearing booked."
-    ),
-    BookingProblemKind.CASE_CHANGED: lazy_gettext(
-        "This case was changed by someone else. Check it again."
-    ),
-    BookingProblemKind.MODE_NOT_OFFERED: lazy_gettext(
-        "The tribunal does not hold hearings this way."
-    ),
-    BookingProblemKind.DURATION: lazy_gettext(
-        "Enter a length in quarter hours, from 15 minutes to 8 hours."
-    ),
-    BookingProblemKind.NOT_ON_QUARTER_HOUR: lazy_gettext(
-        "Choose a time on the quarter hour, like 9:30 or 9:45."
-    ),
-    BookingProblemKind.IN_THE_PAST: lazy_gettext("Choose a time in the future."),
-    BookingProblemKind.INSIDE_NOTICE: lazy_gettext(
-        "Choose a day after the tribunal's minimum notice."
-    ),
-    BookingProblemKind.HOLIDAY: lazy_gettext("That day is a public holiday."),
-    BookingProblemKind.OUTSIDE_HOURS: lazy_gettext(
-        "The hearing must fit within the tribunal's hearing hours that day."
-    ),
-    BookingProblemKind.UNKNOWN_ADJUDICATOR: lazy_gettext(
-        "Choose one of the tribunal's adjudicators."
-    ),
-    BookingProblemKind.UNKNOWN_INTERPRETER: lazy_gettext(
-        "Choose one of the tribunal's interpreters."
-    ),
-    BookingProblemKind.ROOM_NEEDED: lazy_gettext("Choose a room for a hearing in person."),
-    BookingProblemKind.UNKNOWN_ROOM: lazy_gettext("Choose one of the tribunal's rooms."),
-    BookingProblemKind.ADJUDICATOR_UNAVAILABLE: lazy_gettext(
-        "The adjudicator is not available then."
-    ),
-    BookingProblemKind.INTERPRETER_UNAVAILABLE: lazy_gettext(
-        "The interpreter is not available then."
-    ),
-    BookingProblemKind.ROOM_UNAVAILABLE: lazy_gettext("The room is not available then."),
-    BookingProblemKind.SLOT_TAKEN: lazy_gettext("This time was booked meanwhile. Choose another."),
-}
-
-_BOOKED_MESSAGES: dict[BookingProblemKind, LazyProxy] = {
-    BookingProblemKind.ADJUDICATOR_BOOKED: lazy_gettext(
-        "The adjudicator has a hearing on %(day)s from %(start)s to %(end)s."
-    ),
-    BookingProblemKind.INTERPRETER_BOOKED: lazy_gettext(
-        "The interpreter has a hearing on %(day)s from %(start)s to %(end)s."
-    ),
-    BookingProblemKind.ROOM_BOOKED: lazy_gettext(
-        "The room holds a hearing on %(day)s from %(start)s to %(end)s."
-    ),
-}
-
-
-def _clock(value: datetime, zone: str) -> str:
-    """Return the local time of an instant with its zone named ("9:30 a.m. EDT", "9 h 30 HAE")."""
-    return i18n.format_datetime(
-        value, zone, format="h:mm a z" if i18n.get_language() == "en" else "H 'h' mm z"
-    )
-
-
-def booking_problem_message(problem: BookingProblem, zone: str) -> str:
-    """Return why a booking was refused, in the current language, with times in the
-    tribunal's zone."""
-    kind = problem.kind
-    language = language_name(problem.language) if problem.language else ""
-    if problem.conflict is not None and kind in _BOOKED_MESSAGES:
-        return str(_BOOKED_MESSAGES[kind]) % {
-            "day": i18n.format_date(problem.conflict.start, "full", zone),
-            "start": _clock(problem.conflict.start, zone),
-            "end": _clock(problem.conflict.end, zone),
-        }
-    if kind is BookingProblemKind.PARTY_UNAVAILABLE and problem.days is not None:
-        first, last = problem.days
-        if first == last:
-            return _("A party said they cannot attend on %(day)s.", day=i18n.format_date(first))
-        return _(
-            "A party said they cannot attend from %(first)s to %(last)s.",
-            first=i18n.format_date(first),
-            last=i18n.format_date(last),
-        )
-    if kind is BookingProblemKind.INTERPRETER_NEEDED:
-        return _("This case needs an interpreter for %(language)s: choose one.", language=language)
-    if kind is BookingProblemKind.INTERPRETER_LANGUAGE:
-        if not language:
-            return _("This case did not ask for an interpreter.")
-        return _("This interpreter does not work in %(language)s.", language=language)
-    if kind in _BOOKED_MESSAGES:
-        return str(_SIMPLE_MESSAGES[BookingProblemKind.SLOT_TAKEN])
-    return str(_SIMPLE_MESSAGES[kind])

@@ -52,7 +52,8 @@ from filings.access import Actor
 from filings.deadlines import add_business_days, is_holiday, today_in
 from filings.lifecycle import TransitionRefused
 from filings.models import CaseTypeVersion, Filing, FilingStatus
-from hearings import services
+from hearings.calendars import services
+from hearings.calendars.services import Interval, Resource, ResourceCalendar
 from hearings.models import (
     BookedBlock,
     Hearing,
@@ -65,7 +66,6 @@ from hearings.models import (
     PartyUnavailability,
     ResourceKind,
 )
-from hearings.services import Interval, Resource, ResourceCalendar
 from tribunals.models import Membership, Role, Tribunal
 from tribune import audit
 from tribune.audit import AuditAction

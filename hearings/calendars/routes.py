@@ -16,8 +16,8 @@ from starlette.routing import BaseRoute
 
 from accounts.middleware import signed_in_user
 from filings.deadlines import today_in
-from hearings import services
-from hearings.forms import (
+from hearings.calendars import services
+from hearings.calendars.forms import (
     INTERVALS_PER_DAY,
     WEEKDAYS,
     duration_field,
@@ -31,6 +31,7 @@ from hearings.forms import (
     settings_form,
     weekday_names,
 )
+from hearings.calendars.services import Resource
 from hearings.models import (
     AvailabilityException,
     HearingMode,
@@ -38,7 +39,6 @@ from hearings.models import (
     Interpreter,
     ResourceKind,
 )
-from hearings.services import Resource
 from tribunals.models import Tribunal
 from tribunals.permissions import Permission
 from tribunals.tenancy import TenantRoute, current_tribunal
@@ -72,7 +72,9 @@ async def hearing_settings(request: Request) -> Response:
         form, values = settings_form(await request.form())
         if values is not None:
             await services.save_settings(db, tribunal, values, actor=signed_in_user(request))
-            return redirect(_saved_url(request, "hearings:settings", tribunal=tribunal.slug))
+            return redirect(
+                _saved_url(request, "hearings:calendars:settings", tribunal=tribunal.slug)
+            )
         status_code = 422
     else:
         saved = await services.settings_of(db, tribunal)
@@ -114,7 +116,9 @@ async def durations(request: Request) -> Response:
         )
         if values is not None:
             await services.save_durations(db, tribunal, values, actor=signed_in_user(request))
-            return redirect(_saved_url(request, "hearings:durations", tribunal=tribunal.slug))
+            return redirect(
+                _saved_url(request, "hearings:calendars:durations", tribunal=tribunal.slug)
+            )
         status_code = 422
     else:
         form = Form(
@@ -184,7 +188,9 @@ async def interpreter_edit(request: Request) -> Response:
                 services.add_interpreter(db, tribunal, values, actor=actor)
             else:
                 services.update_interpreter(db, tribunal, interpreter, values, actor=actor)
-            return redirect(_saved_url(request, "hearings:interpreters", tribunal=tribunal.slug))
+            return redirect(
+                _saved_url(request, "hearings:calendars:interpreters", tribunal=tribunal.slug)
+            )
         status_code = 422
     else:
         form = Form()
@@ -212,7 +218,7 @@ async def interpreter_active(request: Request) -> Response:
     services.set_interpreter_active(
         db_of(request), tribunal, interpreter, active, actor=signed_in_user(request)
     )
-    return redirect(_saved_url(request, "hearings:interpreters", tribunal=tribunal.slug))
+    return redirect(_saved_url(request, "hearings:calendars:interpreters", tribunal=tribunal.slug))
 
 
 async def rooms(request: Request) -> Response:
@@ -248,7 +254,7 @@ async def room_edit(request: Request) -> Response:
                 services.add_room(db, tribunal, values, actor=actor)
             else:
                 services.update_room(db, tribunal, room, values, actor=actor)
-            return redirect(_saved_url(request, "hearings:rooms", tribunal=tribunal.slug))
+            return redirect(_saved_url(request, "hearings:calendars:rooms", tribunal=tribunal.slug))
         status_code = 422
     else:
         form = Form()
@@ -274,7 +280,7 @@ async def room_active(request: Request) -> Response:
     room = await _room(request, tribunal)
     active = _wants_active(await request.form())
     services.set_room_active(db_of(request), tribunal, room, active, actor=signed_in_user(request))
-    return redirect(_saved_url(request, "hearings:rooms", tribunal=tribunal.slug))
+    return redirect(_saved_url(request, "hearings:calendars:rooms", tribunal=tribunal.slug))
 
 
 async def adjudicators(request: Request) -> Response:
@@ -323,16 +329,16 @@ async def _target(request: Request) -> Target:
     slug = tribunal.slug
     if "kind" not in request.path_params:
         user = signed_in_user(request)
-        page = url_path(request, "hearings:my_availability", tribunal=slug)
+        page = url_path(request, "hearings:calendars:my_availability", tribunal=slug)
         return Target(
             Resource(ResourceKind.ADJUDICATOR, user.id),
             user.name,
             True,
             page,
-            url_path(request, "hearings:my_availability_pattern", tribunal=slug),
-            url_path(request, "hearings:my_availability_exceptions", tribunal=slug),
+            url_path(request, "hearings:calendars:my_availability_pattern", tribunal=slug),
+            url_path(request, "hearings:calendars:my_availability_exceptions", tribunal=slug),
             url_path(request, "tribunals:workspace", tribunal=slug),
-            "hearings:my_availability_exception_delete",
+            "hearings:calendars:my_availability_exception_delete",
             {"tribunal": slug},
         )
     kind = KIND_SEGMENTS.get(request.path_params["kind"])
@@ -347,11 +353,11 @@ async def _target(request: Request) -> Target:
         Resource(kind, resource_id),
         found.name,
         False,
-        url_path(request, "hearings:availability", **params),
-        url_path(request, "hearings:availability_pattern", **params),
-        url_path(request, "hearings:availability_exceptions", **params),
-        url_path(request, f"hearings:{_SEGMENT_OF[kind]}", tribunal=slug),
-        "hearings:availability_exception_delete",
+        url_path(request, "hearings:calendars:availability", **params),
+        url_path(request, "hearings:calendars:availability_pattern", **params),
+        url_path(request, "hearings:calendars:availability_exceptions", **params),
+        url_path(request, f"hearings:calendars:{_SEGMENT_OF[kind]}", tribunal=slug),
+        "hearings:calendars:availability_exception_delete",
         params,
     )
 
@@ -473,117 +479,121 @@ tenant_routes: list[BaseRoute] = [
         hearing_settings,
         permission=_MANAGE,
         methods=_GET_POST,
-        name="hearings:settings",
+        name="hearings:calendars:settings",
     ),
     TenantRoute(
         "/staff/hearings/durations",
         durations,
         permission=_MANAGE,
         methods=_GET_POST,
-        name="hearings:durations",
+        name="hearings:calendars:durations",
     ),
     TenantRoute(
         "/staff/hearings/adjudicators",
         adjudicators,
         permission=_MANAGE,
-        name="hearings:adjudicators",
+        name="hearings:calendars:adjudicators",
     ),
     TenantRoute(
         "/staff/hearings/interpreters",
         interpreters,
         permission=_MANAGE,
-        name="hearings:interpreters",
+        name="hearings:calendars:interpreters",
     ),
     TenantRoute(
         "/staff/hearings/interpreters/new",
         interpreter_edit,
         permission=_MANAGE,
         methods=_GET_POST,
-        name="hearings:interpreter_new",
+        name="hearings:calendars:interpreter_new",
     ),
     TenantRoute(
         "/staff/hearings/interpreters/{interpreter_id:uuid}",
         interpreter_edit,
         permission=_MANAGE,
         methods=_GET_POST,
-        name="hearings:interpreter",
+        name="hearings:calendars:interpreter",
     ),
     TenantRoute(
         "/staff/hearings/interpreters/{interpreter_id:uuid}/active",
         interpreter_active,
         permission=_MANAGE,
         methods=["POST"],
-        name="hearings:interpreter_active",
+        name="hearings:calendars:interpreter_active",
     ),
-    TenantRoute("/staff/hearings/rooms", rooms, permission=_MANAGE, name="hearings:rooms"),
+    TenantRoute(
+        "/staff/hearings/rooms", rooms, permission=_MANAGE, name="hearings:calendars:rooms"
+    ),
     TenantRoute(
         "/staff/hearings/rooms/new",
         room_edit,
         permission=_MANAGE,
         methods=_GET_POST,
-        name="hearings:room_new",
+        name="hearings:calendars:room_new",
     ),
     TenantRoute(
         "/staff/hearings/rooms/{room_id:uuid}",
         room_edit,
         permission=_MANAGE,
         methods=_GET_POST,
-        name="hearings:room",
+        name="hearings:calendars:room",
     ),
     TenantRoute(
         "/staff/hearings/rooms/{room_id:uuid}/active",
         room_active,
         permission=_MANAGE,
         methods=["POST"],
-        name="hearings:room_active",
+        name="hearings:calendars:room_active",
     ),
-    TenantRoute(_RESOURCE, availability, permission=_MANAGE, name="hearings:availability"),
+    TenantRoute(
+        _RESOURCE, availability, permission=_MANAGE, name="hearings:calendars:availability"
+    ),
     TenantRoute(
         _RESOURCE + "/pattern",
         availability_pattern,
         permission=_MANAGE,
         methods=["POST"],
-        name="hearings:availability_pattern",
+        name="hearings:calendars:availability_pattern",
     ),
     TenantRoute(
         _RESOURCE + "/exceptions",
         availability_exceptions,
         permission=_MANAGE,
         methods=["POST"],
-        name="hearings:availability_exceptions",
+        name="hearings:calendars:availability_exceptions",
     ),
     TenantRoute(
         _RESOURCE + "/exceptions/{exception_id:uuid}/delete",
         availability_exception_delete,
         permission=_MANAGE,
         methods=["POST"],
-        name="hearings:availability_exception_delete",
+        name="hearings:calendars:availability_exception_delete",
     ),
     TenantRoute(
         "/staff/my-availability",
         availability,
         permission=_OWN,
-        name="hearings:my_availability",
+        name="hearings:calendars:my_availability",
     ),
     TenantRoute(
         "/staff/my-availability/pattern",
         availability_pattern,
         permission=_OWN,
         methods=["POST"],
-        name="hearings:my_availability_pattern",
+        name="hearings:calendars:my_availability_pattern",
     ),
     TenantRoute(
         "/staff/my-availability/exceptions",
         availability_exceptions,
         permission=_OWN,
         methods=["POST"],
-        name="hearings:my_availability_exceptions",
+        name="hearings:calendars:my_availability_exceptions",
     ),
     TenantRoute(
         "/staff/my-availability/exceptions/{exception_id:uuid}/delete",
         availability_exception_delete,
         permission=_OWN,
         methods=["POST"],
-        name="hearings:my_availability_exception_delete",
+        name="hearings:calendars:my_availability_exception_delete",
     ),
 ]

@@ -1,0 +1,73 @@
+"""Sections that later domains add to a case's pages, without ``filings`` importing them.
+
+``hearings`` and ``payments`` depend on ``filings``, never the other way round; yet the case
+pages show a case's hearings and fees. So a later domain registers a provider here, once, at
+import time (the composition root imports every domain), and the case pages ask every
+provider for its section, in the order they were registered. A provider reads what it shows
+and returns a template of its own domain with the values it needs, or None to show nothing.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+
+from filings.access import Actor
+from filings.models import CaseParty, Filing
+
+
+class CasePage(enum.Enum):
+    """The case page a section is shown on: the registry's, or the parties'."""
+
+    STAFF = "staff"
+    PARTIES = "parties"
+
+
+@dataclass(frozen=True)
+class SectionContext:
+    """What a provider knows of the page it adds to: the request (its tribunal, its signed-in
+    person, its database session), the case, its parties, and the capacities the person
+    reads the page in (staff actors on the staff page, party actors on the parties')."""
+
+    request: Request
+    filing: Filing
+    parties: list[CaseParty]
+    actors: frozenset[Actor]
+
+
+@dataclass(frozen=True)
+class CaseSection:
+    """A section to render: a template (included with ``section`` set to this) and its
+    values, read by the template as ``section.values``."""
+
+    template: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+SectionProvider = Callable[[SectionContext], Awaitable[CaseSection | None]]
+_providers: dict[CasePage, list[SectionProvider]] = {page: [] for page in CasePage}
+
+
+def provides(page: CasePage) -> Callable[[SectionProvider], SectionProvider]:
+    """Register a function that returns a section of the given case page."""
+
+    def register(provider: SectionProvider) -> SectionProvider:
+        if provider not in _providers[page]:
+            _providers[page].append(provider)
+        return provider
+
+    return register
+
+
+async def sections_for(page: CasePage, context: SectionContext) -> list[CaseSection]:
+    """Return the sections every provider adds to the page, in registration order."""
+    sections = []
+    for provider in _providers[page]:
+        section = await provider(context)
+        if section is not None:
+            sections.append(section)
+    return sections

@@ -1,0 +1,1 @@
+"""Hearing settings and hours, default durations, interpreters, rooms and availability."""

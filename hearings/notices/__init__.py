@@ -1,0 +1,1 @@
+"""Notices of hearing (email with a calendar invite, and printable), reminders, resending."""

@@ -1,0 +1,1 @@
+"""Proposing hearing times, booking them, and the pages that do it."""
