@@ -24,6 +24,9 @@ class User(Model):
     is_platform_operator: Mapped[bool] = mapped_column(default=False)
     # The last password reset or change: failed sign-ins before it no longer count.
     password_changed_at: Mapped[datetime | None]
+    # The IANA zone the person lives in, if they gave one: hearing times are shown in the
+    # tribunal's zone, and in this one beside them when it differs.
+    time_zone: Mapped[str | None] = mapped_column(String(60))
 
     @property
     def is_confirmed(self) -> bool:

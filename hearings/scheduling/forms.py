@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from babel.support import LazyProxy
 
 from hearings.scheduling.services import BookingProblem, BookingProblemKind
+from hearings.times import clock
 from tribune import i18n
 from tribune.i18n import gettext as _
 from tribune.i18n import lazy_gettext
@@ -67,13 +66,6 @@ _BOOKED_MESSAGES: dict[BookingProblemKind, LazyProxy] = {
 }
 
 
-def _clock(value: datetime, zone: str) -> str:
-    """Return the local time of an instant with its zone named ("9:30 a.m. EDT", "9 h 30 HAE")."""
-    return i18n.format_datetime(
-        value, zone, format="h:mm a z" if i18n.get_language() == "en" else "H 'h' mm z"
-    )
-
-
 def booking_problem_message(problem: BookingProblem, zone: str) -> str:
     """Return why a booking was refused, in the current language, with times in the
     tribunal's zone."""
@@ -82,8 +74,8 @@ def booking_problem_message(problem: BookingProblem, zone: str) -> str:
     if problem.conflict is not None and kind in _BOOKED_MESSAGES:
         return str(_BOOKED_MESSAGES[kind]) % {
             "day": i18n.format_date(problem.conflict.start, "full", zone),
-            "start": _clock(problem.conflict.start, zone),
-            "end": _clock(problem.conflict.end, zone),
+            "start": clock(problem.conflict.start, zone),
+            "end": clock(problem.conflict.end, zone),
         }
     if kind is BookingProblemKind.PARTY_UNAVAILABLE and problem.days is not None:
         first, last = problem.days
