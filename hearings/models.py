@@ -258,6 +258,16 @@ class HearingStatus(enum.Enum):
     CANCELLED = "cancelled"
 
 
+class AdjournmentReason(enum.Enum):
+    """Why a hearing was adjourned, coded so the tribunal can count them."""
+
+    NO_INTERPRETER = "no_interpreter"
+    PARTY_UNAVAILABLE = "party_unavailable"
+    EVIDENCE_OUTSTANDING = "evidence_outstanding"
+    ADJUDICATOR_UNAVAILABLE = "adjudicator_unavailable"
+    OTHER = "other"
+
+
 class Hearing(Model):
     """A hearing of a case: when (UTC instants, shown in the tribunal's zone), how, and the
     adjudicator, interpreter and room it books.
@@ -297,6 +307,12 @@ class Hearing(Model):
     )
     calendar_uid: Mapped[str] = mapped_column(String(200), unique=True)
     sequence: Mapped[int] = mapped_column(default=0)
+    # Set when the hearing is adjourned, before it or as its outcome.
+    adjournment_reason: Mapped[AdjournmentReason | None] = mapped_column(
+        enum_by_value(AdjournmentReason)
+    )
+    # The reasons given for the last cancellation, adjournment or move, as the people told read them.
+    status_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
