@@ -311,7 +311,7 @@ class Hearing(Model):
     adjournment_reason: Mapped[AdjournmentReason | None] = mapped_column(
         enum_by_value(AdjournmentReason)
     )
-    # The reasons given for the last cancellation, adjournment or move, as the people told read them.
+    # The reasons given for the last cancellation, adjournment or move, as people were told.
     status_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
