@@ -357,15 +357,18 @@ DEMO_CLAIMANTS = [
     ("amina.diallo@example.org", "Amina Diallo", "fr"),
     ("john.macdonald@example.org", "John MacDonald", "en"),
 ]
-# (claimant index, status, representative or None, days ago received)
-DEMO_CASES: list[tuple[int, FilingStatus, str | None, int]] = [
-    (0, FilingStatus.SUBMITTED, None, 1),
-    (1, FilingStatus.SUBMITTED, "Isabelle Gagnon", 2),
-    (2, FilingStatus.RETURNED, None, 9),
-    (3, FilingStatus.ACCEPTED, "Paul Okafor", 20),
-    (4, FilingStatus.ACCEPTED, None, 26),
-    (0, FilingStatus.SCHEDULED, None, 45),
-    (2, FilingStatus.WITHDRAWN, None, 60),
+# (claimant index, status, representative or None, days ago received, sign language asked).
+# The accepted cases are ready to schedule, one of them with an ASL interpreter to book; the
+# scheduled ones get their hearings from hearings.demo (the older one held yesterday).
+DEMO_CASES: list[tuple[int, FilingStatus, str | None, int, str]] = [
+    (0, FilingStatus.SUBMITTED, None, 1, "none"),
+    (1, FilingStatus.SUBMITTED, "Isabelle Gagnon", 2, "none"),
+    (2, FilingStatus.RETURNED, None, 9, "none"),
+    (3, FilingStatus.ACCEPTED, "Paul Okafor", 20, "asl"),
+    (4, FilingStatus.ACCEPTED, None, 26, "none"),
+    (0, FilingStatus.SCHEDULED, None, 45, "none"),
+    (1, FilingStatus.SCHEDULED, None, 38, "none"),
+    (2, FilingStatus.WITHDRAWN, None, 60, "none"),
 ]
 
 
@@ -384,7 +387,7 @@ async def load_demo_cases(db: AsyncSession, password: str) -> int:
         if has_cases.first() is not None:
             continue
         version = (await published_versions(db, tribunal.id))[0]
-        for index, status, representative, days_ago in DEMO_CASES:
+        for index, status, representative, days_ago, sign_language in DEMO_CASES:
             await _demo_case(
                 db,
                 tribunal,
@@ -394,6 +397,7 @@ async def load_demo_cases(db: AsyncSession, password: str) -> int:
                 representative,
                 utcnow() - timedelta(days=days_ago),
                 await next_case_number(db, tribunal.id, utcnow().year),
+                sign_language=sign_language,
             )
             created += 1
     return created
@@ -408,6 +412,8 @@ async def _demo_case(
     representative: str | None,
     received: datetime,
     number: int,
+    *,
+    sign_language: str = "none",
 ) -> Filing:
     answers: dict[str, Any] = {
         "eligibility": {"eligible": True},
@@ -428,7 +434,7 @@ async def _demo_case(
         "accessibility": {
             "needs_interpreter": False,
             "interpreter_language": "",
-            "sign_language": "none",
+            "sign_language": sign_language,
             "other_needs": "",
         },
         "questions": {},

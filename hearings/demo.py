@@ -1,24 +1,31 @@
 """Demo data: hearing hours and settings for each demo tribunal, weekly availability for its
-adjudicators, two interpreters (French and English; ASL and LSQ) and one hearing room."""
+adjudicators, two interpreters (French and English; ASL and LSQ) and one hearing room; and
+the hearings of the demo cases already scheduled: the older one took place yesterday (the
+last business day) and awaits its outcome from the demo adjudicator, the other is weeks
+ahead by telephone."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import time, timedelta
+from datetime import UTC, date, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from filings.deadlines import add_business_days, today_in
-from hearings.calendars.services import adjudicators_of
+from filings.deadlines import add_business_days, is_holiday, today_in
+from filings.models import Filing, FilingStatus
+from hearings.calendars.services import adjudicators_of, local_instant
 from hearings.models import (
     AvailabilityException,
+    BookedBlock,
     ExceptionKind,
     ExceptionReason,
+    Hearing,
     HearingHours,
     HearingMode,
     HearingRoom,
     HearingSettings,
+    HearingStatus,
     Interpreter,
     ResourceKind,
     WeeklyAvailability,
@@ -143,3 +150,85 @@ async def load_demo_hearings(db: AsyncSession) -> int:
         db.add_all(_weekly(tribunal, ResourceKind.ROOM, room.id, time(8), time(18)))
         loaded += 1
     return loaded
+
+
+def _last_business_day_before(day: date, province: str) -> date:
+    day -= timedelta(days=1)
+    while day.weekday() >= 5 or is_holiday(day, province):
+        day -= timedelta(days=1)
+    return day
+
+
+def _demo_hearing(
+    tribunal: Tribunal,
+    filing: Filing,
+    adjudicator_id: uuid.UUID,
+    day: date,
+    start: time,
+    mode: HearingMode,
+) -> Hearing:
+    starts_at = local_instant(day, start, tribunal.time_zone).astimezone(UTC)
+    return Hearing(
+        id=uuid.uuid4(),
+        tribunal_id=tribunal.id,
+        filing_id=filing.id,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=1),
+        mode=mode,
+        adjudicator_id=adjudicator_id,
+        status=HearingStatus.SCHEDULED,
+        sequence=0,
+    )
+
+
+async def load_demo_hearing_rows(db: AsyncSession) -> int:
+    """Give each demo tribunal's scheduled cases that have none their hearing, once; return
+    how many hearings were made. The oldest case's hearing was yesterday (the last business
+    day), by video, with the demo adjudicator, who has yet to record its outcome; the next
+    one is 20 business days ahead, by telephone. Both hold their adjudicator's quarter hours
+    as a booking does."""
+    made = 0
+    for slug in DEMO_SLUGS:
+        tribunal = await tribunal_by_slug(db, slug)
+        if tribunal is None:
+            continue
+        adjudicators = await adjudicators_of(db, tribunal)
+        if not adjudicators:
+            continue
+        adjudicator = adjudicators[0]
+        filings = (
+            await db.scalars(
+                select(Filing)
+                .where(
+                    Filing.tribunal_id == tribunal.id,
+                    Filing.status == FilingStatus.SCHEDULED,
+                    ~select(Hearing.id).where(Hearing.filing_id == Filing.id).exists(),
+                )
+                .order_by(Filing.submitted_at, Filing.id)
+            )
+        ).all()
+        today = today_in(tribunal)
+        days = [
+            (_last_business_day_before(today, tribunal.province), time(10), HearingMode.VIDEO),
+            (add_business_days(today, 20, tribunal.province), time(13, 30), HearingMode.TELEPHONE),
+        ]
+        for filing, (day, start, mode) in zip(filings, days, strict=False):
+            hearing = _demo_hearing(tribunal, filing, adjudicator.id, day, start, mode)
+            hearing.calendar_uid = f"hearing-{hearing.id}@tribune"
+            filing.assigned_adjudicator_id = adjudicator.id
+            db.add(hearing)
+            await db.flush()
+            block = hearing.starts_at
+            while block < hearing.ends_at:
+                db.add(
+                    BookedBlock(
+                        tribunal_id=tribunal.id,
+                        hearing_id=hearing.id,
+                        resource_kind=ResourceKind.ADJUDICATOR,
+                        resource_id=adjudicator.id,
+                        starts_at=block,
+                    )
+                )
+                block += timedelta(minutes=15)
+            made += 1
+    return made

@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _load_demo_data(settings: Settings) -> int:
-    async def load(db: AsyncSession) -> tuple[bool, int, int, int]:
+    async def load(db: AsyncSession) -> tuple[bool, int, int, int, int]:
         created = await tribunal_commands.load_demo_data(db)
         await db.flush()
         case_types = await filing_demo.load_demo_case_types(db)
@@ -274,12 +274,16 @@ async def _load_demo_data(settings: Settings) -> int:
         cases = await filing_demo.load_demo_cases(db, tribunal_commands.DEMO_PASSWORD)
         await db.flush()
         calendars = await hearing_demo.load_demo_hearings(db)
-        return created, case_types, cases, calendars
+        await db.flush()
+        hearings = await hearing_demo.load_demo_hearing_rows(db)
+        return created, case_types, cases, calendars, hearings
 
-    tribunals_created, case_types_created, cases_created, calendars = await _runner(settings)(load)
+    tribunals_created, case_types_created, cases_created, calendars, hearings = await _runner(
+        settings
+    )(load)
     print("demo data loaded" if tribunals_created else "demo data already present")
     print(f"demo case types created: {case_types_created}; demo cases created: {cases_created}")
-    print(f"demo hearing calendars created: {calendars}")
+    print(f"demo hearing calendars created: {calendars}; demo hearings created: {hearings}")
     print(tribunal_commands.describe_demo(Router(routes=build_routes()).url_path_for))
     return 0
 
