@@ -11,12 +11,16 @@ from starlette.routing import BaseRoute
 
 from accounts import services
 from accounts.forms import (
+    CANADIAN_ZONES,
     email_form,
     language_field,
     name_field,
     new_password_field,
     registration_form,
     sign_in_form,
+    time_zone_data,
+    time_zone_form,
+    zone_label,
 )
 from accounts.middleware import (
     clear_session_cookie,
@@ -262,7 +266,8 @@ async def password_reset_new(request: Request) -> Response:
 
 @require_user
 async def account(request: Request) -> Response:
-    return render(request, "accounts/account.html")
+    user = signed_in_user(request)
+    return render(request, "accounts/account.html", {"zone_label": zone_label(user.time_zone)})
 
 
 @require_user
@@ -292,6 +297,22 @@ async def change_language(request: Request) -> Response:
     services.change_language(db_of(request), user, language)
     i18n.set_language(language)
     return redirect(url_path(request, "accounts:account") + "?updated=language")
+
+
+@require_user
+async def change_time_zone(request: Request) -> Response:
+    user = signed_in_user(request)
+    context = {"zones": [(zone, str(label)) for zone, label in CANADIAN_ZONES]}
+    if request.method == "GET":
+        form = Form(time_zone_data(user.time_zone))
+        return render(request, "accounts/change_time_zone.html", {**context, "form": form})
+    form, zone = time_zone_form(await request.form())
+    if not form.is_valid:
+        return render(
+            request, "accounts/change_time_zone.html", {**context, "form": form}, status_code=422
+        )
+    services.change_time_zone(db_of(request), user, zone)
+    return redirect(url_path(request, "accounts:account") + "?updated=time_zone")
 
 
 async def _check_current_password(request: Request, form: Form, user: User) -> int:
@@ -441,6 +462,12 @@ routes: list[BaseRoute] = [
         change_language,
         methods=["GET", "POST"],
         name="accounts:change_language",
+    ),
+    page(
+        "/account/time-zone",
+        change_time_zone,
+        methods=["GET", "POST"],
+        name="accounts:change_time_zone",
     ),
     page("/language", switch_language, methods=["POST"], name="accounts:switch_language"),
 ]

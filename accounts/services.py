@@ -538,6 +538,21 @@ def change_name(db: AsyncSession, user: User, name: str) -> None:
     )
 
 
+def change_time_zone(db: AsyncSession, user: User, zone: str | None) -> None:
+    """Set (or clear, with None) the zone the person lives in; a checked IANA name."""
+    if zone == user.time_zone:
+        return
+    user.time_zone = zone
+    audit.record(
+        db,
+        AuditAction.ACCOUNT_TIME_ZONE_CHANGED,
+        actor_id=user.id,
+        subject_type="user",
+        subject_id=user.id,
+        time_zone=zone or "",
+    )
+
+
 def change_language(db: AsyncSession, user: User, language: str) -> None:
     if language in LANGUAGES:
         user.language = language

@@ -47,7 +47,8 @@ def valid_zone(name: str | None) -> bool:
         return False
     try:
         ZoneInfo(name)
-    except (ValueError, KeyError):  # KeyError: ZoneInfoNotFoundError's base
+    # KeyError: ZoneInfoNotFoundError's base; OSError: a folder of zones ("America") alone.
+    except (ValueError, KeyError, OSError):
         return False
     return True
 
@@ -72,3 +73,13 @@ def for_reader(
         if here != there:  # a zone with the same clock that day needs no second line
             local = span(starts_at, ends_at, reader_zone)
     return HearingTime(span(starts_at, ends_at, tribunal_zone), local)
+
+
+def hours(starts_at: datetime, ends_at: datetime, zone: str) -> str:
+    """Return a hearing's times without its day, the zone named once: "10:00 a.m. to
+    11:30 a.m. EST", "de 10 h 00 à 11 h 30 HNE"."""
+    return _(
+        "%(start)s to %(end)s",
+        start=_clock_alone(starts_at, zone),
+        end=clock(ends_at, zone),
+    )

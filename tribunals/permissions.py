@@ -28,11 +28,20 @@ class Permission(enum.Enum):
     HEARINGS_MANAGE = "hearings:settings:manage"
     # An adjudicator's own availability (weekly pattern and exceptions).
     OWN_AVAILABILITY = "hearings:availability:own"
+    # The tribunal's hearings of a day, per adjudicator and per room (registry and adjudicators).
+    HEARINGS_DAY_VIEW = "hearings:day:view"
+    # An adjudicator's own upcoming hearings ("My hearings").
+    OWN_HEARINGS = "hearings:hearings:own"
     # Search and export the audit log.
     AUDIT_VIEW = "tribune:audit:view"
 
 
-_STAFF = {Permission.WORKSPACE_VIEW, Permission.DOCKET_VIEW, Permission.CASE_WORK}
+_STAFF = {
+    Permission.WORKSPACE_VIEW,
+    Permission.DOCKET_VIEW,
+    Permission.CASE_WORK,
+    Permission.HEARINGS_DAY_VIEW,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(
@@ -47,7 +56,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.CLERK: frozenset({*_STAFF, Permission.REGISTRY_WORK}),
-    Role.ADJUDICATOR: frozenset({*_STAFF, Permission.OWN_AVAILABILITY}),
+    Role.ADJUDICATOR: frozenset({*_STAFF, Permission.OWN_AVAILABILITY, Permission.OWN_HEARINGS}),
 }
 
 

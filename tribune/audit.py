@@ -36,6 +36,7 @@ class AuditAction(enum.StrEnum):
     ACCOUNT_SIGNED_IN = "account.signed_in"
     ACCOUNT_SIGNED_OUT = "account.signed_out"
     ACCOUNT_SIGNED_OUT_EVERYWHERE = "account.signed_out_everywhere"
+    ACCOUNT_TIME_ZONE_CHANGED = "account.time_zone_changed"
     AUDIT_EXPORTED = "audit.exported"
     AVAILABILITY_EXCEPTION_ADDED = "availability.exception_added"
     AVAILABILITY_EXCEPTION_REMOVED = "availability.exception_removed"
@@ -60,6 +61,8 @@ class AuditAction(enum.StrEnum):
     CASE_RESUBMITTED = "case.resubmitted"
     CASE_RETURNED = "case.returned"
     CASE_SCHEDULED = "case.scheduled"
+    CASE_UNAVAILABLE_DATES_ADDED = "case.unavailable_dates_added"
+    CASE_UNAVAILABLE_DATES_REMOVED = "case.unavailable_dates_removed"
     CASE_WITHDRAWN = "case.withdrawn"
     CASE_TYPE_CREATED = "case_type.created"
     CASE_TYPE_DRAFT_STARTED = "case_type.draft_started"
@@ -113,6 +116,7 @@ ACTION_LABELS: dict[AuditAction, LazyProxy] = {
     AuditAction.ACCOUNT_SIGNED_IN: lazy_gettext("Signed in"),
     AuditAction.ACCOUNT_SIGNED_OUT: lazy_gettext("Signed out"),
     AuditAction.ACCOUNT_SIGNED_OUT_EVERYWHERE: lazy_gettext("Signed out everywhere"),
+    AuditAction.ACCOUNT_TIME_ZONE_CHANGED: lazy_gettext("Time zone changed"),
     AuditAction.AUDIT_EXPORTED: lazy_gettext("Audit log exported"),
     AuditAction.AVAILABILITY_EXCEPTION_ADDED: lazy_gettext("Availability exception added"),
     AuditAction.AVAILABILITY_EXCEPTION_REMOVED: lazy_gettext("Availability exception removed"),
@@ -137,6 +141,8 @@ ACTION_LABELS: dict[AuditAction, LazyProxy] = {
     AuditAction.CASE_RESUBMITTED: lazy_gettext("Filing resubmitted"),
     AuditAction.CASE_RETURNED: lazy_gettext("Filing returned for completion"),
     AuditAction.CASE_SCHEDULED: lazy_gettext("Hearing scheduled"),
+    AuditAction.CASE_UNAVAILABLE_DATES_ADDED: lazy_gettext("Dates a party cannot attend given"),
+    AuditAction.CASE_UNAVAILABLE_DATES_REMOVED: lazy_gettext("Dates a party cannot attend removed"),
     AuditAction.CASE_WITHDRAWN: lazy_gettext("Case withdrawn"),
     AuditAction.CASE_TYPE_CREATED: lazy_gettext("Case type created"),
     AuditAction.CASE_TYPE_DRAFT_STARTED: lazy_gettext("Case type draft started"),

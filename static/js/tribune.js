@@ -28,7 +28,18 @@
     if (token) event.detail.headers["X-CSRF-Token"] = token;
   });
 
+  // A "Print this page" button is hidden until this script can make it print.
+  function enablePrintButtons(root) {
+    root.querySelectorAll("[data-tribune-print]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        window.print();
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     enhanceErrorSummary(document);
+    enablePrintButtons(document);
   });
 })();

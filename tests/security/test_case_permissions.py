@@ -27,6 +27,7 @@ from starlette.applications import Starlette
 
 from accounts.models import User
 from filings.models import CaseParty, CaseResponse, Document, Filing, PartyRole
+from hearings.models import PartyUnavailability
 from tests.factories.accounts import make_user
 from tests.factories.filings import make_case
 from tests.factories.tribunals import make_staff, make_tribunal
@@ -109,6 +110,9 @@ GET_MATRIX: dict[str, dict[str, int]] = {
     # The respondent (or their representative) files the response.
     "/{tribunal}/cases/{filing_id:uuid}/response": rule(("respondent",)),
     "/{tribunal}/cases/{filing_id:uuid}/response/check": rule(("respondent",)),
+    # The dates a party cannot attend: each party, a representative for the party they act
+    # for (the case is not awaiting a hearing: the page says so, without its form).
+    "/{tribunal}/cases/{filing_id:uuid}/unavailable-dates": rule(PARTIES),
     # Documents: the tribunal's staff and the case's parties.
     "/{tribunal}/documents/{document_id:uuid}": rule(PARTIES + STAFF),
     # Anyone signed in may enter a code.
@@ -142,6 +146,11 @@ POST_REFUSED: dict[str, dict[str, int]] = {
     "/{tribunal}/cases/{filing_id:uuid}/response/documents/{slot}/upload": rule(("respondent",)),
     # {document_id} is the claimant's document: not the respondent's to remove either.
     "/{tribunal}/cases/{filing_id:uuid}/response/documents/{document_id:uuid}/remove": rule(),
+    "/{tribunal}/cases/{filing_id:uuid}/unavailable-dates": rule(PARTIES),
+    # {entry_id} is the claimant's entry: the claimant's side removes it, not the respondent.
+    "/{tribunal}/cases/{filing_id:uuid}/unavailable-dates/{entry_id:uuid}/remove": rule(
+        ("claimant", "representative")
+    ),
     "/{tribunal}/join": rule(SIGNED_IN),
     "/{tribunal}/claim": rule(SIGNED_IN),
 }
@@ -162,6 +171,15 @@ POST_FORMS: dict[str, dict[str, str]] = {
         "email": "forged-rep@example.org",
         "consent": "yes",
     },
+    "/{tribunal}/cases/{filing_id:uuid}/unavailable-dates": {
+        "first_day-day": "1",
+        "first_day-month": "6",
+        "first_day-year": "2030",
+        "last_day-day": "1",
+        "last_day-month": "6",
+        "last_day-year": "2030",
+        "reason": "A forged reason",
+    },
     "/{tribunal}/join": {"reference": "X-2026-000001", "code": "WRONGCODE"},
     "/{tribunal}/claim": {"reference": "X-2026-000001", "code": "WRONGCODE"},
 }
@@ -181,6 +199,7 @@ class Scene:
     document: Document
     people: dict[str, User | None]
     adjudicator_id: uuid.UUID
+    entry_id: uuid.UUID
 
     def url(self, path: str) -> str:
         staff = path.startswith("/{tribunal}/staff/")
@@ -189,6 +208,7 @@ class Scene:
             "filing_id": str(self.paper_case.id if path.endswith("/letter") else self.case.id),
             "party_id": str(self.representative_party.id),
             "document_id": str(self.document.id),
+            "entry_id": str(self.entry_id),
             "slot": "response_evidence",
             "name": "accept" if staff else "withdraw",
         }
@@ -289,6 +309,17 @@ async def scene(db: AsyncSession, app: Starlette, tmp_path: Path) -> Scene:
     )
 
     document = await add_document(db, app, case, tmp_path, b"The decision under appeal.\n")
+    # A day the claimant said they cannot attend.
+    entry = PartyUnavailability(
+        id=uuid.uuid4(),
+        tribunal_id=tribunal.id,
+        filing_id=case.id,
+        party_id=claimant_party.id,
+        first_day=utcnow().date() + timedelta(days=20),
+        last_day=utcnow().date() + timedelta(days=20),
+        reason="A medical appointment",
+    )
+    db.add(entry)
 
     # A paper filing, entered by the clerk and not yet claimed: the access letter's case.
     paper_case = await make_case(db, tribunal, filer=clerk, name="Paul Paper")
@@ -322,6 +353,7 @@ async def scene(db: AsyncSession, app: Starlette, tmp_path: Path) -> Scene:
         document,
         people,
         adjudicator.id,
+        entry.id,
     )
 
 

@@ -59,10 +59,17 @@ from auditlog.services import PAGE_SIZE as AUDIT_PAGE_SIZE
 from filings.casetypes.services import create_case_type
 from filings.demo import CERTIFICATION_RESPONSE_SECTION, DEMO_CASE_TYPES
 from filings.docket.queries import MIN_PAGE_SIZE
-from filings.models import Document, Filing, FilingStatus
+from filings.models import CaseParty, Document, Filing, FilingStatus, PartyRole
 from hearings.calendars import services as hearing_services
 from hearings.calendars.services import ExceptionValues, InterpreterValues, Resource, RoomValues
-from hearings.models import ExceptionKind, ExceptionReason, ResourceKind
+from hearings.models import (
+    ExceptionKind,
+    ExceptionReason,
+    Hearing,
+    HearingMode,
+    PartyUnavailability,
+    ResourceKind,
+)
 from tests.factories.accounts import PASSWORD, make_user
 from tests.factories.filings import make_case, make_demo_case_type
 from tests.factories.tribunals import make_staff, make_tribunal
@@ -222,6 +229,44 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
     assert response_upload.status_code == 303, response_upload.text
     paper_filing = await enter_paper_filing(admin_client, db, tribunal, "marie@example.org")
 
+    # A day the claimant cannot attend, given on the accepted case (its page offers to remove
+    # it), and a hearing of that case the administrator sits at, later today (the day view, My
+    # hearings and the case page show it).
+    claimant_party = (
+        await db.execute(
+            select(CaseParty).where(
+                CaseParty.filing_id == cases[2].id, CaseParty.role == PartyRole.CLAIMANT
+            )
+        )
+    ).scalar_one()
+    unavailable = PartyUnavailability(
+        tribunal_id=tribunal.id,
+        filing_id=cases[2].id,
+        party_id=claimant_party.id,
+        first_day=leave_day,
+        last_day=leave_day,
+        reason="A medical appointment",
+    )
+    hearing_start = utcnow() + timedelta(hours=1)
+    db.add_all(
+        [
+            unavailable,
+            Hearing(
+                tribunal_id=tribunal.id,
+                filing_id=cases[2].id,
+                starts_at=hearing_start,
+                ends_at=hearing_start + timedelta(hours=1),
+                mode=HearingMode.IN_PERSON,
+                adjudicator_id=admin.id,
+                room_id=room.id,
+                interpreter_id=interpreter.id,
+                language="es",
+                calendar_uid=f"hostile-{uuid.uuid4()}",
+            ),
+        ]
+    )
+    await db.commit()
+
     # Links people get by email: an invitation, a password reset, a confirmation.
     invited = await post_form(
         admin_client,
@@ -286,6 +331,7 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
         ],
         "interpreter_id": [str(interpreter.id)],
         "room_id": [str(room.id)],
+        "entry_id": [str(unavailable.id)],
         "document_id": [
             str(document.id) for document in (await db.execute(select(Document))).scalars()
         ],

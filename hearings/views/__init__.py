@@ -1,0 +1,1 @@
+"""What parties, adjudicators and the registry see of hearings."""
