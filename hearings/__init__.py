@@ -2,8 +2,9 @@
 
 Sub-packages, one per concern, each with the same file names: ``calendars`` (each
 tribunal's hearing settings and hours, default durations, interpreters, rooms, and the
-availability of adjudicators, interpreters and rooms) and ``scheduling`` (proposing hearing
-times and booking them). Beside them, shared by all: ``models`` (the hearing tables) and
+availability of adjudicators, interpreters and rooms), ``scheduling`` (proposing hearing
+times and booking them) and ``notices`` (notices of hearing with their calendar invites,
+printable notices, reminders). Beside them, shared by all: ``models`` (the hearing tables) and
 ``demo``. The composition root takes the route list below and nothing else of the layout.
 """
 
@@ -12,7 +13,8 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from hearings.calendars import routes as calendars
+from hearings.notices import routes as notices
 
-tenant_routes: list[BaseRoute] = [*calendars.tenant_routes]
+tenant_routes: list[BaseRoute] = [*calendars.tenant_routes, *notices.tenant_routes]
 
 __all__ = ["tenant_routes"]
