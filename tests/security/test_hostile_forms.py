@@ -62,7 +62,7 @@ from filings.docket.queries import MIN_PAGE_SIZE
 from filings.models import Document, Filing, FilingStatus
 from hearings.calendars import services as hearing_services
 from hearings.calendars.services import ExceptionValues, InterpreterValues, Resource, RoomValues
-from hearings.models import ExceptionKind, ExceptionReason, ResourceKind
+from hearings.models import ExceptionKind, ExceptionReason, Hearing, HearingMode, ResourceKind
 from tests.factories.accounts import PASSWORD, make_user
 from tests.factories.filings import make_case, make_demo_case_type
 from tests.factories.tribunals import make_staff, make_tribunal
@@ -221,6 +221,21 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
     )
     assert response_upload.status_code == 303, response_upload.text
     paper_filing = await enter_paper_filing(admin_client, db, tribunal, "marie@example.org")
+    # A hearing of the accepted case: its notices, calendar file and resend form.
+    hearing = Hearing(
+        tribunal_id=tribunal.id,
+        filing_id=cases[2].id,
+        starts_at=utcnow().replace(microsecond=0) + timedelta(days=40),
+        ends_at=utcnow().replace(microsecond=0) + timedelta(days=40, hours=1),
+        mode=HearingMode.IN_PERSON,
+        adjudicator_id=admin.id,
+        interpreter_id=interpreter.id,
+        language="es",
+        room_id=room.id,
+    )
+    hearing.calendar_uid = f"hearing-{uuid.uuid4()}@tribune"
+    db.add(hearing)
+    await db.commit()
 
     # Links people get by email: an invitation, a password reset, a confirmation.
     invited = await post_form(
@@ -286,6 +301,7 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
         ],
         "interpreter_id": [str(interpreter.id)],
         "room_id": [str(room.id)],
+        "hearing_id": [str(hearing.id)],
         "document_id": [
             str(document.id) for document in (await db.execute(select(Document))).scalars()
         ],
