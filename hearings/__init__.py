@@ -3,8 +3,9 @@
 Sub-packages, one per concern, each with the same file names: ``calendars`` (each
 tribunal's hearing settings and hours, default durations, interpreters, rooms, and the
 availability of adjudicators, interpreters and rooms), ``scheduling`` (proposing hearing
-times and booking them) and ``views`` (what parties, adjudicators and the registry see of
-hearings: the case pages' sections, the dates parties cannot attend, the day view and "My
+times and booking them), ``notices`` (notices of hearing with their calendar invites,
+printable notices, reminders) and ``views`` (what parties, adjudicators and the registry see
+of hearings: the case pages' sections, the dates parties cannot attend, the day view and "My
 hearings"). Beside them, shared by all: ``models`` (the hearing tables) and
 ``demo``. The composition root takes the route list below and nothing else of the layout.
 """
@@ -14,8 +15,13 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from hearings.calendars import routes as calendars
+from hearings.notices import routes as notices
 from hearings.views import routes as views
 
-tenant_routes: list[BaseRoute] = [*calendars.tenant_routes, *views.tenant_routes]
+tenant_routes: list[BaseRoute] = [
+    *calendars.tenant_routes,
+    *notices.tenant_routes,
+    *views.tenant_routes,
+]
 
 __all__ = ["tenant_routes"]

@@ -51,6 +51,9 @@ class HearingMode(enum.Enum):
     IN_PERSON = "in_person"
 
 
+DEFAULT_REMINDER_DAYS = (7, 1)
+
+
 class HearingSettings(Model):
     """A tribunal's rules for hearings (one row per tribunal; absent until first saved)."""
 
@@ -66,6 +69,10 @@ class HearingSettings(Model):
     unavailability_window_days: Mapped[int] = mapped_column(default=90)
     dial_in_en: Mapped[str] = mapped_column(Text, default="")
     dial_in_fr: Mapped[str] = mapped_column(Text, default="")
+    # How many days before a hearing its participants are reminded of it (none if empty).
+    reminder_days: Mapped[list[int]] = mapped_column(
+        JSON, default=lambda: list(DEFAULT_REMINDER_DAYS), server_default="[7, 1]"
+    )
 
     @property
     def offered_modes(self) -> list[HearingMode]:
@@ -316,6 +323,10 @@ class Hearing(Model):
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
+    # The times the participants were last told of (hearings.notices), so that a notice of a
+    # new time also says the old one.
+    notified_starts_at: Mapped[datetime | None]
+    notified_ends_at: Mapped[datetime | None]
 
 
 class BookedBlock(Model):

@@ -82,6 +82,7 @@ class AuditAction(enum.StrEnum):
     FILING_VIEWED = "filing.viewed"
     HEARING_BOOKED = "hearing.booked"
     HEARING_DURATIONS_CHANGED = "hearing.durations_changed"
+    HEARING_NOTICE_RESENT = "hearing.notice_resent"
     HEARING_SETTINGS_CHANGED = "hearing.settings_changed"
     INTERPRETER_ADDED = "interpreter.added"
     INTERPRETER_CHANGED = "interpreter.changed"
@@ -162,6 +163,7 @@ ACTION_LABELS: dict[AuditAction, LazyProxy] = {
     AuditAction.FILING_VIEWED: lazy_gettext("Case viewed"),
     AuditAction.HEARING_BOOKED: lazy_gettext("Hearing booked"),
     AuditAction.HEARING_DURATIONS_CHANGED: lazy_gettext("Hearing durations changed"),
+    AuditAction.HEARING_NOTICE_RESENT: lazy_gettext("Notice of hearing resent"),
     AuditAction.HEARING_SETTINGS_CHANGED: lazy_gettext("Hearing settings changed"),
     AuditAction.INTERPRETER_ADDED: lazy_gettext("Interpreter added"),
     AuditAction.INTERPRETER_CHANGED: lazy_gettext("Interpreter changed"),

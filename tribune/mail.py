@@ -59,6 +59,10 @@ class OutboxMessage(Model):
     tribunal_id: Mapped[uuid.UUID | None]
     # The case the message is about, if any: a clerk sees the case's delivery log.
     case_id: Mapped[uuid.UUID | None]
+    # An iCalendar object (RFC 5545) sent as the message's text/calendar part, with its
+    # iTIP method (RFC 5546: REQUEST, CANCEL), or None.
+    calendar: Mapped[str | None] = mapped_column(Text)
+    calendar_method: Mapped[str | None] = mapped_column(String(20))
 
 
 def render_message(
@@ -116,10 +120,15 @@ class Outbox:
         sensitive: bool = False,
         tribunal_id: uuid.UUID | None = None,
         case_id: uuid.UUID | None = None,
+        calendar: str | None = None,
+        calendar_method: str | None = None,
     ) -> OutboxMessage:
         """Write a message to the outbox, rendered in `language`, and queue its delivery with
         the caller's transaction. ``sensitive`` messages (single-use links) have their body
-        removed once sent."""
+        removed once sent. ``calendar`` is an iCalendar object sent beside the text as a
+        ``text/calendar`` part with its iTIP ``calendar_method`` (REQUEST, CANCEL)."""
+        if (calendar is None) != (calendar_method is None):
+            raise ValueError("a calendar part needs its method, and a method its calendar")
         subject, body = render_message(self.environment, template, language, context)
         message = OutboxMessage(
             to_address=to,
@@ -130,6 +139,8 @@ class Outbox:
             sensitive=sensitive,
             tribunal_id=tribunal_id,
             case_id=case_id,
+            calendar=calendar,
+            calendar_method=calendar_method.upper() if calendar_method else None,
         )
         db.add(message)
         jobs.enqueue(db, DELIVER_JOB, {"message_id": str(message.id)}, max_attempts=8)
@@ -145,6 +156,24 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     mail["Message-ID"] = email.utils.make_msgid(idstring=message.id.hex)
     mail["Auto-Submitted"] = "auto-generated"
     mail.set_content(message.body)
+    if message.calendar is not None and message.calendar_method is not None:
+        # An invitation as calendar programs expect it (RFC 6047): the text and the calendar
+        # as alternatives, the calendar with its iTIP method; and the same file attached, for
+        # the programs that only offer attachments.
+        # As bytes, so that its lines keep the CRLF endings RFC 5545 asks for.
+        calendar = message.calendar.encode("utf-8")
+        mail.add_alternative(
+            calendar,
+            maintype="text",
+            subtype="calendar",
+            params={"method": message.calendar_method, "charset": "utf-8"},
+        )
+        mail.add_attachment(
+            calendar,
+            maintype="application",
+            subtype="ics",
+            filename="invite.ics",
+        )
     # After set_content, which clears every Content-* header already set.
     mail["Content-Language"] = "fr-CA" if message.language == "fr" else "en-CA"
     return mail

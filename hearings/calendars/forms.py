@@ -29,6 +29,9 @@ WEEKDAYS = range(7)  # Monday is 0, as date.weekday()
 INTERVALS_PER_DAY = 2
 MAX_NOTICE_BUSINESS_DAYS = 120
 MAX_WINDOW_DAYS = 730
+# Reminders of a hearing: at most this many, each from 1 to MAX_REMINDER_DAYS days before it.
+MAX_REMINDERS = 3
+MAX_REMINDER_DAYS = 30
 MAX_CAPACITY = 2000
 
 _TIME = re.compile(r"(?P<hour>[0-9]{1,2})[:h](?P<minute>[0-9]{2})(?::00)?", re.ASCII)
@@ -155,7 +158,8 @@ def settings_form(data: Mapping[str, Any]) -> tuple[Form, SettingsValues | None]
         )
     if not any(form.value(f"open-{weekday}") == "yes" for weekday in WEEKDAYS):
         form.add_error("open-0", _("Select at least one day on which hearings are held"))
-    if not form.is_valid or notice is None or window is None:
+    reminder_days = read_reminder_days(form)
+    if not form.is_valid or notice is None or window is None or reminder_days is None:
         return form, None
     return form, SettingsValues(
         hours=hours,
@@ -164,7 +168,36 @@ def settings_form(data: Mapping[str, Any]) -> tuple[Form, SettingsValues | None]
         unavailability_window_days=window,
         dial_in_en=dial_in_en,
         dial_in_fr=dial_in_fr,
+        reminder_days=reminder_days,
     )
+
+
+def read_reminder_days(form: Form) -> list[int] | None:
+    """Read the days before a hearing its reminders go out ("7, 1"; empty for none): up to
+    MAX_REMINDERS different whole numbers from 1 to MAX_REMINDER_DAYS. Return them, the
+    largest first, or None with the field's error."""
+    text = form.text("reminder_days", max_length=40)
+    words = [word for word in re.split(r"[\s,;]+", text) if word]
+    message = _(
+        "Enter up to %(count)s different numbers of days from 1 to %(max)s, separated by commas,"
+        " such as 7, 1",
+        count=MAX_REMINDERS,
+        max=MAX_REMINDER_DAYS,
+    )
+    if "reminder_days" in form.errors:
+        return None
+    if not all(word.isascii() and word.isdigit() and len(word) <= 3 for word in words):
+        form.add_error("reminder_days", message)
+        return None
+    days = [int(word) for word in words]
+    if (
+        len(days) > MAX_REMINDERS
+        or len(set(days)) != len(days)
+        or any(not 1 <= day <= MAX_REMINDER_DAYS for day in days)
+    ):
+        form.add_error("reminder_days", message)
+        return None
+    return sorted(days, reverse=True)
 
 
 def duration_field(case_type_id: uuid.UUID, mode: HearingMode) -> str:

@@ -84,6 +84,7 @@ async def hearing_settings(request: Request) -> Response:
             "unavailability_window_days": str(saved.unavailability_window_days),
             "dial_in_en": saved.dial_in_en,
             "dial_in_fr": saved.dial_in_fr,
+            "reminder_days": ", ".join(str(day) for day in saved.reminder_days or []),
         }
         for weekday, row in hours.items():
             data[f"open-{weekday}"] = "yes"

@@ -20,6 +20,7 @@ from filings.casetypes.services import published_versions
 from filings.deadlines import is_holiday
 from filings.models import CaseTypeVersion
 from hearings.models import (
+    DEFAULT_REMINDER_DAYS,
     AvailabilityException,
     ExceptionKind,
     ExceptionReason,
@@ -72,6 +73,8 @@ class SettingsValues:
     unavailability_window_days: int
     dial_in_en: str = ""
     dial_in_fr: str = ""
+    # Days before a hearing its participants are reminded of it (hearings.notices).
+    reminder_days: list[int] = field(default_factory=lambda: list(DEFAULT_REMINDER_DAYS))
 
 
 def _record(
@@ -108,6 +111,7 @@ async def settings_of(db: AsyncSession, tribunal: Tribunal) -> HearingSettings:
         unavailability_window_days=90,
         dial_in_en="",
         dial_in_fr="",
+        reminder_days=list(DEFAULT_REMINDER_DAYS),
     )
 
 
@@ -132,6 +136,7 @@ async def save_settings(
     saved.unavailability_window_days = values.unavailability_window_days
     saved.dial_in_en = values.dial_in_en
     saved.dial_in_fr = values.dial_in_fr
+    saved.reminder_days = sorted(set(values.reminder_days), reverse=True)
     await db.execute(delete(HearingHours).where(HearingHours.tribunal_id == tribunal.id))
     for weekday, (start, end) in sorted(values.hours.items()):
         db.add(HearingHours(tribunal_id=tribunal.id, weekday=weekday, starts_at=start, ends_at=end))

@@ -27,7 +27,7 @@ from starlette.applications import Starlette
 
 from accounts.models import User
 from filings.models import CaseParty, CaseResponse, Document, Filing, PartyRole
-from hearings.models import PartyUnavailability
+from hearings.models import Hearing, HearingMode, PartyUnavailability
 from tests.factories.accounts import make_user
 from tests.factories.filings import make_case
 from tests.factories.tribunals import make_staff, make_tribunal
@@ -91,6 +91,9 @@ GET_MATRIX: dict[str, dict[str, int]] = {
     "/{tribunal}/staff/paper-filings/new": rule(REGISTRY),
     "/{tribunal}/staff/audit": rule(("admin",)),
     "/{tribunal}/staff/audit.csv": rule(("admin",)),
+    # A hearing's notices (each participant's last one) and a participant's printable notice.
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/notices": rule(STAFF),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/notice": rule(STAFF),
     # The case as its parties see it: not staff (they have their own page), not a
     # representative once the claimant withdrew the authorisation.
     "/{tribunal}/cases/{filing_id:uuid}": rule(PARTIES),
@@ -113,6 +116,9 @@ GET_MATRIX: dict[str, dict[str, int]] = {
     # The dates a party cannot attend: each party, a representative for the party they act
     # for (the case is not awaiting a hearing: the page says so, without its form).
     "/{tribunal}/cases/{filing_id:uuid}/unavailable-dates": rule(PARTIES),
+    # The notice of hearing and its calendar file: the parties, as the case page.
+    "/{tribunal}/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/notice": rule(PARTIES),
+    "/{tribunal}/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/invite.ics": rule(PARTIES),
     # Documents: the tribunal's staff and the case's parties.
     "/{tribunal}/documents/{document_id:uuid}": rule(PARTIES + STAFF),
     # Anyone signed in may enter a code.
@@ -130,6 +136,8 @@ POST_REFUSED: dict[str, dict[str, int]] = {
     "/{tribunal}/staff/cases/{filing_id:uuid}/respondents/new": rule(REGISTRY),
     "/{tribunal}/staff/cases/{filing_id:uuid}/letter": rule(REGISTRY),
     "/{tribunal}/staff/paper-filings/new": rule(REGISTRY),
+    # Resending a notice of hearing: the registry (an adjudicator does not reach it).
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/resend": rule(REGISTRY),
     "/{tribunal}/staff/audit/settings": rule(("admin",)),
     "/{tribunal}/cases/{filing_id:uuid}/transitions/{name}": rule(
         ("claimant", "representative"), respondent=409
@@ -185,6 +193,9 @@ POST_FORMS: dict[str, dict[str, str]] = {
 }
 
 
+RESEND = "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/resend"
+
+
 def covered(info: RouteInfo) -> bool:
     return info.tenant and any(info.path.startswith("/{tribunal}" + p) for p in PREFIXES)
 
@@ -200,9 +211,13 @@ class Scene:
     people: dict[str, User | None]
     adjudicator_id: uuid.UUID
     entry_id: uuid.UUID
+    hearing_id: uuid.UUID
+    claimant_party_id: uuid.UUID
 
     def url(self, path: str) -> str:
         staff = path.startswith("/{tribunal}/staff/")
+        # A participant's printable notice names the participant in its query.
+        query = f"?recipient=party-{self.claimant_party_id}" if path.endswith("/notice") else ""
         values = {
             "tribunal": self.tribunal.slug,
             "filing_id": str(self.paper_case.id if path.endswith("/letter") else self.case.id),
@@ -211,12 +226,13 @@ class Scene:
             "entry_id": str(self.entry_id),
             "slot": "response_evidence",
             "name": "accept" if staff else "withdraw",
+            "hearing_id": str(self.hearing_id),
         }
 
         def fill(match: re.Match[str]) -> str:
             return values[match.group(1)]
 
-        return re.sub(r"\{(\w+)(?::\w+)?\}", fill, path)
+        return re.sub(r"\{(\w+)(?::\w+)?\}", fill, path) + (query if staff else "")
 
 
 def party(filing: Filing, role: PartyRole, **values: Any) -> CaseParty:
@@ -329,6 +345,18 @@ async def scene(db: AsyncSession, app: Starlette, tmp_path: Path) -> Scene:
     ).scalar_one()
     paper_claimant.user_id = None
     paper_claimant.joined_at = None
+    # A hearing of the case, for its notices.
+    hearing = Hearing(
+        id=uuid.uuid4(),
+        tribunal_id=tribunal.id,
+        filing_id=case.id,
+        starts_at=utcnow() + timedelta(days=20),
+        ends_at=utcnow() + timedelta(days=20, hours=1),
+        mode=HearingMode.VIDEO,
+        adjudicator_id=adjudicator.id,
+    )
+    hearing.calendar_uid = f"hearing-{hearing.id}@tribune"
+    db.add(hearing)
     await db.commit()
 
     people: dict[str, User | None] = {
@@ -354,6 +382,8 @@ async def scene(db: AsyncSession, app: Starlette, tmp_path: Path) -> Scene:
         people,
         adjudicator.id,
         entry.id,
+        hearing.id,
+        claimant_party.id,
     )
 
 
@@ -461,6 +491,7 @@ async def test_forms_refuse_whoever_must_not_reach_them_and_change_nothing(
     forms = {
         **POST_FORMS,
         "/{tribunal}/staff/cases/{filing_id}/assign": {"adjudicator": str(scene.adjudicator_id)},
+        RESEND: {"recipient": f"party-{scene.claimant_party_id}"},
     }
     wrong = []
     checked = 0
@@ -508,7 +539,11 @@ async def test_another_tribunals_staff_cannot_reach_a_case_through_their_own_tri
         problem = check(await client.get(url), 404, f"GET {url}")
         if problem:
             wrong.append(problem)
-    forms = {**POST_FORMS, "/{tribunal}/staff/cases/{filing_id}/assign": {"adjudicator": ""}}
+    forms = {
+        **POST_FORMS,
+        "/{tribunal}/staff/cases/{filing_id}/assign": {"adjudicator": ""},
+        RESEND: {"recipient": f"party-{scene.claimant_party_id}"},
+    }
     for path in POST_REFUSED:
         if "{" not in path.removeprefix("/{tribunal}"):
             continue

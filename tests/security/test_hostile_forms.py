@@ -228,6 +228,21 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
     )
     assert response_upload.status_code == 303, response_upload.text
     paper_filing = await enter_paper_filing(admin_client, db, tribunal, "marie@example.org")
+    # A hearing of the accepted case: its notices, calendar file and resend form.
+    hearing = Hearing(
+        tribunal_id=tribunal.id,
+        filing_id=cases[2].id,
+        starts_at=utcnow().replace(microsecond=0) + timedelta(days=40),
+        ends_at=utcnow().replace(microsecond=0) + timedelta(days=40, hours=1),
+        mode=HearingMode.IN_PERSON,
+        adjudicator_id=admin.id,
+        interpreter_id=interpreter.id,
+        language="es",
+        room_id=room.id,
+    )
+    hearing.calendar_uid = f"hearing-{uuid.uuid4()}@tribune"
+    db.add(hearing)
+    await db.commit()
 
     # A day the claimant cannot attend, given on the accepted case (its page offers to remove
     # it), and a hearing of that case the administrator sits at, later today (the day view, My
@@ -332,6 +347,7 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
         "interpreter_id": [str(interpreter.id)],
         "room_id": [str(room.id)],
         "entry_id": [str(unavailable.id)],
+        "hearing_id": [str(hearing.id)],
         "document_id": [
             str(document.id) for document in (await db.execute(select(Document))).scalars()
         ],
