@@ -118,23 +118,6 @@ async def invite(request: Request) -> Response:
     )
 
 
-@provides(CasePage.PARTIES)
-async def parties_section(context: SectionContext) -> CaseSection | None:
-    """Each hearing of the case, with its printable notice and its calendar file."""
-    request = context.request
-    tribunal = current_tribunal(request)
-    if not context.actors & access.PARTY_ACTORS:
-        return None
-    hearings = await services.hearings_of(db_of(request), tribunal, context.filing)
-    hearings = [hearing for hearing in hearings if hearing.status is not HearingStatus.HELD]
-    if not hearings:
-        return None
-    return CaseSection(
-        "hearings/notices/section_parties.html",
-        {"hearings": hearings[:HEARINGS_LISTED], "filing": context.filing},
-    )
-
-
 # -- the registry's pages ---------------------------------------------------------------------
 
 
