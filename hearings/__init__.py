@@ -2,9 +2,11 @@
 
 Sub-packages, one per concern, each with the same file names: ``calendars`` (each
 tribunal's hearing settings and hours, default durations, interpreters, rooms, and the
-availability of adjudicators, interpreters and rooms) and ``scheduling`` (proposing hearing
-times and booking them). Beside them, shared by all: ``models`` (the hearing tables) and
-``demo``. The composition root takes the route list below and nothing else of the layout.
+availability of adjudicators, interpreters and rooms), ``scheduling`` (proposing hearing
+times and booking them) and ``outcomes`` (the outcome of each hearing, and the decisions and
+interim orders of cases, which also add sections to the case pages). Beside them, shared
+by all: ``models`` (the hearing tables) and ``demo``. The composition root takes the route
+list below and nothing else of the layout.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from hearings.calendars import routes as calendars
+from hearings.outcomes import routes as outcomes
 
-tenant_routes: list[BaseRoute] = [*calendars.tenant_routes]
+tenant_routes: list[BaseRoute] = [*calendars.tenant_routes, *outcomes.tenant_routes]
 
 __all__ = ["tenant_routes"]
