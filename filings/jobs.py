@@ -10,8 +10,10 @@ import contextlib
 import logging
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute
 
 from accounts.models import User
 from filings.models import CaseTypeVersion, Document, Filing, FilingStatus
@@ -35,6 +37,16 @@ BATCH_SIZE = 100
 
 jobs.recurring(EXPIRE_DRAFTS, every=timedelta(hours=1))
 jobs.recurring(SWEEP_ORPHANS, every=timedelta(days=1))
+
+# Every column holding keys of stored objects: documents', and those later domains register
+# (a case's decisions, in ``hearings``), since filings imports none of them.
+_STORED_KEY_COLUMNS: list[InstrumentedAttribute[Any]] = [Document.storage_key]
+
+
+def keeps_stored_objects(column: InstrumentedAttribute[Any]) -> None:
+    """Register a column whose values are keys of stored objects: the sweep keeps them."""
+    if not any(column is known for known in _STORED_KEY_COLUMNS):
+        _STORED_KEY_COLUMNS.append(column)
 
 
 def _case_language(filing: Filing, filer: User) -> str:
@@ -192,8 +204,9 @@ async def sweep_orphans(context: jobs.JobContext) -> None:
     """Delete stored objects that no document refers to and that are older than ORPHAN_AGE.
 
     A job queued by hand may give another cutoff as ``{"written_before": "<ISO time>"}``.
-    Every object in the store belongs to a ``Document`` row: a new kind of stored
-    object must be added to the query below, or the sweep would delete it.
+    Every object in the store belongs to a ``Document`` row or to a row of a table whose key
+    column was registered with ``keeps_stored_objects``: a new kind of stored object must be
+    registered, or the sweep would delete it.
     """
     written_before = context.job.payload.get("written_before")
     cutoff = datetime.fromisoformat(written_before) if written_before else utcnow() - ORPHAN_AGE
@@ -214,13 +227,11 @@ async def sweep_orphans(context: jobs.JobContext) -> None:
 
 
 async def _delete_unreferenced(context: jobs.JobContext, keys: list[str]) -> int:
-    referenced = set(
-        (
-            await context.db.execute(
-                select(Document.storage_key).where(Document.storage_key.in_(keys))
-            )
-        ).scalars()
-    )
+    referenced: set[str] = set()
+    for column in _STORED_KEY_COLUMNS:
+        referenced |= set(
+            (await context.db.execute(select(column).where(column.in_(keys)))).scalars()
+        )
     orphans = [key for key in keys if key not in referenced]
     for key in orphans:
         await context.storage.delete(key)

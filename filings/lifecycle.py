@@ -104,7 +104,8 @@ TRANSITIONS: dict[str, Transition] = {
             "decide",
             frozenset({S.HEARD}),
             S.DECIDED,
-            frozenset({Actor.ADJUDICATOR}),
+            # The adjudicator, or the registry issuing the decision on their behalf.
+            frozenset({Actor.ADJUDICATOR, Actor.CLERK, Actor.ADMIN}),
             lazy_gettext("Record the decision"),
             "decided",
             reason_required=True,

@@ -4,10 +4,11 @@ Sub-packages, one per concern, each with the same file names: ``calendars`` (eac
 tribunal's hearing settings and hours, default durations, interpreters, rooms, and the
 availability of adjudicators, interpreters and rooms), ``scheduling`` (proposing hearing
 times and booking them), ``notices`` (notices of hearing with their calendar invites,
-printable notices, reminders) and ``views`` (what parties, adjudicators and the registry see
+printable notices, reminders), ``outcomes`` (the outcome of each hearing, and the decisions
+and interim orders of cases) and ``views`` (what parties, adjudicators and the registry see
 of hearings: the case pages' sections, the dates parties cannot attend, the day view and "My
-hearings"). Beside them, shared by all: ``models`` (the hearing tables) and
-``demo``. The composition root takes the route list below and nothing else of the layout.
+hearings"). Beside them, shared by all: ``models`` (the hearing tables) and ``demo``. The
+composition root takes the route list below and nothing else of the layout.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from starlette.routing import BaseRoute
 
 from hearings.calendars import routes as calendars
 from hearings.notices import routes as notices
+from hearings.outcomes import routes as outcomes
 from hearings.views import routes as views
 
 tenant_routes: list[BaseRoute] = [
     *calendars.tenant_routes,
     *notices.tenant_routes,
+    *outcomes.tenant_routes,
     *views.tenant_routes,
 ]
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -38,6 +39,8 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -371,3 +374,106 @@ class PartyUnavailability(Model):
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
+
+
+class OutcomeResult(enum.Enum):
+    """What became of a hearing once it was due: it went ahead, or it was adjourned."""
+
+    HELD = "held"
+    ADJOURNED = "adjourned"
+
+
+class HearingOutcome(Model):
+    """The outcome of a hearing, recorded once after its start by its adjudicator or the
+    registry: held or adjourned (with the coded reason and the next steps), and the party
+    who did not attend, if one did not. The unique hearing key is what makes it once."""
+
+    __tablename__ = "hearing_outcomes"
+    __table_args__ = (
+        UniqueConstraint("hearing_id"),
+        Index("ix_hearing_outcomes_filing", "filing_id"),
+        CheckConstraint(
+            "(result = 'adjourned') = (adjournment_reason IS NOT NULL)", name="adjournment_reason"
+        ),
+    )
+
+    tribunal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tribunals.id", ondelete="CASCADE"))
+    hearing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hearings.id", ondelete="CASCADE"))
+    filing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("filings.id", ondelete="CASCADE"))
+    result: Mapped[OutcomeResult] = mapped_column(enum_by_value(OutcomeResult))
+    # The party (or representative) who did not attend; None when everyone came.
+    absent_party_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("case_parties.id", ondelete="SET NULL")
+    )
+    adjournment_reason: Mapped[AdjournmentReason | None] = mapped_column(
+        enum_by_value(AdjournmentReason)
+    )
+    next_steps: Mapped[str] = mapped_column(Text, default="", server_default="")
+    recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+
+class DecisionKind(enum.Enum):
+    """A decision closes the hearing of a case; an interim order is made along the way."""
+
+    DECISION = "decision"
+    INTERIM_ORDER = "interim_order"
+
+
+class DecisionStatus(enum.Enum):
+    DRAFT = "draft"  # uploaded, seen by the tribunal's staff only
+    ISSUED = "issued"  # published to the parties; never changed or removed again
+
+
+class HearingDecision(Model):
+    """A decision or interim order of a case: a document uploaded through the documents'
+    checks and stored under an opaque key, with a short summary in the case's language.
+
+    Kept apart from the case's ``documents``, so that nothing shows it to the parties or lets
+    them download it before it is issued. Once issued it is never replaced: a correction is
+    another row naming the one it corrects (``corrects_id``) with its reason; both are kept,
+    and an issued row has at most one issued correction."""
+
+    __tablename__ = "hearing_decisions"
+    __table_args__ = (
+        Index("ix_hearing_decisions_filing", "filing_id", "created_at"),
+        Index("ix_hearing_decisions_corrects", "corrects_id"),
+        Index(
+            "uq_hearing_decisions_issued_correction",
+            "corrects_id",
+            unique=True,
+            sqlite_where=text("status = 'issued'"),
+            postgresql_where=text("status = 'issued'"),
+        ),
+        CheckConstraint("(status = 'issued') = (issued_at IS NOT NULL)", name="issued_at"),
+        CheckConstraint("corrects_id IS NULL OR correction_reason <> ''", name="correction_reason"),
+    )
+
+    tribunal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tribunals.id", ondelete="CASCADE"))
+    filing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("filings.id", ondelete="CASCADE"))
+    kind: Mapped[DecisionKind] = mapped_column(enum_by_value(DecisionKind))
+    status: Mapped[DecisionStatus] = mapped_column(
+        enum_by_value(DecisionStatus), default=DecisionStatus.DRAFT
+    )
+    # The stored file, as filings.models.Document keeps one.
+    storage_key: Mapped[str] = mapped_column(String(100), unique=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    file_kind: Mapped[str] = mapped_column(String(10))
+    active_content: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A short summary, in the case's language (``language``, copied when it was uploaded).
+    summary: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(2))
+    uploaded_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    issued_at: Mapped[datetime | None]
+    issued_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    corrects_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("hearing_decisions.id", ondelete="CASCADE")
+    )
+    correction_reason: Mapped[str] = mapped_column(Text, default="", server_default="")

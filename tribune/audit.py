@@ -67,6 +67,10 @@ class AuditAction(enum.StrEnum):
     CASE_TYPE_CREATED = "case_type.created"
     CASE_TYPE_DRAFT_STARTED = "case_type.draft_started"
     CASE_TYPE_PUBLISHED = "case_type.published"
+    DECISION_DOWNLOADED = "decision.downloaded"
+    DECISION_ISSUED = "decision.issued"
+    DECISION_REMOVED = "decision.removed"
+    DECISION_UPLOADED = "decision.uploaded"
     DOCKET_EXPORTED = "docket.exported"
     DOCUMENT_DOWNLOADED = "document.downloaded"
     DOCUMENT_REMOVED = "document.removed"
@@ -83,6 +87,7 @@ class AuditAction(enum.StrEnum):
     HEARING_BOOKED = "hearing.booked"
     HEARING_DURATIONS_CHANGED = "hearing.durations_changed"
     HEARING_NOTICE_RESENT = "hearing.notice_resent"
+    HEARING_OUTCOME_RECORDED = "hearing.outcome_recorded"
     HEARING_SETTINGS_CHANGED = "hearing.settings_changed"
     INTERPRETER_ADDED = "interpreter.added"
     INTERPRETER_CHANGED = "interpreter.changed"
@@ -148,6 +153,10 @@ ACTION_LABELS: dict[AuditAction, LazyProxy] = {
     AuditAction.CASE_TYPE_CREATED: lazy_gettext("Case type created"),
     AuditAction.CASE_TYPE_DRAFT_STARTED: lazy_gettext("Case type draft started"),
     AuditAction.CASE_TYPE_PUBLISHED: lazy_gettext("Case type published"),
+    AuditAction.DECISION_DOWNLOADED: lazy_gettext("Decision or order downloaded"),
+    AuditAction.DECISION_ISSUED: lazy_gettext("Decision or order issued"),
+    AuditAction.DECISION_REMOVED: lazy_gettext("Draft decision or order removed"),
+    AuditAction.DECISION_UPLOADED: lazy_gettext("Decision or order uploaded"),
     AuditAction.DOCKET_EXPORTED: lazy_gettext("Docket exported"),
     AuditAction.DOCUMENT_DOWNLOADED: lazy_gettext("Document downloaded"),
     AuditAction.DOCUMENT_REMOVED: lazy_gettext("Document removed"),
@@ -164,6 +173,7 @@ ACTION_LABELS: dict[AuditAction, LazyProxy] = {
     AuditAction.HEARING_BOOKED: lazy_gettext("Hearing booked"),
     AuditAction.HEARING_DURATIONS_CHANGED: lazy_gettext("Hearing durations changed"),
     AuditAction.HEARING_NOTICE_RESENT: lazy_gettext("Notice of hearing resent"),
+    AuditAction.HEARING_OUTCOME_RECORDED: lazy_gettext("Hearing outcome recorded"),
     AuditAction.HEARING_SETTINGS_CHANGED: lazy_gettext("Hearing settings changed"),
     AuditAction.INTERPRETER_ADDED: lazy_gettext("Interpreter added"),
     AuditAction.INTERPRETER_CHANGED: lazy_gettext("Interpreter changed"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import anyio.to_thread
@@ -193,6 +193,54 @@ class SlotRules:
     max_files: int
 
 
+@dataclass(frozen=True)
+class CheckedFile:
+    """A received file that passed every check, ready to store: the file (an image cut to its
+    picture), what it is, the name it is kept under, and whether it is a PDF with active
+    content the tribunal keeps flagged."""
+
+    file: ReceivedFile
+    kind: FileKind
+    filename: str
+    active_content: bool
+
+
+async def check_file(
+    tribunal: Tribunal,
+    scanner: Scanner,
+    file: ReceivedFile,
+    kinds: Sequence[FileKind],
+    earlier: Callable[[str, str], Awaitable[str | None]],
+) -> CheckedFile | UploadProblem:
+    """Check one received file, as every upload page does: its content (in a worker thread)
+    against the kinds allowed and the tribunal's rule for PDFs with active content, then,
+    once an image is cut to its picture, duplicates (``earlier(sha256, name)`` returns the
+    name of a file already given with these bytes, or None), then the virus scan
+    (``ScannerUnavailable`` propagates). Return the file ready to store, or the problem."""
+    inspection = await inspect_upload(file)
+    problem = inspection.problem_for(kinds)
+    if (
+        problem is None
+        and inspection.active_content
+        and tribunal.active_pdfs is ActivePdfPolicy.REFUSE
+    ):
+        problem = Problem.ACTIVE_PDF
+    name = normalise_filename(file.filename, inspection.kind)
+    if problem is not None:
+        return UploadProblem(UploadProblemKind.CONTENT, name, problem)
+    if inspection.picture_length is not None:
+        # Only the picture is kept: what follows it (a motion photo's video, or anything
+        # hidden there) is cut before the file is scanned, compared and stored.
+        file = await anyio.to_thread.run_sync(cut_received_file, file, inspection.picture_length)
+    shown = await earlier(file.sha256, name)
+    if shown is not None:
+        return UploadProblem(UploadProblemKind.DUPLICATE, shown)
+    if not (await scanner.scan(file.path)).clean:
+        return UploadProblem(UploadProblemKind.VIRUS, name)
+    assert inspection.kind is not None
+    return CheckedFile(file, inspection.kind, name, inspection.active_content)
+
+
 async def store_uploads(
     db: AsyncSession,
     storage: Storage,
@@ -222,53 +270,39 @@ async def store_uploads(
     if usage.total_size + sum(f.size for f in files) > tribunal.max_case_megabytes * 1024 * 1024:
         return UploadProblem(UploadProblemKind.CASE_TOO_LARGE)
     file_kinds = [FileKind(kind) for kind in slot.kinds]
-    checked = []
+    checked: list[CheckedFile] = []
     seen: set[str] = set()
+
+    async def earlier(sha256: str, name: str) -> str | None:
+        duplicate = await duplicate_of(db, filing, sha256, response_id=response_id)
+        if duplicate is not None:
+            return duplicate.filename
+        return name if sha256 in seen else None
+
     for file in files:
-        inspection = await inspect_upload(file)
-        problem = inspection.problem_for(file_kinds)
-        if (
-            problem is None
-            and inspection.active_content
-            and tribunal.active_pdfs is ActivePdfPolicy.REFUSE
-        ):
-            problem = Problem.ACTIVE_PDF
-        name = normalise_filename(file.filename, inspection.kind)
-        if problem is not None:
-            return UploadProblem(UploadProblemKind.CONTENT, name, problem)
-        if inspection.picture_length is not None:
-            # Only the picture is kept: what follows it (a motion photo's video, or anything
-            # hidden there) is cut before the file is scanned, compared and stored.
-            file = await anyio.to_thread.run_sync(
-                cut_received_file, file, inspection.picture_length
-            )
-        duplicate = await duplicate_of(db, filing, file.sha256, response_id=response_id)
-        if duplicate is not None or file.sha256 in seen:
-            shown = duplicate.filename if duplicate else name
-            return UploadProblem(UploadProblemKind.DUPLICATE, shown)
-        if not (await scanner.scan(file.path)).clean:
-            return UploadProblem(UploadProblemKind.VIRUS, name)
-        seen.add(file.sha256)
-        checked.append((file, inspection, name))
+        result = await check_file(tribunal, scanner, file, file_kinds, earlier)
+        if isinstance(result, UploadProblem):
+            return result
+        seen.add(result.file.sha256)
+        checked.append(result)
     stored_keys: list[str] = []
     try:
-        for file, inspection, name in checked:
+        for accepted in checked:
             key = new_object_key()
-            await storage.put_file(key, file.path)
+            await storage.put_file(key, accepted.file.path)
             stored_keys.append(key)
-            assert inspection.kind is not None
             add_document(
                 db,
                 filing,
                 slot=slot.key,
                 storage_key=key,
-                filename=name,
-                size=file.size,
-                sha256=file.sha256,
-                kind=inspection.kind.value,
+                filename=accepted.filename,
+                size=accepted.file.size,
+                sha256=accepted.file.sha256,
+                kind=accepted.kind.value,
                 uploader=uploader,
                 response_id=response_id,
-                active_content=inspection.active_content,
+                active_content=accepted.active_content,
             )
         await commit_early(db, EarlyCommit.AFTER_STORING_OBJECTS)
     except BaseException:

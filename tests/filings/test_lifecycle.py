@@ -149,6 +149,7 @@ REFUSED = [
     ("schedule", S.ACCEPTED, Actor.CLERK),
     ("mark_heard", S.SCHEDULED, Actor.ADJUDICATOR),
     ("decide", S.HEARD, Actor.ADJUDICATOR),
+    ("decide", S.HEARD, Actor.CLERK),
     ("adjourn", S.SCHEDULED, Actor.CLERK),
     ("close", S.HEARD, Actor.ADMIN),
     ("dismiss", S.DECIDED, Actor.ADJUDICATOR),
@@ -157,7 +158,6 @@ REFUSED = [
     ("withdraw", S.DECIDED, Actor.CLAIMANT),
     ("withdraw", S.CLOSED, Actor.REPRESENTATIVE),
     # Wrong role.
-    ("decide", S.HEARD, Actor.CLERK),
     ("return", S.SUBMITTED, Actor.ADJUDICATOR),
     ("dismiss", S.SUBMITTED, Actor.CLERK),
     ("withdraw", S.SUBMITTED, Actor.CLERK),

@@ -2,11 +2,12 @@
 
 One scene in tribunal A: a submitted case whose claimant, authorised representative and
 respondent joined it, a representative whose authorisation was withdrawn, a document, a
-paper filing (for the access letter), and another person's case; tribunal B has its own
-clerk. Every GET route under the prefixes below is asked by every person, and every POST
-route by every person who must not reach it (with a valid CSRF token, so that the refusal
-is the authorisation's), with nothing changed. A route added under these prefixes without
-a line in the matrix fails the completeness test.
+hearing of the case whose time has passed, awaiting its outcome from the adjudicator, a
+draft decision and an issued one, a paper filing (for the access letter), and another
+person's case; tribunal B has its own clerk. Every GET route under the prefixes below is
+asked by every person, and every POST route by every person who must not reach it (with a
+valid CSRF token, so that the refusal is the authorisation's), with nothing changed. A
+route added under these prefixes without a line in the matrix fails the completeness test.
 """
 
 from __future__ import annotations
@@ -27,7 +28,15 @@ from starlette.applications import Starlette
 
 from accounts.models import User
 from filings.models import CaseParty, CaseResponse, Document, Filing, PartyRole
-from hearings.models import Hearing, HearingMode, PartyUnavailability
+from hearings.models import (
+    DecisionKind,
+    DecisionStatus,
+    Hearing,
+    HearingDecision,
+    HearingMode,
+    HearingStatus,
+    PartyUnavailability,
+)
 from tests.factories.accounts import make_user
 from tests.factories.filings import make_case
 from tests.factories.tribunals import make_staff, make_tribunal
@@ -94,6 +103,18 @@ GET_MATRIX: dict[str, dict[str, int]] = {
     # A hearing's notices (each participant's last one) and a participant's printable notice.
     "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/notices": rule(STAFF),
     "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/notice": rule(STAFF),
+    # The hearing's outcome: its adjudicator, or the registry on their behalf.
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/outcome": rule(STAFF),
+    # Decisions: the case's adjudicator or the registry; a submitted case has none to take.
+    "/{tribunal}/staff/cases/{filing_id:uuid}/decisions/new": rule(
+        clerk=409, adjudicator=409, admin=409
+    ),
+    # {decision_id} is the issued decision for a correction, the draft to issue or read.
+    "/{tribunal}/staff/cases/{filing_id:uuid}/decisions/{decision_id:uuid}/correct": rule(STAFF),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/decisions/{decision_id:uuid}/issue": rule(STAFF),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/decisions/{decision_id:uuid}/file": rule(STAFF),
+    # The issued decision, for the case's parties (never a draft: see tests/hearings).
+    "/{tribunal}/cases/{filing_id:uuid}/decisions/{decision_id:uuid}/file": rule(PARTIES),
     # The case as its parties see it: not staff (they have their own page), not a
     # representative once the claimant withdrew the authorisation.
     "/{tribunal}/cases/{filing_id:uuid}": rule(PARTIES),
@@ -139,6 +160,13 @@ POST_REFUSED: dict[str, dict[str, int]] = {
     # Resending a notice of hearing: the registry (an adjudicator does not reach it).
     "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/resend": rule(REGISTRY),
     "/{tribunal}/staff/audit/settings": rule(("admin",)),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/outcome": rule(STAFF),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/decisions/new": rule(
+        clerk=409, adjudicator=409, admin=409
+    ),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/decisions/{decision_id:uuid}/correct": rule(STAFF),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/decisions/{decision_id:uuid}/issue": rule(STAFF),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/decisions/{decision_id:uuid}/remove": rule(STAFF),
     "/{tribunal}/cases/{filing_id:uuid}/transitions/{name}": rule(
         ("claimant", "representative"), respondent=409
     ),
@@ -174,6 +202,14 @@ POST_FORMS: dict[str, dict[str, str]] = {
         "language": "en",
     },
     "/{tribunal}/staff/audit/settings": {"show_access_to_parties": "no"},
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/outcome": {
+        "outcome": "held",
+        "sequence": "0",
+    },
+    "/{tribunal}/staff/cases/{filing_id:uuid}/decisions/new": {
+        "kind": "interim_order",
+        "summary": "A forged order",
+    },
     "/{tribunal}/cases/{filing_id:uuid}/representatives/new": {
         "name": "Forged Representative",
         "email": "forged-rep@example.org",
@@ -211,13 +247,16 @@ class Scene:
     people: dict[str, User | None]
     adjudicator_id: uuid.UUID
     entry_id: uuid.UUID
-    hearing_id: uuid.UUID
     claimant_party_id: uuid.UUID
+    hearing: Hearing
+    draft: HearingDecision
+    issued: HearingDecision
 
     def url(self, path: str) -> str:
         staff = path.startswith("/{tribunal}/staff/")
         # A participant's printable notice names the participant in its query.
         query = f"?recipient=party-{self.claimant_party_id}" if path.endswith("/notice") else ""
+        for_draft = staff and path.endswith(("/issue", "/remove", "/file"))
         values = {
             "tribunal": self.tribunal.slug,
             "filing_id": str(self.paper_case.id if path.endswith("/letter") else self.case.id),
@@ -225,8 +264,9 @@ class Scene:
             "document_id": str(self.document.id),
             "entry_id": str(self.entry_id),
             "slot": "response_evidence",
+            "hearing_id": str(self.hearing.id),
+            "decision_id": str((self.draft if for_draft else self.issued).id),
             "name": "accept" if staff else "withdraw",
-            "hearing_id": str(self.hearing_id),
         }
 
         def fill(match: re.Match[str]) -> str:
@@ -267,6 +307,50 @@ async def add_document(
     db.add(document)
     await db.commit()
     return document
+
+
+async def add_hearing_and_decisions(
+    db: AsyncSession, app: Starlette, case: Filing, adjudicator: User, tmp_path: Path
+) -> tuple[Hearing, HearingDecision, HearingDecision]:
+    """A hearing of the case two hours ago, still awaiting its outcome from the adjudicator,
+    and two decisions of it: a draft, and one issued."""
+    start = utcnow().replace(second=0, microsecond=0) - timedelta(hours=2)
+    hearing = Hearing(
+        tribunal_id=case.tribunal_id,
+        filing_id=case.id,
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+        mode=HearingMode.VIDEO,
+        adjudicator_id=adjudicator.id,
+        status=HearingStatus.SCHEDULED,
+        sequence=0,
+    )
+    hearing.calendar_uid = f"hearing-{hearing.id}@tribune"
+    db.add(hearing)
+    decisions = []
+    for status, content in ((DecisionStatus.DRAFT, b"draft"), (DecisionStatus.ISSUED, b"issued")):
+        source = tmp_path / f"{uuid.uuid4().hex}.pdf"
+        source.write_bytes(content)
+        key = new_object_key()
+        await app.state.storage.put_file(key, source)
+        decision = HearingDecision(
+            tribunal_id=case.tribunal_id,
+            filing_id=case.id,
+            kind=DecisionKind.DECISION,
+            status=status,
+            storage_key=key,
+            filename=f"{status.value}.pdf",
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            file_kind="pdf",
+            summary=f"The {status.value} decision.",
+            language="en",
+            issued_at=utcnow() if status is DecisionStatus.ISSUED else None,
+        )
+        db.add(decision)
+        decisions.append(decision)
+    await db.commit()
+    return hearing, decisions[0], decisions[1]
 
 
 @pytest.fixture
@@ -336,6 +420,7 @@ async def scene(db: AsyncSession, app: Starlette, tmp_path: Path) -> Scene:
         reason="A medical appointment",
     )
     db.add(entry)
+    hearing, draft, issued = await add_hearing_and_decisions(db, app, case, adjudicator, tmp_path)
 
     # A paper filing, entered by the clerk and not yet claimed: the access letter's case.
     paper_case = await make_case(db, tribunal, filer=clerk, name="Paul Paper")
@@ -345,18 +430,6 @@ async def scene(db: AsyncSession, app: Starlette, tmp_path: Path) -> Scene:
     ).scalar_one()
     paper_claimant.user_id = None
     paper_claimant.joined_at = None
-    # A hearing of the case, for its notices.
-    hearing = Hearing(
-        id=uuid.uuid4(),
-        tribunal_id=tribunal.id,
-        filing_id=case.id,
-        starts_at=utcnow() + timedelta(days=20),
-        ends_at=utcnow() + timedelta(days=20, hours=1),
-        mode=HearingMode.VIDEO,
-        adjudicator_id=adjudicator.id,
-    )
-    hearing.calendar_uid = f"hearing-{hearing.id}@tribune"
-    db.add(hearing)
     await db.commit()
 
     people: dict[str, User | None] = {
@@ -382,8 +455,10 @@ async def scene(db: AsyncSession, app: Starlette, tmp_path: Path) -> Scene:
         people,
         adjudicator.id,
         entry.id,
-        hearing.id,
         claimant_party.id,
+        hearing,
+        draft,
+        issued,
     )
 
 

@@ -31,6 +31,7 @@ what that page needs rather than leaving it out.
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import itertools
 import os
@@ -55,6 +56,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from starlette.applications import Starlette
 from starlette.routing import compile_path
 
+from accounts.models import User
 from auditlog.services import PAGE_SIZE as AUDIT_PAGE_SIZE
 from filings.casetypes.services import create_case_type
 from filings.demo import CERTIFICATION_RESPONSE_SECTION, DEMO_CASE_TYPES
@@ -63,10 +65,14 @@ from filings.models import CaseParty, Document, Filing, FilingStatus, PartyRole
 from hearings.calendars import services as hearing_services
 from hearings.calendars.services import ExceptionValues, InterpreterValues, Resource, RoomValues
 from hearings.models import (
+    DecisionKind,
+    DecisionStatus,
     ExceptionKind,
     ExceptionReason,
     Hearing,
+    HearingDecision,
     HearingMode,
+    HearingStatus,
     PartyUnavailability,
     ResourceKind,
 )
@@ -93,6 +99,7 @@ from tribune.audit import AuditEvent
 from tribune.db import utcnow
 from tribune.mail import OutboxMessage
 from tribune.security import CSRF_FIELD, CSRF_HEADER
+from tribune.storage.base import new_object_key
 
 # Examples per target: under a thousand requests in all, under a minute per database. Set
 # TRIBUNE_FUZZ_EXAMPLES to hunt longer (a few hundred finds what ten do not).
@@ -229,7 +236,7 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
     assert response_upload.status_code == 303, response_upload.text
     paper_filing = await enter_paper_filing(admin_client, db, tribunal, "marie@example.org")
     # A hearing of the accepted case: its notices, calendar file and resend form.
-    hearing = Hearing(
+    noticed_hearing = Hearing(
         tribunal_id=tribunal.id,
         filing_id=cases[2].id,
         starts_at=utcnow().replace(microsecond=0) + timedelta(days=40),
@@ -240,8 +247,8 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
         language="es",
         room_id=room.id,
     )
-    hearing.calendar_uid = f"hearing-{uuid.uuid4()}@tribune"
-    db.add(hearing)
+    noticed_hearing.calendar_uid = f"hearing-{uuid.uuid4()}@tribune"
+    db.add(noticed_hearing)
     await db.commit()
 
     # A day the claimant cannot attend, given on the accepted case (its page offers to remove
@@ -326,6 +333,12 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
     await db.commit()
     links = [f"{t}/staff/docket?per_page={MIN_PAGE_SIZE}"]
 
+    # A hearing whose time has passed awaits its outcome from the administrator (who sits);
+    # its case has a draft decision and an issued order, whose pages and forms this reaches.
+    # The case comes first among the ids, so that its pages are among the first of their
+    # shape the crawl fetches.
+    heard, hearing, decisions = await case_awaiting_its_outcome(app, db, tribunal, admin, claimant)
+
     # Another tribunal's case: its ids must be a 404 here.
     elsewhere = await make_tribunal(db)
     foreign = await make_case(db, elsewhere)
@@ -340,6 +353,7 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
         "tribunal": [tribunal.slug],
         "version_id": [str(version.id), str(draft_version.id)],
         "filing_id": [
+            str(heard.id),
             base.rsplit("/", 1)[1],
             *(str(case.id) for case in cases),
             str(paper_filing.id),
@@ -347,12 +361,61 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
         "interpreter_id": [str(interpreter.id)],
         "room_id": [str(room.id)],
         "entry_id": [str(unavailable.id)],
-        "hearing_id": [str(hearing.id)],
         "document_id": [
             str(document.id) for document in (await db.execute(select(Document))).scalars()
         ],
+        "hearing_id": [str(hearing.id), str(noticed_hearing.id)],
+        "decision_id": [str(decision.id) for decision in decisions],
     }
     return World(tribunal, people, ids, [str(foreign.id), str(foreign.case_type_version_id)], links)
+
+
+async def case_awaiting_its_outcome(
+    app: Starlette, db: AsyncSession, tribunal: Tribunal, adjudicator: User, claimant: User
+) -> tuple[Filing, Hearing, list[HearingDecision]]:
+    """A scheduled case of the claimant whose hearing started two hours ago, its outcome not
+    yet recorded, with an issued interim order (to correct) and a draft decision (to issue)."""
+    case = await make_case(db, tribunal, filer=claimant, status=FilingStatus.SCHEDULED)
+    case.assigned_adjudicator_id = adjudicator.id
+    start = utcnow().replace(second=0, microsecond=0) - timedelta(hours=2)
+    hearing = Hearing(
+        tribunal_id=tribunal.id,
+        filing_id=case.id,
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+        mode=HearingMode.VIDEO,
+        adjudicator_id=adjudicator.id,
+        status=HearingStatus.SCHEDULED,
+        sequence=0,
+    )
+    hearing.calendar_uid = f"hearing-{hearing.id}@tribune"
+    db.add(hearing)
+    decisions: list[HearingDecision] = []
+    for kind, status in (
+        (DecisionKind.DECISION, DecisionStatus.DRAFT),
+        (DecisionKind.INTERIM_ORDER, DecisionStatus.ISSUED),
+    ):
+        content = pdf_bytes(pages=len(decisions) + 1)
+        key = new_object_key()
+        await app.state.storage.put(key, content)
+        decision = HearingDecision(
+            tribunal_id=tribunal.id,
+            filing_id=case.id,
+            kind=kind,
+            status=status,
+            storage_key=key,
+            filename=f"{kind.value}.pdf",
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            file_kind="pdf",
+            summary="What was decided, in short.",
+            language="en",
+            issued_at=utcnow() if status is DecisionStatus.ISSUED else None,
+        )
+        db.add(decision)
+        decisions.append(decision)
+    await db.commit()
+    return case, hearing, decisions
 
 
 # -- reading pages ------------------------------------------------------------------------------
