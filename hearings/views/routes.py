@@ -299,9 +299,12 @@ async def my_hearings(request: Request) -> Response:
             {"error": _("This page link is not valid. Start again from your next hearing.")},
             status_code=400,
         )
-    page, following = await services.upcoming_hearings_of(
-        db_of(request), tribunal, signed_in_user(request), utcnow(), after
-    )
+    db = db_of(request)
+    user = signed_in_user(request)
+    now = utcnow()
+    page, following = await services.upcoming_hearings_of(db, tribunal, user, now, after)
+    # Hearings held with no outcome yet head the first page: the adjudicator's next task.
+    awaiting = await services.awaiting_outcome_of(db, tribunal, user, now) if after is None else []
     zone = tribunal.time_zone
     return render(
         request,
@@ -309,9 +312,10 @@ async def my_hearings(request: Request) -> Response:
         {
             "error": "",
             "rows": page,
+            "awaiting": awaiting,
             "spans": {
                 row.hearing.id: times.span(row.hearing.starts_at, row.hearing.ends_at, zone)
-                for row in page
+                for row in [*awaiting, *page]
             },
             "mode_names": mode_names(),
             "language_name": language_name,

@@ -16,11 +16,13 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import Select, delete, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
@@ -370,17 +372,12 @@ class MyHearing:
     interpreter_name: str | None
 
 
-async def upcoming_hearings_of(
-    db: AsyncSession,
-    tribunal: Tribunal,
-    adjudicator: User,
-    now: datetime,
-    after: Cursor | None = None,
-    limit: int = MY_HEARINGS_PAGE_SIZE,
-) -> tuple[list[MyHearing], Cursor | None]:
-    """Return a page of the adjudicator's scheduled hearings in the tribunal that have not
-    ended, earliest first, from the cursor on; and the cursor of the next page, or None."""
-    query = (
+def _hearings_of_adjudicator(
+    tribunal: Tribunal, adjudicator: User
+) -> Select[Hearing, str | None, str, str]:
+    """The adjudicator's scheduled hearings in the tribunal, with their case reference, room
+    and interpreter names, in one statement."""
+    return (
         select(Hearing, Filing.reference, HearingRoom.name, Interpreter.name)
         .join(Filing, (Filing.id == Hearing.filing_id) & (Filing.tribunal_id == tribunal.id))
         .outerjoin(
@@ -395,8 +392,48 @@ async def upcoming_hearings_of(
             Hearing.tribunal_id == tribunal.id,
             Hearing.adjudicator_id == adjudicator.id,
             Hearing.status == HearingStatus.SCHEDULED,
-            Hearing.ends_at > now,
         )
+    )
+
+
+def _my_hearings(rows: Sequence[Any]) -> list[MyHearing]:
+    return [
+        MyHearing(hearing, reference or "", room, interpreter)
+        for hearing, reference, room, interpreter in rows
+    ]
+
+
+async def awaiting_outcome_of(
+    db: AsyncSession,
+    tribunal: Tribunal,
+    adjudicator: User,
+    now: datetime,
+    limit: int = MY_HEARINGS_PAGE_SIZE,
+) -> list[MyHearing]:
+    """Return the adjudicator's hearings that have ended with no outcome recorded yet (still
+    scheduled), the oldest first, at most ``limit``."""
+    query = (
+        _hearings_of_adjudicator(tribunal, adjudicator)
+        .where(Hearing.ends_at <= now)
+        .order_by(Hearing.starts_at, Hearing.id)
+        .limit(limit)
+    )
+    return _my_hearings((await db.execute(query)).all())
+
+
+async def upcoming_hearings_of(
+    db: AsyncSession,
+    tribunal: Tribunal,
+    adjudicator: User,
+    now: datetime,
+    after: Cursor | None = None,
+    limit: int = MY_HEARINGS_PAGE_SIZE,
+) -> tuple[list[MyHearing], Cursor | None]:
+    """Return a page of the adjudicator's scheduled hearings in the tribunal that have not
+    ended, earliest first, from the cursor on; and the cursor of the next page, or None."""
+    query = (
+        _hearings_of_adjudicator(tribunal, adjudicator)
+        .where(Hearing.ends_at > now)
         .order_by(Hearing.starts_at, Hearing.id)
         .limit(limit + 1)
     )
@@ -405,10 +442,7 @@ async def upcoming_hearings_of(
             tuple_(Hearing.starts_at, Hearing.id) > tuple_(after.starts_at, after.id)
         )
     rows = (await db.execute(query)).all()
-    page = [
-        MyHearing(hearing, reference or "", room, interpreter)
-        for hearing, reference, room, interpreter in rows[:limit]
-    ]
+    page = _my_hearings(rows[:limit])
     more = len(rows) > limit
     last = page[-1].hearing if page and more else None
     return page, Cursor(last.starts_at, last.id) if last is not None else None

@@ -17,6 +17,7 @@ from tests.hearings.calendars import make_calendar
 from tests.hearings.test_party_views import NEXT_YEAR, add_hearing, at, claimant_of
 from tests.helpers import as_user, text_of
 from tribunals.models import Role
+from tribune.db import utcnow
 
 DAY = date(NEXT_YEAR, 1, 12)  # a Tuesday, in standard time
 
@@ -222,3 +223,23 @@ async def test_my_hearings_pages_with_a_next_link(
     bad = await client.get(f"{page}?after=not-a-cursor")
     assert bad.status_code == 400
     assert "This page link is not valid" in text_of(bad)
+
+
+async def test_my_hearings_puts_the_hearings_awaiting_their_outcome_first(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    calendar = await make_calendar(db)
+    held, later, recorded = [await calendar.accepted_case(db) for _ in range(3)]
+    yesterday = utcnow().replace(second=0, microsecond=0) - timedelta(days=1)
+    await add_hearing(db, calendar, held, yesterday)
+    await add_hearing(db, calendar, recorded, yesterday, status=HearingStatus.HELD)
+    await add_hearing(db, calendar, later, at(DAY, 10))
+    await db.commit()
+
+    await as_user(client, calendar.adjudicator)
+    page = await client.get(f"/{calendar.tribunal.slug}/staff/my-hearings")
+    shown = text_of(page)
+    assert "Awaiting your outcome" in shown
+    assert f"Record the outcome of the hearing of case {ref(held)}" in shown
+    assert shown.index(ref(held)) < shown.index("Upcoming hearings") < shown.index(ref(later))
+    assert ref(recorded) not in shown  # its outcome is recorded
