@@ -3,7 +3,7 @@
 ``hearings`` and ``payments`` depend on ``filings``, never the other way round; yet the case
 pages show a case's hearings and fees. So a later domain registers a provider here, once, at
 import time (the composition root imports every domain), and the case pages ask every
-provider for its section, in the order they were registered. A provider reads what it shows
+provider for its section, in the order the providers give. A provider reads what it shows
 and returns a template of its own domain with the values it needs, or None to show nothing.
 """
 
@@ -49,24 +49,26 @@ class CaseSection:
 
 
 SectionProvider = Callable[[SectionContext], Awaitable[CaseSection | None]]
-_providers: dict[CasePage, list[SectionProvider]] = {page: [] for page in CasePage}
+_providers: dict[CasePage, list[tuple[int, SectionProvider]]] = {page: [] for page in CasePage}
 
 
-def provides(page: CasePage) -> Callable[[SectionProvider], SectionProvider]:
-    """Register a function that returns a section of the given case page."""
+def provides(page: CasePage, *, order: int = 100) -> Callable[[SectionProvider], SectionProvider]:
+    """Register a function that returns a section of the given case page; sections with a
+    lower ``order`` come first (import order would otherwise decide)."""
 
     def register(provider: SectionProvider) -> SectionProvider:
-        if provider not in _providers[page]:
-            _providers[page].append(provider)
+        if all(registered is not provider for _order, registered in _providers[page]):
+            _providers[page].append((order, provider))
+            _providers[page].sort(key=lambda entry: entry[0])
         return provider
 
     return register
 
 
 async def sections_for(page: CasePage, context: SectionContext) -> list[CaseSection]:
-    """Return the sections every provider adds to the page, in registration order."""
+    """Return the sections every provider adds to the page, in their order."""
     sections = []
-    for provider in _providers[page]:
+    for _order, provider in _providers[page]:
         section = await provider(context)
         if section is not None:
             sections.append(section)

@@ -231,7 +231,7 @@ async def resend(request: Request) -> Response:
     )
 
 
-@provides(CasePage.STAFF)
+@provides(CasePage.STAFF, order=30)
 async def staff_section(context: SectionContext) -> CaseSection | None:
     """Each hearing's participants with the last notice or reminder sent to them."""
     request = context.request

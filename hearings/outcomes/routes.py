@@ -411,7 +411,7 @@ async def download(request: Request) -> Response:
 # -- the case pages' sections -------------------------------------------------------------------
 
 
-@provides(CasePage.STAFF)
+@provides(CasePage.STAFF, order=20)
 async def staff_section(context: SectionContext) -> CaseSection | None:
     """Hearings awaiting their outcome, and the case's decisions and orders with what the
     person may do with them."""
@@ -467,7 +467,7 @@ def _rows(decisions: list[HearingDecision]) -> list[dict[str, Any]]:
     ]
 
 
-@provides(CasePage.PARTIES)
+@provides(CasePage.PARTIES, order=20)
 async def parties_section(context: SectionContext) -> CaseSection | None:
     """The issued decisions and orders, with their summaries, dates, corrections and files."""
     issued = await services.decisions_of(db_of(context.request), context.filing, issued_only=True)

@@ -62,7 +62,7 @@ def adjournment_names() -> dict[AdjournmentReason, str]:
 # -- sections of the case pages --------------------------------------------------------------
 
 
-@provides(CasePage.PARTIES)
+@provides(CasePage.PARTIES, order=10)
 async def parties_hearing_section(context: SectionContext) -> CaseSection | None:
     """The case's hearing as its parties read it, and the link to give dates they cannot
     attend: two statements at most (the hearing with its room; the dial-in for a telephone
@@ -109,7 +109,7 @@ async def parties_hearing_section(context: SectionContext) -> CaseSection | None
     return CaseSection("hearings/views/parties_section.html", values)
 
 
-@provides(CasePage.STAFF)
+@provides(CasePage.STAFF, order=40)
 async def staff_dates_section(context: SectionContext) -> CaseSection | None:
     """The dates the parties said they cannot attend, for the registry: one statement."""
     filing = context.filing
