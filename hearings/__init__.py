@@ -12,7 +12,8 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from hearings.calendars import routes as calendars
+from hearings.scheduling import routes as scheduling
 
-tenant_routes: list[BaseRoute] = [*calendars.tenant_routes]
+tenant_routes: list[BaseRoute] = [*calendars.tenant_routes, *scheduling.tenant_routes]
 
 __all__ = ["tenant_routes"]

@@ -26,7 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
 from accounts.models import User
-from filings.models import CaseParty, CaseResponse, Document, Filing, PartyRole
+from filings.models import CaseParty, CaseResponse, Document, Filing, FilingStatus, PartyRole
+from hearings.models import Hearing, HearingMode, HearingStatus
 from tests.factories.accounts import make_user
 from tests.factories.filings import make_case
 from tests.factories.tribunals import make_staff, make_tribunal
@@ -90,6 +91,14 @@ GET_MATRIX: dict[str, dict[str, int]] = {
     "/{tribunal}/staff/paper-filings/new": rule(REGISTRY),
     "/{tribunal}/staff/audit": rule(("admin",)),
     "/{tribunal}/staff/audit.csv": rule(("admin",)),
+    # Booking, moving, adjourning and cancelling a hearing: the registry (of an accepted case,
+    # and of a scheduled hearing).
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/new": rule(REGISTRY),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/reschedule": rule(
+        REGISTRY
+    ),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/adjourn": rule(REGISTRY),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/cancel": rule(REGISTRY),
     # The case as its parties see it: not staff (they have their own page), not a
     # representative once the claimant withdrew the authorisation.
     "/{tribunal}/cases/{filing_id:uuid}": rule(PARTIES),
@@ -127,6 +136,12 @@ POST_REFUSED: dict[str, dict[str, int]] = {
     "/{tribunal}/staff/cases/{filing_id:uuid}/letter": rule(REGISTRY),
     "/{tribunal}/staff/paper-filings/new": rule(REGISTRY),
     "/{tribunal}/staff/audit/settings": rule(("admin",)),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/new": rule(REGISTRY),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/reschedule": rule(
+        REGISTRY
+    ),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/adjourn": rule(REGISTRY),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/cancel": rule(REGISTRY),
     "/{tribunal}/cases/{filing_id:uuid}/transitions/{name}": rule(
         ("claimant", "representative"), respondent=409
     ),
@@ -157,6 +172,21 @@ POST_FORMS: dict[str, dict[str, str]] = {
         "language": "en",
     },
     "/{tribunal}/staff/audit/settings": {"show_access_to_parties": "no"},
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/new": {"slot": "other", "date": "2099-01-05"}
+    | {"time": "10:00", "duration": "60", "mode": "video"},
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/reschedule": {
+        "reason": "Forged",
+        "slot": "other",
+        "date": "2099-01-05",
+        "time": "10:00",
+    },
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/adjourn": {
+        "code": "other",
+        "reason": "Forged",
+    },
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/cancel": {
+        "reason": "Forged"
+    },
     "/{tribunal}/cases/{filing_id:uuid}/representatives/new": {
         "name": "Forged Representative",
         "email": "forged-rep@example.org",
@@ -181,12 +211,22 @@ class Scene:
     document: Document
     people: dict[str, User | None]
     adjudicator_id: uuid.UUID
+    accepted_case: Filing
+    hearing: Hearing
 
     def url(self, path: str) -> str:
         staff = path.startswith("/{tribunal}/staff/")
+        filing_id = self.case.id
+        if path.endswith("/letter"):
+            filing_id = self.paper_case.id
+        elif path.endswith("/hearings/new"):
+            filing_id = self.accepted_case.id
+        elif "{hearing_id" in path:
+            filing_id = self.hearing.filing_id
         values = {
             "tribunal": self.tribunal.slug,
-            "filing_id": str(self.paper_case.id if path.endswith("/letter") else self.case.id),
+            "filing_id": str(filing_id),
+            "hearing_id": str(self.hearing.id),
             "party_id": str(self.representative_party.id),
             "document_id": str(self.document.id),
             "slot": "response_evidence",
@@ -313,6 +353,23 @@ async def scene(db: AsyncSession, app: Starlette, tmp_path: Path) -> Scene:
         "clerk of B": clerk_b,
     }
     assert tuple(people) == PERSONS
+
+    # An accepted case to schedule, and a scheduled one whose hearing may be moved.
+    accepted_case = await make_case(db, tribunal, status=FilingStatus.ACCEPTED)
+    hearing_case = await make_case(db, tribunal, status=FilingStatus.SCHEDULED)
+    starts_at = utcnow().replace(microsecond=0) + timedelta(days=30)
+    hearing = Hearing(
+        tribunal_id=tribunal.id,
+        filing_id=hearing_case.id,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=1),
+        mode=HearingMode.VIDEO,
+        adjudicator_id=adjudicator.id,
+        status=HearingStatus.SCHEDULED,
+        calendar_uid=f"hearing-{uuid.uuid4()}@tribune",
+    )
+    db.add(hearing)
+    await db.commit()
     return Scene(
         tribunal,
         other_tribunal,
@@ -322,6 +379,8 @@ async def scene(db: AsyncSession, app: Starlette, tmp_path: Path) -> Scene:
         document,
         people,
         adjudicator.id,
+        accepted_case,
+        hearing,
     )
 
 

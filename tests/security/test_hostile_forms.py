@@ -62,7 +62,14 @@ from filings.docket.queries import MIN_PAGE_SIZE
 from filings.models import Document, Filing, FilingStatus
 from hearings.calendars import services as hearing_services
 from hearings.calendars.services import ExceptionValues, InterpreterValues, Resource, RoomValues
-from hearings.models import ExceptionKind, ExceptionReason, ResourceKind
+from hearings.models import (
+    ExceptionKind,
+    ExceptionReason,
+    Hearing,
+    HearingMode,
+    HearingStatus,
+    ResourceKind,
+)
 from tests.factories.accounts import PASSWORD, make_user
 from tests.factories.filings import make_case, make_demo_case_type
 from tests.factories.tribunals import make_staff, make_tribunal
@@ -266,6 +273,25 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
     await db.commit()
     links = [f"{t}/staff/docket?per_page={MIN_PAGE_SIZE}"]
 
+    # A scheduled hearing of a case, in a month, which the registry may move, adjourn or
+    # cancel (the accepted case above may have one scheduled).
+    scheduled = await make_case(
+        db, tribunal, filer=claimant, version=version, status=FilingStatus.SCHEDULED
+    )
+    hearing_start = utcnow().replace(microsecond=0) + timedelta(days=30)
+    hearing = Hearing(
+        tribunal_id=tribunal.id,
+        filing_id=scheduled.id,
+        starts_at=hearing_start,
+        ends_at=hearing_start + timedelta(hours=1),
+        mode=HearingMode.VIDEO,
+        adjudicator_id=admin.id,
+        status=HearingStatus.SCHEDULED,
+        calendar_uid=f"hearing-{uuid.uuid4()}@tribune",
+    )
+    db.add(hearing)
+    await db.commit()
+
     # Another tribunal's case: its ids must be a 404 here.
     elsewhere = await make_tribunal(db)
     foreign = await make_case(db, elsewhere)
@@ -283,7 +309,9 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
             base.rsplit("/", 1)[1],
             *(str(case.id) for case in cases),
             str(paper_filing.id),
+            str(scheduled.id),
         ],
+        "hearing_id": [str(hearing.id)],
         "interpreter_id": [str(interpreter.id)],
         "room_id": [str(room.id)],
         "document_id": [
