@@ -16,15 +16,5 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from hearings.calendars import routes as calendars
-from hearings.notices import routes as notices
-from hearings.outcomes import routes as outcomes
-from hearings.views import routes as views
-
-tenant_routes: list[BaseRoute] = [
-    *calendars.tenant_routes,
-    *notices.tenant_routes,
-    *outcomes.tenant_routes,
-    *views.tenant_routes,
-]
 
 __all__ = ["tenant_routes"]

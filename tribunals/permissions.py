@@ -26,6 +26,8 @@ class Permission(enum.Enum):
     REGISTRY_WORK = "filings:registry:work"
     # Hearing settings and hours, durations, interpreters, rooms, every adjudicator's availability.
     HEARINGS_MANAGE = "hearings:settings:manage"
+    # Book, move, adjourn and cancel a case's hearings (the registry).
+    HEARINGS_SCHEDULE = "hearings:hearing:schedule"
     # An adjudicator's own availability (weekly pattern and exceptions).
     OWN_AVAILABILITY = "hearings:availability:own"
     # The tribunal's hearings of a day, per adjudicator and per room (registry and adjudicators).
@@ -53,9 +55,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REGISTRY_WORK,
             Permission.AUDIT_VIEW,
             Permission.HEARINGS_MANAGE,
+            Permission.HEARINGS_SCHEDULE,
         }
     ),
-    Role.CLERK: frozenset({*_STAFF, Permission.REGISTRY_WORK}),
+    Role.CLERK: frozenset({*_STAFF, Permission.REGISTRY_WORK, Permission.HEARINGS_SCHEDULE}),
     Role.ADJUDICATOR: frozenset({*_STAFF, Permission.OWN_AVAILABILITY, Permission.OWN_HEARINGS}),
 }
 

@@ -84,10 +84,13 @@ class AuditAction(enum.StrEnum):
     FILING_STARTED = "filing.started"
     FILING_SUBMITTED = "filing.submitted"
     FILING_VIEWED = "filing.viewed"
+    HEARING_ADJOURNED = "hearing.adjourned"
     HEARING_BOOKED = "hearing.booked"
+    HEARING_CANCELLED = "hearing.cancelled"
     HEARING_DURATIONS_CHANGED = "hearing.durations_changed"
     HEARING_NOTICE_RESENT = "hearing.notice_resent"
     HEARING_OUTCOME_RECORDED = "hearing.outcome_recorded"
+    HEARING_RESCHEDULED = "hearing.rescheduled"
     HEARING_SETTINGS_CHANGED = "hearing.settings_changed"
     INTERPRETER_ADDED = "interpreter.added"
     INTERPRETER_CHANGED = "interpreter.changed"
@@ -170,10 +173,13 @@ ACTION_LABELS: dict[AuditAction, LazyProxy] = {
     AuditAction.FILING_STARTED: lazy_gettext("Filing started"),
     AuditAction.FILING_SUBMITTED: lazy_gettext("Filing submitted"),
     AuditAction.FILING_VIEWED: lazy_gettext("Case viewed"),
+    AuditAction.HEARING_ADJOURNED: lazy_gettext("Hearing adjourned before it was held"),
     AuditAction.HEARING_BOOKED: lazy_gettext("Hearing booked"),
+    AuditAction.HEARING_CANCELLED: lazy_gettext("Hearing cancelled by the registry"),
     AuditAction.HEARING_DURATIONS_CHANGED: lazy_gettext("Hearing durations changed"),
     AuditAction.HEARING_NOTICE_RESENT: lazy_gettext("Notice of hearing resent"),
     AuditAction.HEARING_OUTCOME_RECORDED: lazy_gettext("Hearing outcome recorded"),
+    AuditAction.HEARING_RESCHEDULED: lazy_gettext("Hearing rescheduled"),
     AuditAction.HEARING_SETTINGS_CHANGED: lazy_gettext("Hearing settings changed"),
     AuditAction.INTERPRETER_ADDED: lazy_gettext("Interpreter added"),
     AuditAction.INTERPRETER_CHANGED: lazy_gettext("Interpreter changed"),

@@ -25,6 +25,12 @@ a time is refused; the unique key is what makes the refusal certain when two cle
 at once. The loser's insert runs in a savepoint, so its transaction carries on and nothing
 of the booking is left.
 
+A move (``reschedule_hearing``) goes through the same checks (``_check_request``), the
+hearing's own time not counting against it, and in one savepoint deletes its blocks,
+changes the hearing (a compare-and-set on its status and SEQUENCE, so two moves of one
+hearing at once change it once) and inserts the new blocks under the same unique key. An
+adjournment or a cancellation changes the hearing the same way and deletes its blocks.
+
 Slot proposals read the tribunal's settings, hours, resources, their availability and the
 hearings of a window of days in bulk (a fixed number of statements per window, whatever the
 number of hearings) and compute the rest in Python, day by day.
@@ -42,12 +48,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import anyio.to_thread
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from accounts.models import User
-from filings import lifecycle
+from filings import cases, lifecycle
 from filings.access import Actor
 from filings.deadlines import add_business_days, is_holiday, today_in
 from filings.lifecycle import TransitionRefused
@@ -55,6 +62,7 @@ from filings.models import CaseTypeVersion, Filing, FilingStatus
 from hearings.calendars import services
 from hearings.calendars.services import Interval, Resource, ResourceCalendar
 from hearings.models import (
+    AdjournmentReason,
     BookedBlock,
     Hearing,
     HearingDuration,
@@ -66,6 +74,7 @@ from hearings.models import (
     PartyUnavailability,
     ResourceKind,
 )
+from hearings.notices.services import HearingChange, hearing_changed
 from tribunals.models import Membership, Role, Tribunal
 from tribune import audit
 from tribune.audit import AuditAction
@@ -85,6 +94,9 @@ FIRST_WINDOW_DAYS = 7
 # Working out free time is plain computing over a window's rows (about 5 ms for a week of a
 # busy tribunal's 50 adjudicators): it runs in worker threads, a few at a time.
 _computing_limiter = anyio.CapacityLimiter(4)
+
+# A hearing in these states holds nothing: its blocks were released.
+RELEASED = (HearingStatus.CANCELLED, HearingStatus.ADJOURNED)
 
 # The journey's sign-language answers, as language codes.
 SIGN_LANGUAGE_CODES = {"asl": "ase", "lsq": "fcs"}
@@ -171,11 +183,17 @@ def _busy_by_resource(rows: Iterable[Any]) -> dict[uuid.UUID, list[Interval]]:
 
 
 async def _hearings_between(
-    db: AsyncSession, tribunal: Tribunal, resource_ids: Sequence[uuid.UUID], span: Interval
+    db: AsyncSession,
+    tribunal: Tribunal,
+    resource_ids: Sequence[uuid.UUID],
+    span: Interval,
+    *,
+    exclude: uuid.UUID | None = None,
 ) -> list[Any]:
     """Return (start, end, adjudicator, interpreter, room) of the hearings holding any of the
-    resources during the span (those whose blocks are not released); with many resources,
-    of all the tribunal's hearings then (see ``services.FEW_RESOURCES``)."""
+    resources during the span (those whose blocks are not released: neither cancelled nor
+    adjourned), but the one excluded (a hearing being moved); with many resources, of all
+    the tribunal's hearings then (see ``services.FEW_RESOURCES``)."""
     held = [
         or_(
             Hearing.adjudicator_id.in_(resource_ids),
@@ -192,10 +210,11 @@ async def _hearings_between(
             Hearing.room_id,
         ).where(
             Hearing.tribunal_id == tribunal.id,
-            Hearing.status != HearingStatus.CANCELLED,
+            Hearing.status.not_in(RELEASED),
             Hearing.starts_at < span.end,
             Hearing.ends_at > span.start,
             *(held if len(resource_ids) <= services.FEW_RESOURCES else []),
+            *([Hearing.id != exclude] if exclude is not None else []),
         )
     )
     return list(rows)
@@ -310,6 +329,7 @@ async def propose_slots(
     count: int = DEFAULT_PROPOSALS,
     horizon_days: int = HORIZON_DAYS,
     now: datetime | None = None,
+    moving: uuid.UUID | None = None,
 ) -> list[Proposal]:
     """Return the ``count`` earliest start times (on the quarter hour) at which a hearing of
     the case can be booked, each with the adjudicator (the one given, or the first free of
@@ -319,7 +339,8 @@ async def propose_slots(
     A slot lies inside the tribunal's hearing hours on a day that is not a public holiday,
     on or after the end of the minimum notice, on none of the days the parties said they
     cannot attend, and every resource it books is available and holds no other hearing.
-    An empty list if the case needs a language no listed interpreter can be matched for."""
+    An empty list if the case needs a language no listed interpreter can be matched for.
+    The hearing being moved, if any (``moving``), holds nothing against its new time."""
     now = now or utcnow()
     if duration_minutes is not None and not _whole_quarters(duration_minutes):
         raise ValueError("a hearing lasts whole quarter hours, from 15 minutes to 8 hours")
@@ -382,7 +403,9 @@ async def propose_slots(
         calendars = await services.calendars_between(
             db, tribunal, resources, window_first, window_last
         )
-        hearings = await _hearings_between(db, tribunal, [r.id for r in resources], span)
+        hearings = await _hearings_between(
+            db, tribunal, [r.id for r in resources], span, exclude=moving
+        )
         unavailable = await _party_days(db, tribunal, filing, window_first, window_last)
         proposals += await anyio.to_thread.run_sync(
             functools.partial(
@@ -495,6 +518,8 @@ class BookingProblemKind(enum.Enum):
     ROOM_BOOKED = "room_booked"
     SLOT_TAKEN = "slot_taken"  # taken meanwhile, by a hearing this tribunal cannot see
     PARTY_UNAVAILABLE = "party_unavailable"
+    HEARING_NOT_SCHEDULED = "hearing_not_scheduled"  # moved, adjourned or cancelled meanwhile
+    HEARING_STARTED = "hearing_started"  # its time has come: its outcome is recorded instead
 
 
 @dataclass(frozen=True)
@@ -569,8 +594,12 @@ def _problem_of_time(
 
 
 def _blocks_of(
-    tribunal: Tribunal, hearing: Hearing, resources: Sequence[Resource]
+    tribunal: Tribunal,
+    hearing: Hearing,
+    resources: Sequence[Resource],
+    now: datetime | None = None,
 ) -> list[dict[str, Any]]:
+    made = now or hearing.created_at
     rows = []
     for resource in sorted(resources, key=lambda item: str(item.id)):
         block = hearing.starts_at
@@ -583,8 +612,8 @@ def _blocks_of(
                     "resource_kind": resource.kind,
                     "resource_id": resource.id,
                     "starts_at": block,
-                    "created_at": hearing.created_at,
-                    "updated_at": hearing.created_at,
+                    "created_at": made,
+                    "updated_at": made,
                 }
             )
             block += BLOCK
@@ -592,10 +621,17 @@ def _blocks_of(
 
 
 async def _conflict(
-    db: AsyncSession, tribunal: Tribunal, resources: Sequence[Resource], span: Interval
+    db: AsyncSession,
+    tribunal: Tribunal,
+    resources: Sequence[Resource],
+    span: Interval,
+    *,
+    exclude: uuid.UUID | None = None,
 ) -> BookingProblem | None:
     """Return the problem of the first resource that holds another hearing during the span."""
-    rows = await _hearings_between(db, tribunal, [resource.id for resource in resources], span)
+    rows = await _hearings_between(
+        db, tribunal, [resource.id for resource in resources], span, exclude=exclude
+    )
     for resource in resources:
         for starts_at, ends_at, *held in rows:
             if resource.id in held:
@@ -603,38 +639,29 @@ async def _conflict(
     return None
 
 
-async def book_hearing(
+@dataclass(frozen=True)
+class _Checked:
+    """What a request books once every check passed."""
+
+    span: Interval
+    resources: list[Resource]
+    language: str | None
+    # An administrator's reason for booking over a party's unavailable days, when they did.
+    overridden: str = ""
+
+
+async def _check_request(
     db: AsyncSession,
-    outbox: Outbox,
     tribunal: Tribunal,
     filing: Filing,
     request: BookingRequest,
     *,
-    user: User,
     actors: frozenset[Actor],
-    now: datetime | None = None,
-) -> Hearing | BookingProblem:
-    """Book a hearing of an accepted case and move the case to "scheduled" (a case event, an
-    audit entry, the parties told); return the hearing, or the first problem found, with
-    nothing changed.
-
-    Checked: the case is the tribunal's and accepted; the mode is offered; the duration is
-    whole quarter hours from 15 minutes to 8 hours; the start is on the quarter hour, in the
-    future, on or after the end of the notice period, not on a holiday, and the hearing lies
-    in the day's hearing hours; the adjudicator, interpreter and room are the tribunal's
-    (and active); the interpreter covers the languages the case needs (required if it needs
-    any listed language); a room is given for a hearing in person; each is available and
-    holds no other hearing then; no party said they cannot attend that day (an
-    administrator may override this with a reason). The database refuses an overlapping
-    booking that a concurrent one made meanwhile.
-
-    One interpreter is booked per hearing, for the case's first language; a case that
-    needs two (Spanish and ASL) needs one interpreter who works in both."""
-    now = now or utcnow()
-    if filing.tribunal_id != tribunal.id or not filing.status.is_case:
-        return BookingProblem(BookingProblemKind.CASE_NOT_ACCEPTED)
-    if filing.status is not FilingStatus.ACCEPTED:
-        return BookingProblem(BookingProblemKind.CASE_NOT_ACCEPTED)
+    now: datetime,
+    moving: Hearing | None = None,
+) -> _Checked | BookingProblem:
+    """Return what the request would book, or the first reason it may not: the checks a
+    booking and a move share (the hearing being moved holds nothing against itself)."""
     settings = await services.settings_of(db, tribunal)
     if request.mode not in settings.offered_modes:
         return BookingProblem(BookingProblemKind.MODE_NOT_OFFERED)
@@ -676,7 +703,9 @@ async def book_hearing(
         calendar = calendars[resource]
         if not _fits(_free(calendar, [], day, tribunal.time_zone), span.start, span.end):
             return BookingProblem(_UNAVAILABLE[resource.kind], language=language or "")
-    conflict = await _conflict(db, tribunal, resources, span)
+    conflict = await _conflict(
+        db, tribunal, resources, span, exclude=moving.id if moving is not None else None
+    )
     if conflict is not None:
         return conflict
     override = request.party_override_reason.strip()
@@ -686,16 +715,82 @@ async def book_hearing(
         return BookingProblem(
             BookingProblemKind.PARTY_UNAVAILABLE, days=(first.first_day, first.last_day)
         )
+    return _Checked(
+        span,
+        resources,
+        language if request.interpreter_id is not None else None,
+        override if unavailable else "",
+    )
 
+
+def _registry_role(actors: frozenset[Actor]) -> str:
+    return str((Actor.ADMIN if Actor.ADMIN in actors else Actor.CLERK).value)
+
+
+def _record(
+    db: AsyncSession,
+    action: AuditAction,
+    hearing: Hearing,
+    user: User,
+    actors: frozenset[Actor],
+    **details: Any,
+) -> None:
+    """Write the audit entry of a change the registry made to a hearing."""
+    audit.record(
+        db,
+        action,
+        actor_id=user.id,
+        actor_role=_registry_role(actors),
+        tribunal_id=hearing.tribunal_id,
+        subject_type="hearing",
+        subject_id=hearing.id,
+        case_id=hearing.filing_id,
+        **details,
+    )
+
+
+async def book_hearing(
+    db: AsyncSession,
+    outbox: Outbox,
+    tribunal: Tribunal,
+    filing: Filing,
+    request: BookingRequest,
+    *,
+    user: User,
+    actors: frozenset[Actor],
+    now: datetime | None = None,
+) -> Hearing | BookingProblem:
+    """Book a hearing of an accepted case and move the case to "scheduled" (a case event, an
+    audit entry, every participant told by the notice of hearing); return the hearing, or
+    the first problem found, with nothing changed.
+
+    Checked: the case is the tribunal's and accepted; the mode is offered; the duration is
+    whole quarter hours from 15 minutes to 8 hours; the start is on the quarter hour, in the
+    future, on or after the end of the notice period, not on a holiday, and the hearing lies
+    in the day's hearing hours; the adjudicator, interpreter and room are the tribunal's
+    (and active); the interpreter covers the languages the case needs (required if it needs
+    any listed language); a room is given for a hearing in person; each is available and
+    holds no other hearing then; no party said they cannot attend that day (an
+    administrator may override this with a reason). The database refuses an overlapping
+    booking that a concurrent one made meanwhile.
+
+    One interpreter is booked per hearing, for the case's first language; a case that
+    needs two (Spanish and ASL) needs one interpreter who works in both."""
+    now = now or utcnow()
+    if filing.tribunal_id != tribunal.id or filing.status is not FilingStatus.ACCEPTED:
+        return BookingProblem(BookingProblemKind.CASE_NOT_ACCEPTED)
+    checked = await _check_request(db, tribunal, filing, request, actors=actors, now=now)
+    if isinstance(checked, BookingProblem):
+        return checked
     hearing = Hearing(
         tribunal_id=tribunal.id,
         filing_id=filing.id,
-        starts_at=span.start,
-        ends_at=span.end,
+        starts_at=checked.span.start,
+        ends_at=checked.span.end,
         mode=request.mode,
         adjudicator_id=request.adjudicator_id,
         interpreter_id=request.interpreter_id,
-        language=language if request.interpreter_id is not None else None,
+        language=checked.language,
         room_id=request.room_id,
         status=HearingStatus.SCHEDULED,
         sequence=0,
@@ -710,27 +805,25 @@ async def book_hearing(
         async with db.begin_nested():
             db.add(hearing)
             await db.flush()
-            await db.execute(insert(BookedBlock), _blocks_of(tribunal, hearing, resources))
+            await db.execute(insert(BookedBlock), _blocks_of(tribunal, hearing, checked.resources))
             await lifecycle.apply(
-                db, outbox, tribunal, filing, "schedule", user=user, actors=actors
+                db, outbox, tribunal, filing, "schedule", user=user, actors=actors, notify=False
             )
     except IntegrityError:
-        return await _conflict(db, tribunal, resources, span) or BookingProblem(
+        return await _conflict(db, tribunal, checked.resources, checked.span) or BookingProblem(
             BookingProblemKind.SLOT_TAKEN
         )
     except TransitionRefused:
         return BookingProblem(BookingProblemKind.CASE_CHANGED)
-    audit.record(
+    _record(
         db,
         AuditAction.HEARING_BOOKED,
-        actor_id=user.id,
-        actor_role=(Actor.ADMIN if Actor.ADMIN in actors else Actor.CLERK).value,
-        tribunal_id=tribunal.id,
-        subject_type="hearing",
-        subject_id=hearing.id,
-        case_id=filing.id,
-        **({"party_unavailability_overridden": override} if unavailable else {}),
+        hearing,
+        user,
+        actors,
+        **({"party_unavailability_overridden": checked.overridden} if checked.overridden else {}),
     )
+    await hearing_changed(db, outbox, tribunal, filing, hearing, HearingChange.BOOKED)
     return hearing
 
 
@@ -740,5 +833,309 @@ async def release_blocks(db: AsyncSession, hearing: Hearing) -> None:
     await db.execute(
         delete(BookedBlock).where(
             BookedBlock.tribunal_id == hearing.tribunal_id, BookedBlock.hearing_id == hearing.id
+        )
+    )
+
+
+# -- moving, adjourning and cancelling ------------------------------------------------------
+
+
+class _Lost(Exception):  # noqa: N818 - reads as what happened
+    """The hearing was changed by someone else between the page and this click."""
+
+
+async def _change_hearing(db: AsyncSession, hearing: Hearing, now: datetime, **values: Any) -> None:
+    """Change a scheduled hearing as it was read, and add one to its SEQUENCE (the invites
+    announce every change); raise _Lost if someone else changed it meanwhile."""
+    values = {**values, "sequence": hearing.sequence + 1, "updated_at": now}
+    changed = await db.execute(
+        update(Hearing)
+        .where(
+            Hearing.id == hearing.id,
+            Hearing.status == HearingStatus.SCHEDULED,
+            Hearing.sequence == hearing.sequence,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        raise _Lost
+    for key, value in values.items():
+        set_committed_value(hearing, key, value)
+
+
+def _still_scheduled(
+    tribunal: Tribunal, filing: Filing, hearing: Hearing, now: datetime
+) -> BookingProblem | None:
+    """Return why the hearing can no longer be moved, adjourned or cancelled, or None."""
+    if hearing.tribunal_id != tribunal.id or hearing.filing_id != filing.id:
+        raise ValueError("the hearing is not this case's")
+    if hearing.status is not HearingStatus.SCHEDULED or filing.status is not FilingStatus.SCHEDULED:
+        return BookingProblem(BookingProblemKind.HEARING_NOT_SCHEDULED)
+    if hearing.starts_at <= now:
+        return BookingProblem(BookingProblemKind.HEARING_STARTED)
+    return None
+
+
+async def reschedule_hearing(
+    db: AsyncSession,
+    outbox: Outbox,
+    tribunal: Tribunal,
+    filing: Filing,
+    hearing: Hearing,
+    request: BookingRequest,
+    *,
+    reason: str,
+    user: User,
+    actors: frozenset[Actor],
+    now: datetime | None = None,
+) -> Hearing | BookingProblem:
+    """Move a scheduled hearing to a new time (mode, adjudicator, interpreter, room), for a
+    reason the parties are told; return the hearing, or the first problem found, with
+    nothing changed.
+
+    The new time goes through every check of a booking, the hearing's own quarter hours
+    not counting against it; its old quarter hours are released and the new ones held under
+    the same unique key, in a savepoint, so a concurrent booking of the new time gets one
+    success. The hearing keeps its calendar UID and its SEQUENCE grows by one; the case
+    stays "scheduled", with a ``hearing_rescheduled`` event and an audit entry."""
+    now = now or utcnow()
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("a hearing is moved for a reason")
+    problem = _still_scheduled(tribunal, filing, hearing, now)
+    if problem is not None:
+        return problem
+    checked = await _check_request(
+        db, tribunal, filing, request, actors=actors, now=now, moving=hearing
+    )
+    if isinstance(checked, BookingProblem):
+        return checked
+    before = (hearing.starts_at, hearing.ends_at)
+    await db.flush()
+    try:
+        async with db.begin_nested():
+            await release_blocks(db, hearing)
+            await _change_hearing(
+                db,
+                hearing,
+                now,
+                starts_at=checked.span.start,
+                ends_at=checked.span.end,
+                mode=request.mode,
+                adjudicator_id=request.adjudicator_id,
+                interpreter_id=request.interpreter_id,
+                language=checked.language,
+                room_id=request.room_id,
+                status_reason=reason,
+            )
+            await db.execute(
+                insert(BookedBlock), _blocks_of(tribunal, hearing, checked.resources, now)
+            )
+    except IntegrityError:
+        await db.refresh(hearing)
+        return await _conflict(
+            db, tribunal, checked.resources, checked.span, exclude=hearing.id
+        ) or BookingProblem(BookingProblemKind.SLOT_TAKEN)
+    except _Lost:
+        await db.refresh(hearing)
+        return BookingProblem(BookingProblemKind.HEARING_NOT_SCHEDULED)
+    cases.add_event(
+        db,
+        filing,
+        "hearing_rescheduled",
+        actor_id=user.id,
+        occurred_at=now,
+        details={
+            "reason": reason,
+            "role": _registry_role(actors),
+            "from": [moment.isoformat() for moment in before],
+            "to": [checked.span.start.isoformat(), checked.span.end.isoformat()],
+        },
+    )
+    _record(
+        db,
+        AuditAction.HEARING_RESCHEDULED,
+        hearing,
+        user,
+        actors,
+        sequence=hearing.sequence,
+        **({"party_unavailability_overridden": checked.overridden} if checked.overridden else {}),
+    )
+    await hearing_changed(
+        db, outbox, tribunal, filing, hearing, HearingChange.RESCHEDULED, reason=reason
+    )
+    return hearing
+
+
+@dataclass(frozen=True)
+class _Ending:
+    """How a hearing is taken off the calendar: adjourned or cancelled."""
+
+    status: HearingStatus
+    transition: str  # of filings.lifecycle, back to "accepted"
+    action: AuditAction
+    change: HearingChange
+
+
+_ADJOURNED = _Ending(
+    HearingStatus.ADJOURNED, "adjourn", AuditAction.HEARING_ADJOURNED, HearingChange.ADJOURNED
+)
+_CANCELLED = _Ending(
+    HearingStatus.CANCELLED,
+    "cancel_hearing",
+    AuditAction.HEARING_CANCELLED,
+    HearingChange.CANCELLED,
+)
+
+
+async def _end_hearing(
+    db: AsyncSession,
+    outbox: Outbox,
+    tribunal: Tribunal,
+    filing: Filing,
+    hearing: Hearing,
+    ending: _Ending,
+    reason: str,
+    *,
+    user: User,
+    actors: frozenset[Actor],
+    now: datetime | None,
+    code: AdjournmentReason | None = None,
+) -> Hearing | BookingProblem:
+    """Take a scheduled hearing off the calendar before it is held, for the reasons the
+    parties are told: its quarter hours released, its SEQUENCE one more (the invites'
+    cancellation outranks the request), the case moved back to "accepted" (the transition's
+    event), an audit entry, every participant told; return the hearing, or the problem,
+    with nothing changed."""
+    now = now or utcnow()
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("a hearing is adjourned or cancelled for a reason")
+    problem = _still_scheduled(tribunal, filing, hearing, now)
+    if problem is not None:
+        return problem
+    values: dict[str, Any] = {"status": ending.status, "status_reason": reason}
+    if code is not None:
+        values["adjournment_reason"] = code
+    await db.flush()
+    try:
+        async with db.begin_nested():
+            await _change_hearing(db, hearing, now, **values)
+            await release_blocks(db, hearing)
+            await lifecycle.apply(
+                db,
+                outbox,
+                tribunal,
+                filing,
+                ending.transition,
+                user=user,
+                actors=actors,
+                reason=reason,
+                notify=False,
+            )
+    except (_Lost, TransitionRefused):
+        await db.refresh(hearing)
+        await db.refresh(filing)
+        return BookingProblem(BookingProblemKind.HEARING_NOT_SCHEDULED)
+    _record(
+        db,
+        ending.action,
+        hearing,
+        user,
+        actors,
+        **({"reason": code.value} if code is not None else {}),
+    )
+    await hearing_changed(db, outbox, tribunal, filing, hearing, ending.change, reason=reason)
+    return hearing
+
+
+async def adjourn_hearing(
+    db: AsyncSession,
+    outbox: Outbox,
+    tribunal: Tribunal,
+    filing: Filing,
+    hearing: Hearing,
+    code: AdjournmentReason,
+    reason: str,
+    *,
+    user: User,
+    actors: frozenset[Actor],
+    now: datetime | None = None,
+) -> Hearing | BookingProblem:
+    """Adjourn a scheduled hearing before it is held, for a coded reason and the reasons
+    the parties are told (see ``_end_hearing``); the case can then be scheduled again."""
+    return await _end_hearing(
+        db,
+        outbox,
+        tribunal,
+        filing,
+        hearing,
+        _ADJOURNED,
+        reason,
+        user=user,
+        actors=actors,
+        now=now,
+        code=code,
+    )
+
+
+async def cancel_hearing(
+    db: AsyncSession,
+    outbox: Outbox,
+    tribunal: Tribunal,
+    filing: Filing,
+    hearing: Hearing,
+    reason: str,
+    *,
+    user: User,
+    actors: frozenset[Actor],
+    now: datetime | None = None,
+) -> Hearing | BookingProblem:
+    """Cancel a scheduled hearing before it is held, for the reasons the parties are told
+    (see ``_end_hearing``)."""
+    return await _end_hearing(
+        db, outbox, tribunal, filing, hearing, _CANCELLED, reason, user=user, actors=actors, now=now
+    )
+
+
+# -- reading a case's hearings --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HearingView:
+    """A hearing with the names of who and what it books."""
+
+    hearing: Hearing
+    adjudicator_name: str
+    interpreter_name: str | None
+    room: HearingRoom | None
+
+
+async def hearings_of_case(
+    db: AsyncSession, tribunal: Tribunal, filing: Filing
+) -> list[HearingView]:
+    """Return the case's hearings, latest first, with their adjudicator's and interpreter's
+    names and their room (one query)."""
+    rows = await db.execute(
+        select(Hearing, User.name, Interpreter.name, HearingRoom)
+        .join(User, User.id == Hearing.adjudicator_id)
+        .outerjoin(Interpreter, Interpreter.id == Hearing.interpreter_id)
+        .outerjoin(HearingRoom, HearingRoom.id == Hearing.room_id)
+        .where(Hearing.tribunal_id == tribunal.id, Hearing.filing_id == filing.id)
+        .order_by(Hearing.created_at.desc(), Hearing.id)
+    )
+    return [HearingView(*row) for row in rows]
+
+
+async def hearing_of_case(
+    db: AsyncSession, tribunal: Tribunal, filing: Filing, hearing_id: uuid.UUID
+) -> Hearing | None:
+    """Return the case's hearing with this id, or None if it is not one of the case's."""
+    return await db.scalar(
+        select(Hearing).where(
+            Hearing.id == hearing_id,
+            Hearing.tribunal_id == tribunal.id,
+            Hearing.filing_id == filing.id,
         )
     )

@@ -210,6 +210,8 @@ async def nothing_booked(db: AsyncSession, scene: Scene) -> None:
         await count(
             db,
             AuditEvent,
+            # Of this tribunal: the concurrency tests commit theirs for real, and they stay.
+            AuditEvent.tribunal_id == scene.calendar.tribunal.id,
             AuditEvent.action == AuditAction.HEARING_BOOKED.value,
         )
         == 0
@@ -294,7 +296,10 @@ async def test_a_party_unavailable_day_is_refused_unless_an_administrator_overri
     assert isinstance(hearing, Hearing)
     await db.commit()
     entry = await db.scalar(
-        select(AuditEvent).where(AuditEvent.action == AuditAction.HEARING_BOOKED.value)
+        select(AuditEvent).where(
+            AuditEvent.tribunal_id == scene.calendar.tribunal.id,
+            AuditEvent.action == AuditAction.HEARING_BOOKED.value,
+        )
     )
     assert entry is not None
     assert entry.details["party_unavailability_overridden"] == "Statutory deadline"

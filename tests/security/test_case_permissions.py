@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
 from accounts.models import User
-from filings.models import CaseParty, CaseResponse, Document, Filing, PartyRole
+from filings.models import CaseParty, CaseResponse, Document, Filing, FilingStatus, PartyRole
 from hearings.models import (
     DecisionKind,
     DecisionStatus,
@@ -115,6 +115,14 @@ GET_MATRIX: dict[str, dict[str, int]] = {
     "/{tribunal}/staff/cases/{filing_id:uuid}/decisions/{decision_id:uuid}/file": rule(STAFF),
     # The issued decision, for the case's parties (never a draft: see tests/hearings).
     "/{tribunal}/cases/{filing_id:uuid}/decisions/{decision_id:uuid}/file": rule(PARTIES),
+    # Booking, moving, adjourning and cancelling a hearing: the registry (of an accepted case,
+    # and of a scheduled hearing).
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/new": rule(REGISTRY),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/reschedule": rule(
+        REGISTRY
+    ),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/adjourn": rule(REGISTRY),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/cancel": rule(REGISTRY),
     # The case as its parties see it: not staff (they have their own page), not a
     # representative once the claimant withdrew the authorisation.
     "/{tribunal}/cases/{filing_id:uuid}": rule(PARTIES),
@@ -167,6 +175,12 @@ POST_REFUSED: dict[str, dict[str, int]] = {
     "/{tribunal}/staff/cases/{filing_id:uuid}/decisions/{decision_id:uuid}/correct": rule(STAFF),
     "/{tribunal}/staff/cases/{filing_id:uuid}/decisions/{decision_id:uuid}/issue": rule(STAFF),
     "/{tribunal}/staff/cases/{filing_id:uuid}/decisions/{decision_id:uuid}/remove": rule(STAFF),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/new": rule(REGISTRY),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/reschedule": rule(
+        REGISTRY
+    ),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/adjourn": rule(REGISTRY),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/cancel": rule(REGISTRY),
     "/{tribunal}/cases/{filing_id:uuid}/transitions/{name}": rule(
         ("claimant", "representative"), respondent=409
     ),
@@ -210,6 +224,21 @@ POST_FORMS: dict[str, dict[str, str]] = {
         "kind": "interim_order",
         "summary": "A forged order",
     },
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/new": {"slot": "other", "date": "2099-01-05"}
+    | {"time": "10:00", "duration": "60", "mode": "video"},
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/reschedule": {
+        "reason": "Forged",
+        "slot": "other",
+        "date": "2099-01-05",
+        "time": "10:00",
+    },
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/adjourn": {
+        "code": "other",
+        "reason": "Forged",
+    },
+    "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/cancel": {
+        "reason": "Forged"
+    },
     "/{tribunal}/cases/{filing_id:uuid}/representatives/new": {
         "name": "Forged Representative",
         "email": "forged-rep@example.org",
@@ -248,23 +277,34 @@ class Scene:
     adjudicator_id: uuid.UUID
     entry_id: uuid.UUID
     claimant_party_id: uuid.UUID
-    hearing: Hearing
+    hearing: Hearing  # past, awaiting its outcome, of `case`
     draft: HearingDecision
     issued: HearingDecision
+    accepted_case: Filing
+    booked_hearing: Hearing  # ahead, of a case of its own: to move, adjourn or cancel
 
     def url(self, path: str) -> str:
         staff = path.startswith("/{tribunal}/staff/")
         # A participant's printable notice names the participant in its query.
         query = f"?recipient=party-{self.claimant_party_id}" if path.endswith("/notice") else ""
         for_draft = staff and path.endswith(("/issue", "/remove", "/file"))
+        hearing = self.hearing
+        filing_id = self.case.id
+        if path.endswith("/letter"):
+            filing_id = self.paper_case.id
+        elif path.endswith("/hearings/new"):
+            filing_id = self.accepted_case.id
+        elif path.endswith(("/reschedule", "/adjourn", "/cancel")):
+            hearing = self.booked_hearing
+            filing_id = hearing.filing_id
         values = {
             "tribunal": self.tribunal.slug,
-            "filing_id": str(self.paper_case.id if path.endswith("/letter") else self.case.id),
+            "filing_id": str(filing_id),
             "party_id": str(self.representative_party.id),
             "document_id": str(self.document.id),
             "entry_id": str(self.entry_id),
             "slot": "response_evidence",
-            "hearing_id": str(self.hearing.id),
+            "hearing_id": str(hearing.id),
             "decision_id": str((self.draft if for_draft else self.issued).id),
             "name": "accept" if staff else "withdraw",
         }
@@ -445,6 +485,23 @@ async def scene(db: AsyncSession, app: Starlette, tmp_path: Path) -> Scene:
         "clerk of B": clerk_b,
     }
     assert tuple(people) == PERSONS
+
+    # An accepted case to schedule, and a scheduled one whose hearing may be moved.
+    accepted_case = await make_case(db, tribunal, status=FilingStatus.ACCEPTED)
+    hearing_case = await make_case(db, tribunal, status=FilingStatus.SCHEDULED)
+    starts_at = utcnow().replace(microsecond=0) + timedelta(days=30)
+    booked_hearing = Hearing(
+        tribunal_id=tribunal.id,
+        filing_id=hearing_case.id,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=1),
+        mode=HearingMode.VIDEO,
+        adjudicator_id=adjudicator.id,
+        status=HearingStatus.SCHEDULED,
+        calendar_uid=f"hearing-{uuid.uuid4()}@tribune",
+    )
+    db.add(booked_hearing)
+    await db.commit()
     return Scene(
         tribunal,
         other_tribunal,
@@ -459,6 +516,8 @@ async def scene(db: AsyncSession, app: Starlette, tmp_path: Path) -> Scene:
         hearing,
         draft,
         issued,
+        accepted_case,
+        booked_hearing,
     )
 
 

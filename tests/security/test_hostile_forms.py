@@ -333,6 +333,24 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
     await db.commit()
     links = [f"{t}/staff/docket?per_page={MIN_PAGE_SIZE}"]
 
+    # A scheduled hearing of a case, in a month, which the registry may move, adjourn or
+    # cancel (the accepted case above may have one scheduled).
+    scheduled = await make_case(
+        db, tribunal, filer=claimant, version=version, status=FilingStatus.SCHEDULED
+    )
+    movable_start = utcnow().replace(microsecond=0) + timedelta(days=30)
+    movable_hearing = Hearing(
+        tribunal_id=tribunal.id,
+        filing_id=scheduled.id,
+        starts_at=movable_start,
+        ends_at=movable_start + timedelta(hours=1),
+        mode=HearingMode.VIDEO,
+        adjudicator_id=admin.id,
+        status=HearingStatus.SCHEDULED,
+        calendar_uid=f"hearing-{uuid.uuid4()}@tribune",
+    )
+    db.add(movable_hearing)
+    await db.commit()
     # A hearing whose time has passed awaits its outcome from the administrator (who sits);
     # its case has a draft decision and an issued order, whose pages and forms this reaches.
     # The case comes first among the ids, so that its pages are among the first of their
@@ -354,6 +372,7 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
         "version_id": [str(version.id), str(draft_version.id)],
         "filing_id": [
             str(heard.id),
+            str(scheduled.id),
             base.rsplit("/", 1)[1],
             *(str(case.id) for case in cases),
             str(paper_filing.id),
@@ -364,7 +383,7 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
         "document_id": [
             str(document.id) for document in (await db.execute(select(Document))).scalars()
         ],
-        "hearing_id": [str(hearing.id), str(noticed_hearing.id)],
+        "hearing_id": [str(hearing.id), str(movable_hearing.id), str(noticed_hearing.id)],
         "decision_id": [str(decision.id) for decision in decisions],
     }
     return World(tribunal, people, ids, [str(foreign.id), str(foreign.case_type_version_id)], links)
