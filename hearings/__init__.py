@@ -16,5 +16,17 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from hearings.calendars import routes as calendars
+from hearings.notices import routes as notices
+from hearings.outcomes import routes as outcomes
+from hearings.scheduling import routes as scheduling
+from hearings.views import routes as views
+
+tenant_routes: list[BaseRoute] = [
+    *calendars.tenant_routes,
+    *notices.tenant_routes,
+    *outcomes.tenant_routes,
+    *scheduling.tenant_routes,
+    *views.tenant_routes,
+]
 
 __all__ = ["tenant_routes"]
