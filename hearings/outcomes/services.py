@@ -253,6 +253,9 @@ async def record_outcome(
                     status=status,
                     adjournment_reason=outcome.adjournment_reason,
                     status_reason=outcome.next_steps if adjourned else "",
+                    # An adjournment removes the event from calendars: a CANCEL of a higher
+                    # SEQUENCE than the invites sent.
+                    sequence=Hearing.sequence + (1 if adjourned else 0),
                     updated_at=now,
                 )
                 .execution_options(synchronize_session=False)
@@ -282,6 +285,7 @@ async def record_outcome(
     except TransitionRefused as refused:
         raise Refused(refused.message) from refused
     hearing.status = status
+    hearing.sequence = values.sequence + (1 if adjourned else 0)
     hearing.adjournment_reason = outcome.adjournment_reason
     hearing.status_reason = outcome.next_steps if adjourned else ""
     event.details = {

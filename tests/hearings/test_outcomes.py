@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from icalendar import Calendar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,13 +24,12 @@ from hearings.models import (
     HearingStatus,
     OutcomeResult,
 )
-from hearings.notices.services import HearingChange
-from hearings.outcomes import services as outcome_services
 from tests.factories.tribunals import make_staff, make_tribunal
 from tests.hearings.outcomes import Scene, add_hearing, make_scene
 from tests.helpers import as_user, count, csrf_token, french, text_of
 from tribunals.models import Role
 from tribune.audit import AuditAction, AuditEvent
+from tribune.mail import OutboxMessage
 
 
 @pytest.fixture
@@ -115,14 +115,7 @@ async def test_an_adjournment_releases_the_hearing_and_returns_the_case_to_accep
     client: httpx.AsyncClient,
     db: AsyncSession,
     scene: Scene,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    told: list[tuple[HearingChange, str]] = []
-
-    async def hearing_changed(*args: Any, reason: str = "") -> None:
-        told.append((args[5], reason))
-
-    monkeypatch.setattr(outcome_services, "hearing_changed", hearing_changed)
     hearing = await add_hearing(db, scene)
     await as_user(client, scene.clerk)  # the registry, on the adjudicator's behalf
     response = await post_outcome(
@@ -144,9 +137,25 @@ async def test_an_adjournment_releases_the_hearing_and_returns_the_case_to_accep
     assert scene.case.status is FilingStatus.ACCEPTED
     # The adjudicator's quarter hour is free to book again.
     assert await count(db, BookedBlock, BookedBlock.hearing_id == hearing.id) == 0
-    assert told == [
-        (HearingChange.ADJOURNED, "The employer sends the payroll records within 14 days.")
-    ]
+    # Every participant is told, and their calendar removes the event: a CANCEL of the same
+    # UID with a higher SEQUENCE than the invite sent at booking.
+    assert hearing.sequence == 1
+    notices = list(
+        await db.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.case_id == scene.case.id,
+                OutboxMessage.template == "hearing_adjourned",
+            )
+        )
+    )
+    assert notices
+    for notice in notices:
+        assert "The employer sends the payroll records within 14 days." in notice.body
+        assert notice.calendar_method == "CANCEL"
+        invite = Calendar.from_ical(notice.calendar or "")
+        removed = invite.walk("VEVENT")[0]
+        assert str(removed["UID"]) == hearing.calendar_uid
+        assert removed.decoded("SEQUENCE") == 1
     event = (
         await db.execute(
             select(CaseEvent).where(
