@@ -105,8 +105,9 @@ from tribune.storage.base import new_object_key
 # TRIBUNE_FUZZ_EXAMPLES to hunt longer (a few hundred finds what ten do not).
 EXAMPLES_PER_TARGET = int(os.environ.get("TRIBUNE_FUZZ_EXAMPLES", "10"))
 # Addresses fetched per person while crawling: of one shape (a route, its path parameters
-# but ids, the names in its query string), and in all.
-URLS_PER_SHAPE = 6
+# but ids, the names in its query string), and in all. The world holds about ten cases, each
+# with pages of its own (its hearing, its decisions, its response): every one is visited.
+URLS_PER_SHAPE = 10
 PAGES_PER_PERSON = 400
 ERROR_SUMMARY = "govuk-error-summary"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -373,9 +374,9 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
         "filing_id": [
             str(heard.id),
             str(scheduled.id),
+            str(paper_filing.id),
             base.rsplit("/", 1)[1],
             *(str(case.id) for case in cases),
-            str(paper_filing.id),
         ],
         "interpreter_id": [str(interpreter.id)],
         "room_id": [str(room.id)],
