@@ -18,6 +18,7 @@ and queues a notification to each party in their own language. Submission itself
 from __future__ import annotations
 
 import enum
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -241,6 +242,22 @@ async def parties_of(db: AsyncSession, filing: Filing) -> list[CaseParty]:
     return list(rows.scalars())
 
 
+# What later domains do when a case moves (hearings cancel a withdrawn case's hearing): called
+# with the session, the outbox, the tribunal, the case (already moved), the event and who
+# moved it, in the move's transaction. Registered at import time, as case page sections are.
+MoveListener = Callable[
+    [AsyncSession, Outbox, Tribunal, Filing, CaseEvent, User, frozenset[Actor]], Awaitable[None]
+]
+_move_listeners: list[MoveListener] = []
+
+
+def on_move(listener: MoveListener) -> MoveListener:
+    """Register a function called after every move of a case, in the move's transaction."""
+    if listener not in _move_listeners:
+        _move_listeners.append(listener)
+    return listener
+
+
 async def apply(
     db: AsyncSession,
     outbox: Outbox,
@@ -312,6 +329,8 @@ async def apply(
         subject_id=filing.id,
         to=transition.target.value,
     )
+    for listener in _move_listeners:
+        await listener(db, outbox, tribunal, filing, event, user, actors)
     if notify:
         await notify_parties(db, outbox, tribunal, filing, event)
     return event

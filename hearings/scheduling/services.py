@@ -58,7 +58,7 @@ from filings import cases, lifecycle
 from filings.access import Actor
 from filings.deadlines import add_business_days, is_holiday, today_in
 from filings.lifecycle import TransitionRefused
-from filings.models import CaseTypeVersion, Filing, FilingStatus
+from filings.models import CaseEvent, CaseTypeVersion, Filing, FilingStatus
 from hearings.calendars import services
 from hearings.calendars.services import Interval, Resource, ResourceCalendar
 from hearings.models import (
@@ -1097,6 +1097,52 @@ async def cancel_hearing(
     return await _end_hearing(
         db, outbox, tribunal, filing, hearing, _CANCELLED, reason, user=user, actors=actors, now=now
     )
+
+
+@lifecycle.on_move
+async def cancel_hearings_of_ended_case(
+    db: AsyncSession,
+    outbox: Outbox,
+    tribunal: Tribunal,
+    filing: Filing,
+    event: CaseEvent,
+    user: User,
+    actors: frozenset[Actor],
+) -> None:
+    """When a case is withdrawn or dismissed, cancel its hearings still scheduled: their
+    quarter hours released, SEQUENCE one more, every participant told (their calendars
+    remove the event) and no reminder sent; the case's own event says why."""
+    if filing.status not in (FilingStatus.WITHDRAWN, FilingStatus.DISMISSED):
+        return
+    scheduled = (
+        await db.scalars(
+            select(Hearing).where(
+                Hearing.tribunal_id == tribunal.id,
+                Hearing.filing_id == filing.id,
+                Hearing.status == HearingStatus.SCHEDULED,
+            )
+        )
+    ).all()
+    reason = str(event.details.get("reason") or "")
+    for hearing in scheduled:
+        await _change_hearing(
+            db, hearing, utcnow(), status=HearingStatus.CANCELLED, status_reason=reason
+        )
+        await release_blocks(db, hearing)
+        audit.record(
+            db,
+            AuditAction.HEARING_CANCELLED,
+            actor_id=user.id,
+            actor_role=str(event.details.get("role") or ""),
+            tribunal_id=tribunal.id,
+            subject_type="hearing",
+            subject_id=hearing.id,
+            case_id=filing.id,
+            because=event.kind,
+        )
+        await hearing_changed(
+            db, outbox, tribunal, filing, hearing, HearingChange.CANCELLED, reason=reason
+        )
 
 
 # -- reading a case's hearings --------------------------------------------------------------

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts.models import User
+from filings import lifecycle
 from filings.access import Actor
 from filings.models import CaseEvent, Filing, FilingStatus
 from hearings.calendars.services import Interval, local_instant
@@ -41,6 +42,7 @@ from tribunals.models import Role, Tribunal
 from tribune.app import build_outbox
 from tribune.audit import AuditAction, AuditEvent
 from tribune.db import utcnow
+from tribune.mail import OutboxMessage
 from tribune.settings import Settings
 
 # Friday 8 October 2027, 11:00 EDT: Wednesday 13 October is the first day a hearing may be held.
@@ -545,3 +547,51 @@ async def test_a_hearing_of_another_case_is_not_found(
     await as_user(client, booked.calendar.adjudicator)
     assert (await client.get(booked.url("cancel"))).status_code == 404
     assert booked.url("cancel") not in text_of(await client.get(booked.case_page))
+
+
+@pytest.mark.parametrize(
+    ("move", "actors", "reason"),
+    [
+        pytest.param("withdraw", frozenset({Actor.CLAIMANT}), "", id="withdrawn"),
+        pytest.param("dismiss", frozenset({Actor.ADMIN}), "Out of time", id="dismissed"),
+    ],
+)
+async def test_a_case_withdrawn_or_dismissed_cancels_its_hearing_and_tells_everyone(
+    db: AsyncSession, scene: Scene, move: str, actors: frozenset[Actor], reason: str
+) -> None:
+    hearing = await scene.book(db)
+    await lifecycle.apply(
+        db,
+        build_outbox(scene.settings),
+        scene.calendar.tribunal,
+        scene.filing,
+        move,
+        user=scene.calendar.admin,
+        actors=actors,
+        reason=reason,
+    )
+    await db.commit()
+    await db.refresh(hearing)
+    assert (hearing.status, hearing.sequence) == (HearingStatus.CANCELLED, 1)
+    assert hearing.status_reason == reason
+    # Its time is free again, and every participant's calendar is told to remove it.
+    assert await blocks_of(db, hearing) == []
+    cancellations = list(
+        await db.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.case_id == scene.filing.id,
+                OutboxMessage.template == "hearing_cancelled",
+            )
+        )
+    )
+    assert cancellations
+    assert {message.calendar_method for message in cancellations} == {"CANCEL"}
+    assert (
+        await count(
+            db,
+            AuditEvent,
+            AuditEvent.tribunal_id == scene.calendar.tribunal.id,
+            AuditEvent.action == AuditAction.HEARING_CANCELLED.value,
+        )
+        == 1
+    )
