@@ -347,6 +347,22 @@ def _due_after_move(tribunal: Tribunal, transition: Transition) -> dict[str, Any
     return {"due_on": None, "due_from": None, "due_for": None}
 
 
+def parties_to_write_to(parties: list[CaseParty]) -> list[CaseParty]:
+    """Return the parties and acting (authorised) representatives a message about the case
+    goes to: those with an email address, each address once, in the parties' order."""
+    written: set[str] = set()
+    chosen = []
+    for party in parties:
+        address = party.email.strip().lower()
+        if not address or address in written:
+            continue
+        if party.role is PartyRole.REPRESENTATIVE and not party.is_authorised:
+            continue
+        written.add(address)
+        chosen.append(party)
+    return chosen
+
+
 async def notify_parties(
     db: AsyncSession,
     outbox: Outbox,
@@ -358,14 +374,7 @@ async def notify_parties(
     each in their own language; the messages are linked to the case for its delivery log."""
     if not event.visible_to_parties:
         return
-    parties = await parties_of(db, filing)
-    sent_to: set[str] = set()
-    for party in parties:
-        if not party.email or party.email.lower() in sent_to:
-            continue
-        if party.role is PartyRole.REPRESENTATIVE and not party.is_authorised:
-            continue
-        sent_to.add(party.email.lower())
+    for party in parties_to_write_to(await parties_of(db, filing)):
         outbox.queue(
             db,
             to=party.email,

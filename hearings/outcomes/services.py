@@ -623,13 +623,7 @@ async def _tell_parties(
 ) -> None:
     """Email each party and acting representative once, in their own language, with the link
     to their case page where the document is."""
-    sent_to: set[str] = set()
-    for party in await lifecycle.parties_of(db, filing):
-        if not party.email or party.email.lower() in sent_to:
-            continue
-        if party.role is PartyRole.REPRESENTATIVE and not party.is_authorised:
-            continue
-        sent_to.add(party.email.lower())
+    for party in lifecycle.parties_to_write_to(await lifecycle.parties_of(db, filing)):
         outbox.queue(
             db,
             to=party.email,
