@@ -4,7 +4,8 @@ The pages are rendered through the ASGI client — public pages, sign-in and
 registration (with their error summaries), a tribunal's home, every step of the
 filing journey, the case and confirmation pages, the error pages, the staff
 workspace, the docket, the staff case page, the audit log, the case type
-editor and the hearing calendars — in English, some in French, written to a
+editor, the hearing calendars, and a hearing from booking to outcome as staff and
+parties see it — in English, some in French, written to a
 folder and checked by one run of the checker (its JVM is slow to start). The test
 fails listing each error with the page it is on.
 
@@ -37,6 +38,8 @@ from hearings.models import (
     AvailabilityException,
     ExceptionKind,
     ExceptionReason,
+    Hearing,
+    HearingMode,
     HearingRoom,
     Interpreter,
 )
@@ -316,6 +319,83 @@ async def collect_pages(app: Starlette, db: AsyncSession, pages: Pages) -> None:
             await post_form(client, f"{mine}/exceptions", {}, page=mine),
             422,
         )
+
+    # Hearings: booking an accepted case, a scheduled hearing (moved, adjourned, cancelled,
+    # its notices), one held yesterday awaiting its outcome, the day view, My hearings, and the
+    # parties' view of both with the dates they cannot attend.
+    hearing_claimant = await make_user(db, language="en")
+    to_book = await make_case(
+        db, tribunal, version=version, filer=hearing_claimant, status=FilingStatus.ACCEPTED
+    )
+    upcoming_case, held_case = [
+        await make_case(
+            db, tribunal, version=version, filer=hearing_claimant, status=FilingStatus.SCHEDULED
+        )
+        for _ in range(2)
+    ]
+    soon = utcnow().replace(second=0, microsecond=0) + timedelta(days=30)
+    yesterday = utcnow().replace(second=0, microsecond=0) - timedelta(days=1)
+    upcoming, held = (
+        Hearing(
+            tribunal_id=tribunal.id,
+            filing_id=case.id,
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            mode=mode,
+            adjudicator_id=adjudicator.id,
+            room_id=room.id if mode is HearingMode.IN_PERSON else None,
+            calendar_uid=f"hearing-{case.id}@tribune",
+        )
+        for case, start, mode in (
+            (upcoming_case, soon, HearingMode.IN_PERSON),
+            (held_case, yesterday, HearingMode.VIDEO),
+        )
+    )
+    db.add_all([upcoming, held])
+    await db.commit()
+    staff_case = f"{t}/staff/cases/{upcoming_case.id}"
+    async with new_client(app) as client:
+        await sign_in(client, admin.email)
+        for name, url in [
+            ("schedule a hearing", f"{t}/staff/cases/{to_book.id}/hearings/new"),
+            ("staff case (scheduled)", staff_case),
+            ("reschedule", f"{staff_case}/hearings/{upcoming.id}/reschedule"),
+            ("adjourn", f"{staff_case}/hearings/{upcoming.id}/adjourn"),
+            ("cancel", f"{staff_case}/hearings/{upcoming.id}/cancel"),
+            ("notices", f"{staff_case}/hearings/{upcoming.id}/notices"),
+            ("day view", f"{t}/staff/hearings/day?date={soon.date().isoformat()}"),
+        ]:
+            await pages.get(client, name, url)
+        await pages.get(
+            client,
+            "schedule a hearing (fr)",
+            f"{t}/staff/cases/{to_book.id}/hearings/new",
+            **french,
+        )
+    async with new_client(app) as client:
+        await sign_in(client, adjudicator.email)
+        held_page = f"{t}/staff/cases/{held_case.id}"
+        await pages.get(client, "my hearings", f"{t}/staff/my-hearings")
+        await pages.get(client, "staff case (awaiting its outcome)", held_page)
+        await pages.get(client, "outcome", f"{held_page}/hearings/{held.id}/outcome")
+        pages.add(
+            "outcome (errors)",
+            await post_form(
+                client,
+                f"{held_page}/hearings/{held.id}/outcome",
+                {"sequence": "0"},
+                page=f"{held_page}/hearings/{held.id}/outcome",
+            ),
+            422,
+        )
+    async with new_client(app) as client:
+        await sign_in(client, hearing_claimant.email)
+        mine = f"{t}/cases/{upcoming_case.id}"
+        await pages.get(client, "case with a hearing (claimant)", mine)
+        await pages.get(client, "case with a hearing (claimant, fr)", mine, **french)
+        await pages.get(client, "notice of hearing", f"{mine}/hearings/{upcoming.id}/notice")
+        await pages.get(client, "dates I cannot attend", f"{mine}/unavailable-dates")
+        await pages.get(client, "time zone", "/account/time-zone")
 
 
 def file_name(name: str) -> str:
