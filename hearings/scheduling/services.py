@@ -49,7 +49,7 @@ from zoneinfo import ZoneInfo
 
 import anyio.to_thread
 from sqlalchemy import delete, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -940,6 +940,14 @@ async def reschedule_hearing(
     except _Lost:
         await db.refresh(hearing)
         return BookingProblem(BookingProblemKind.HEARING_NOT_SCHEDULED)
+    except DBAPIError as error:
+        # Two hearings moved into each other's time at the same moment: each waits for the
+        # quarter hours the other released, and PostgreSQL ends one of them (deadlock,
+        # SQLSTATE 40P01). The savepoint is rolled back: that move is refused as taken.
+        if getattr(error.orig, "pgcode", None) != "40P01":
+            raise
+        await db.refresh(hearing)
+        return BookingProblem(BookingProblemKind.SLOT_TAKEN)
     cases.add_event(
         db,
         filing,
