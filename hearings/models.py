@@ -23,7 +23,9 @@ Times are stored as what they mean:
 
 from __future__ import annotations
 
+import base64
 import enum
+import secrets
 import uuid
 from datetime import date, datetime, time
 from typing import Any
@@ -268,6 +270,13 @@ class HearingStatus(enum.Enum):
     CANCELLED = "cancelled"
 
 
+def new_video_room() -> str:
+    """Return a new video room name: 128 random bits as 26 lowercase letters and digits
+    (base32), never derived from the case; Jitsi lowercases room names, and an unguessable
+    name is the boundary when tokens are off."""
+    return base64.b32encode(secrets.token_bytes(16)).decode().rstrip("=").lower()
+
+
 class AdjournmentReason(enum.Enum):
     """Why a hearing was adjourned, coded so the tribunal can count them."""
 
@@ -317,6 +326,8 @@ class Hearing(Model):
     )
     calendar_uid: Mapped[str] = mapped_column(String(200), unique=True)
     sequence: Mapped[int] = mapped_column(default=0)
+    # The Jitsi room of the hearing (when it is held by video), for its whole life.
+    video_room: Mapped[str] = mapped_column(String(64), unique=True, default=new_video_room)
     # Set when the hearing is adjourned, before it or as its outcome.
     adjournment_reason: Mapped[AdjournmentReason | None] = mapped_column(
         enum_by_value(AdjournmentReason)
