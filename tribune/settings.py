@@ -7,6 +7,7 @@ production refuses to start without a real secret key.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +20,34 @@ ENVIRONMENTS = ("development", "production")
 
 class ConfigurationError(RuntimeError):
     """The environment does not describe a deployment that can start."""
+
+
+JITSI_MODES = ("off", "self-hosted", "jaas")
+
+
+@dataclass(frozen=True)
+class JitsiSettings:
+    """Where video hearings are held, and how their tokens are signed.
+
+    ``off`` (the default, for ``make run``): rooms on ``domain`` without tokens, the room's
+    unguessable name the only guard. ``self-hosted``: Prosody's token authentication, HS256
+    with ``app_id`` (issuer and audience) and ``app_secret``. ``jaas``: 8x8's Jitsi as a
+    Service, RS256 with ``private_key`` (PEM), ``key_id`` and ``app_id``."""
+
+    mode: str = "off"
+    domain: str = "meet.jit.si"
+    app_id: str = ""
+    app_secret: str = ""
+    private_key: str = ""
+    key_id: str = ""
+    # Optional endpoints and the secret webhooks are signed with.
+    room_size_url: str = ""
+    health_url: str = ""
+    webhook_secret: str = ""
+
+    @property
+    def tokens(self) -> bool:
+        return self.mode != "off"
 
 
 @dataclass(frozen=True)
@@ -42,6 +71,7 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ("*",)
     # How long a page waits for answers to be matched against their tribunal's patterns.
     pattern_time_limit_ms: int = 1000
+    jitsi: JitsiSettings = JitsiSettings()
 
     @property
     def is_production(self) -> bool:
@@ -137,7 +167,51 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         scanner_url=env.get("TRIBUNE_SCANNER_URL") or None,
         pattern_time_limit_ms=_int(env, "TRIBUNE_PATTERN_TIME_LIMIT_MS", 1000),
         allowed_hosts=_allowed_hosts(env, base_url, production),
+        jitsi=_jitsi(env),
     )
+
+
+def _jitsi(environ: Mapping[str, str]) -> JitsiSettings:
+    mode = environ.get("TRIBUNE_JITSI_MODE", "off").strip().lower() or "off"
+    if mode not in JITSI_MODES:
+        raise ConfigurationError(f"TRIBUNE_JITSI_MODE must be one of {', '.join(JITSI_MODES)}")
+    domain = environ.get("TRIBUNE_JITSI_DOMAIN", "").strip().lower()
+    domain = domain or ("8x8.vc" if mode == "jaas" else "meet.jit.si")
+    if not re.fullmatch(r"[a-z0-9.-]+(:[0-9]{1,5})?", domain):
+        raise ConfigurationError(
+            "TRIBUNE_JITSI_DOMAIN is a host name (and port), like meet.example.org"
+        )
+    private_key = ""
+    key_file = environ.get("TRIBUNE_JITSI_PRIVATE_KEY_FILE", "").strip()
+    if key_file:
+        try:
+            private_key = Path(key_file).read_text(encoding="utf-8")
+        except OSError as error:
+            raise ConfigurationError(
+                f"TRIBUNE_JITSI_PRIVATE_KEY_FILE cannot be read: {error.strerror}"
+            ) from error
+    settings = JitsiSettings(
+        mode=mode,
+        domain=domain,
+        app_id=environ.get("TRIBUNE_JITSI_APP_ID", "").strip(),
+        app_secret=environ.get("TRIBUNE_JITSI_APP_SECRET", ""),
+        private_key=private_key,
+        key_id=environ.get("TRIBUNE_JITSI_KEY_ID", "").strip(),
+        room_size_url=environ.get("TRIBUNE_JITSI_ROOM_SIZE_URL", "").strip(),
+        health_url=environ.get("TRIBUNE_JITSI_HEALTH_URL", "").strip(),
+        webhook_secret=environ.get("TRIBUNE_JITSI_WEBHOOK_SECRET", ""),
+    )
+    if mode == "self-hosted" and not (settings.app_id and len(settings.app_secret) >= 32):
+        raise ConfigurationError(
+            "TRIBUNE_JITSI_MODE=self-hosted needs TRIBUNE_JITSI_APP_ID and a "
+            "TRIBUNE_JITSI_APP_SECRET of at least 32 characters"
+        )
+    if mode == "jaas" and not (settings.app_id and settings.key_id and settings.private_key):
+        raise ConfigurationError(
+            "TRIBUNE_JITSI_MODE=jaas needs TRIBUNE_JITSI_APP_ID, TRIBUNE_JITSI_KEY_ID and "
+            "TRIBUNE_JITSI_PRIVATE_KEY_FILE"
+        )
+    return settings
 
 
 def _allowed_hosts(environ: Mapping[str, str], base_url: str, production: bool) -> tuple[str, ...]:

@@ -129,3 +129,64 @@ def test_the_defaults_keep_everything_under_var() -> None:
     assert settings.inline_worker is True
     assert settings.cookie_prefix == ""
     assert (settings.session_idle_minutes, settings.session_max_hours) == (30, 12)
+
+
+def test_video_hearings_default_to_a_public_domain_without_tokens(tmp_path: Path) -> None:
+    jitsi = load_settings({"TRIBUNE_DATA_DIR": str(tmp_path)}).jitsi
+    assert (jitsi.mode, jitsi.domain, jitsi.tokens) == ("off", "meet.jit.si", False)
+
+
+def test_the_jitsi_modes_are_read_with_their_keys(tmp_path: Path) -> None:
+    key_file = tmp_path / "jaas.pem"
+    key_file.write_text("-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n")
+    base = {"TRIBUNE_DATA_DIR": str(tmp_path)}
+    hosted = load_settings(
+        base
+        | {
+            "TRIBUNE_JITSI_MODE": "self-hosted",
+            "TRIBUNE_JITSI_DOMAIN": "Meet.Example.org",
+            "TRIBUNE_JITSI_APP_ID": "tribune",
+            "TRIBUNE_JITSI_APP_SECRET": "s" * 32,
+        }
+    ).jitsi
+    assert (hosted.mode, hosted.domain, hosted.app_id, hosted.tokens) == (
+        "self-hosted",
+        "meet.example.org",
+        "tribune",
+        True,
+    )
+    jaas = load_settings(
+        base
+        | {
+            "TRIBUNE_JITSI_MODE": "jaas",
+            "TRIBUNE_JITSI_APP_ID": "vpaas-magic-cookie-1234",
+            "TRIBUNE_JITSI_KEY_ID": "vpaas-magic-cookie-1234/abcd",
+            "TRIBUNE_JITSI_PRIVATE_KEY_FILE": str(key_file),
+        }
+    ).jitsi
+    assert jaas.domain == "8x8.vc"
+    assert jaas.private_key.startswith("-----BEGIN PRIVATE KEY-----")
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (
+            {"TRIBUNE_JITSI_MODE": "zoom"},
+            "TRIBUNE_JITSI_MODE must be one of off, self-hosted, jaas",
+        ),
+        ({"TRIBUNE_JITSI_DOMAIN": "https://meet.example.org/"}, "TRIBUNE_JITSI_DOMAIN is a host"),
+        (
+            {"TRIBUNE_JITSI_MODE": "self-hosted", "TRIBUNE_JITSI_APP_ID": "tribune"},
+            "TRIBUNE_JITSI_MODE=self-hosted needs",
+        ),
+        ({"TRIBUNE_JITSI_MODE": "jaas"}, "TRIBUNE_JITSI_MODE=jaas needs"),
+        ({"TRIBUNE_JITSI_PRIVATE_KEY_FILE": "/nowhere/key.pem"}, "cannot be read"),
+    ],
+)
+def test_a_jitsi_setting_that_cannot_work_is_refused_naming_it(
+    tmp_path: Path, values: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        load_settings({"TRIBUNE_DATA_DIR": str(tmp_path)} | values)
+    assert message in str(refused.value)
