@@ -5,10 +5,11 @@ tribunal's hearing settings and hours, default durations, interpreters, rooms, a
 availability of adjudicators, interpreters and rooms), ``scheduling`` (proposing hearing
 times and booking them), ``notices`` (notices of hearing with their calendar invites,
 printable notices, reminders), ``outcomes`` (the outcome of each hearing, and the decisions
-and interim orders of cases) and ``views`` (what parties, adjudicators and the registry see
-of hearings: the case pages' sections, the dates parties cannot attend, the day view and "My
-hearings"). Beside them, shared by all: ``models`` (the hearing tables) and ``demo``. The
-composition root takes the route list below and nothing else of the layout.
+and interim orders of cases), ``room`` (the hearing page of a video hearing: its join
+window, check-in and the waiting room) and ``views`` (what parties, adjudicators and the
+registry see of hearings: the case pages' sections, the dates parties cannot attend, the day
+view and "My hearings"). Beside them, shared by all: ``models`` (the hearing tables) and
+``demo``. The composition root takes the route list below and nothing else of the layout.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from starlette.routing import BaseRoute
 from hearings.calendars import routes as calendars
 from hearings.notices import routes as notices
 from hearings.outcomes import routes as outcomes
+from hearings.room import routes as room
 from hearings.scheduling import routes as scheduling
 from hearings.views import routes as views
 
@@ -25,6 +27,7 @@ tenant_routes: list[BaseRoute] = [
     *calendars.tenant_routes,
     *notices.tenant_routes,
     *outcomes.tenant_routes,
+    *room.tenant_routes,
     *scheduling.tenant_routes,
     *views.tenant_routes,
 ]

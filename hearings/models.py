@@ -488,3 +488,33 @@ class HearingDecision(Model):
         ForeignKey("hearing_decisions.id", ondelete="CASCADE")
     )
     correction_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class CheckinStatus(enum.Enum):
+    """Where a participant who checked in for a video hearing stands: in Tribune's waiting
+    room, let into the hearing by the adjudicator, sent back to the waiting room, or gone."""
+
+    WAITING = "waiting"
+    ADMITTED = "admitted"
+    RETURNED = "returned"
+    LEFT = "left"
+
+
+class HearingCheckin(Model):
+    """A participant's arrival at a video hearing's page and where they stand since: one row
+    per participant per hearing (the unique key is what makes checking in twice harmless).
+
+    ``participant_key`` names the participant as ``hearings.notices.services.participants_of``
+    does ("party-<uuid>", "adjudicator-<uuid>"); ``user_id`` is the account that checked in."""
+
+    __tablename__ = "hearing_checkins"
+    __table_args__ = (UniqueConstraint("hearing_id", "participant_key"),)
+
+    tribunal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tribunals.id", ondelete="CASCADE"))
+    hearing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hearings.id", ondelete="CASCADE"))
+    participant_key: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[CheckinStatus] = mapped_column(
+        enum_by_value(CheckinStatus), default=CheckinStatus.WAITING
+    )
+    checked_in_at: Mapped[datetime]

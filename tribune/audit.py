@@ -87,9 +87,12 @@ class AuditAction(enum.StrEnum):
     HEARING_ADJOURNED = "hearing.adjourned"
     HEARING_BOOKED = "hearing.booked"
     HEARING_CANCELLED = "hearing.cancelled"
+    HEARING_CHECKED_IN = "hearing.checked_in"
     HEARING_DURATIONS_CHANGED = "hearing.durations_changed"
     HEARING_NOTICE_RESENT = "hearing.notice_resent"
     HEARING_OUTCOME_RECORDED = "hearing.outcome_recorded"
+    HEARING_PARTICIPANT_ADMITTED = "hearing.participant_admitted"
+    HEARING_PARTICIPANT_RETURNED = "hearing.participant_returned"
     HEARING_RESCHEDULED = "hearing.rescheduled"
     HEARING_SETTINGS_CHANGED = "hearing.settings_changed"
     INTERPRETER_ADDED = "interpreter.added"
@@ -176,9 +179,14 @@ ACTION_LABELS: dict[AuditAction, LazyProxy] = {
     AuditAction.HEARING_ADJOURNED: lazy_gettext("Hearing adjourned before it was held"),
     AuditAction.HEARING_BOOKED: lazy_gettext("Hearing booked"),
     AuditAction.HEARING_CANCELLED: lazy_gettext("Hearing cancelled by the registry"),
+    AuditAction.HEARING_CHECKED_IN: lazy_gettext("Checked in for a video hearing"),
     AuditAction.HEARING_DURATIONS_CHANGED: lazy_gettext("Hearing durations changed"),
     AuditAction.HEARING_NOTICE_RESENT: lazy_gettext("Notice of hearing resent"),
     AuditAction.HEARING_OUTCOME_RECORDED: lazy_gettext("Hearing outcome recorded"),
+    AuditAction.HEARING_PARTICIPANT_ADMITTED: lazy_gettext("Participant let into a video hearing"),
+    AuditAction.HEARING_PARTICIPANT_RETURNED: lazy_gettext(
+        "Participant returned to the waiting room"
+    ),
     AuditAction.HEARING_RESCHEDULED: lazy_gettext("Hearing rescheduled"),
     AuditAction.HEARING_SETTINGS_CHANGED: lazy_gettext("Hearing settings changed"),
     AuditAction.INTERPRETER_ADDED: lazy_gettext("Interpreter added"),

@@ -9,7 +9,7 @@ from filings.access import Actor
 from filings.models import FilingStatus
 from filings.sections import CasePage, CaseSection, SectionContext, provides
 from hearings import times
-from hearings.models import AdjournmentReason, HearingStatus
+from hearings.models import AdjournmentReason, HearingMode, HearingStatus
 from hearings.scheduling import services
 from hearings.scheduling.forms import MODE_LABELS, adjournment_reasons
 from tribunals.tenancy import current_tribunal
@@ -58,6 +58,10 @@ async def hearing_section(context: SectionContext) -> CaseSection | None:
             },
             "may_schedule": registry and filing.status is FilingStatus.ACCEPTED,
             "may_change": registry and filing.status is FilingStatus.SCHEDULED,
+            # The video hearing's page is for the registry and the hearing's adjudicator.
+            "hearing_page": scheduled is not None
+            and scheduled.hearing.mode is HearingMode.VIDEO
+            and (registry or scheduled.hearing.adjudicator_id == signed_in_user(request).id),
             "done": DONE.get(request.query_params.get("hearing", "")),
             "mode_names": MODE_LABELS,
             "adjournment_labels": dict[AdjournmentReason, str](adjournment_reasons()),

@@ -109,7 +109,8 @@ async def test_the_party_sees_the_hearing_in_the_tribunals_zone_named_in_english
     page = await hearing_block(client, calendar, filing)
     assert "10:00 a.m. to 11:30 a.m. EST" in page
     assert f"January 12, {NEXT_YEAR}" in page
-    assert "By video: the link to join will be on this page." in page
+    assert "By video." in page
+    assert "Go to the hearing page" in page
     assert 'id="hearing-local-time"' not in page  # no zone of their own: one time only
 
     claimant.language = "fr"
@@ -118,7 +119,7 @@ async def test_the_party_sees_the_hearing_in_the_tribunals_zone_named_in_english
     page = await hearing_block(client, calendar, filing)
     assert "10 h 00 à 11 h 30 HNE" in page
     assert f"12 janvier {NEXT_YEAR}" in page
-    assert french("By video: the link to join will be on this page.") in page
+    assert french("Go to the hearing page") in page
 
 
 async def test_a_reader_in_another_zone_also_sees_their_own_time_and_not_when_the_same(

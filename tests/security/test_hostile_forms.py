@@ -351,6 +351,23 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
         calendar_uid=f"hearing-{uuid.uuid4()}@tribune",
     )
     db.add(movable_hearing)
+    # A video hearing of the claimant's, starting in 10 minutes: its join window is open, so its
+    # hearing page offers the check-in form, and its waiting room's status block is polled.
+    live = await make_case(
+        db, tribunal, filer=claimant, version=version, status=FilingStatus.SCHEDULED
+    )
+    live_start = utcnow().replace(microsecond=0) + timedelta(minutes=10)
+    live_hearing = Hearing(
+        tribunal_id=tribunal.id,
+        filing_id=live.id,
+        starts_at=live_start,
+        ends_at=live_start + timedelta(hours=1),
+        mode=HearingMode.VIDEO,
+        adjudicator_id=admin.id,
+        status=HearingStatus.SCHEDULED,
+        calendar_uid=f"hearing-{uuid.uuid4()}@tribune",
+    )
+    db.add(live_hearing)
     await db.commit()
     # A hearing whose time has passed awaits its outcome from the administrator (who sits);
     # its case has a draft decision and an issued order, whose pages and forms this reaches.
@@ -384,7 +401,12 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
         "document_id": [
             str(document.id) for document in (await db.execute(select(Document))).scalars()
         ],
-        "hearing_id": [str(hearing.id), str(movable_hearing.id), str(noticed_hearing.id)],
+        "hearing_id": [
+            str(hearing.id),
+            str(movable_hearing.id),
+            str(noticed_hearing.id),
+            str(live_hearing.id),
+        ],
         "decision_id": [str(decision.id) for decision in decisions],
     }
     return World(tribunal, people, ids, [str(foreign.id), str(foreign.case_type_version_id)], links)
