@@ -16,6 +16,7 @@ from accounts.middleware import signed_in_user
 from filings import cases
 from hearings import times
 from hearings.calendars import services as calendars
+from hearings.jitsi import WindowState, join_window, window_state
 from hearings.models import HearingCheckin, HearingStatus
 from hearings.notices.services import (
     ADJOURNMENT_LABELS,
@@ -25,7 +26,7 @@ from hearings.notices.services import (
 )
 from hearings.room import services
 from hearings.room.forms import refusal_message, status_names
-from hearings.room.services import Attendee, Window
+from hearings.room.services import Attendee
 from hearings.views.services import dial_in_for
 from tribunals.permissions import Permission
 from tribunals.tenancy import TenantRoute, current_roles, current_tribunal
@@ -73,13 +74,14 @@ def _urls(request: Request, attendee: Attendee) -> dict[str, str]:
 
 
 def _status_values(
-    attendee: Attendee, checkin: HearingCheckin | None, window: Window
+    attendee: Attendee, checkin: HearingCheckin | None, window: WindowState
 ) -> dict[str, Any]:
     return {
         "checkin": checkin,
         "status_name": status_names()[checkin.status] if checkin else "",
         # The page polls while there is something to wait for.
-        "polling": attendee.hearing.status is HearingStatus.SCHEDULED and window is Window.OPEN,
+        "polling": attendee.hearing.status is HearingStatus.SCHEDULED
+        and window is WindowState.OPEN,
     }
 
 
@@ -91,8 +93,8 @@ async def _page(
     user = signed_in_user(request)
     hearing, zone = attendee.hearing, tribunal.time_zone
     now = utcnow()
-    window = services.window_at(hearing, now)
-    opens, _closes = services.join_window(hearing)
+    window = window_state(hearing, now)
+    opens, _closes = join_window(hearing)
     checkin = (
         await services.checkin_of(db, hearing, attendee.key) if attendee.key is not None else None
     )
@@ -158,7 +160,7 @@ async def check_in(request: Request) -> Response:
     try:
         await services.check_in(db_of(request), attendee, signed_in_user(request), utcnow())
     except services.CheckInRefused as refusal:
-        opens, _closes = services.join_window(attendee.hearing)
+        opens, _closes = join_window(attendee.hearing)
         message = refusal_message(refusal.reason, opens, tribunal.time_zone)
         return await _page(request, attendee, refused=message, status_code=409)
     return redirect(
@@ -178,7 +180,7 @@ async def status(request: Request) -> Response:
         if attendee.key is not None
         else None
     )
-    window = services.window_at(hearing, utcnow())
+    window = window_state(hearing, utcnow())
     return render(
         request,
         "hearings/room/partials/status.html",

@@ -4,9 +4,9 @@ waiting room.
 - The page is for the hearing's participants who have an account (a party or authorised
   representative whose party record is theirs, the hearing's adjudicator) and for the
   tribunal's registry, in support; for anyone else it does not exist.
-- Participants may join from ``JOIN_OPENS_BEFORE`` the start to ``JOIN_CLOSES_AFTER`` the
-  scheduled end (``join_window``: the one place the rule is written here; ``hearings.jitsi``
-  mints its tokens for the same window).
+- Participants may join inside the hearing's join window, from 30 minutes before the start
+  to two hours after the scheduled end: ``hearings.jitsi.join_window``, the one rule the
+  pages and the tokens share.
 - Inside the window a participant checks in: one row per participant per hearing, so checking
   in twice changes nothing. The adjudicator then admits them or returns them to the waiting
   room (``admit``, ``return_to_waiting``, for the console).
@@ -16,10 +16,9 @@ waiting room.
 
 from __future__ import annotations
 
-import enum
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -28,38 +27,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts.models import User
 from filings.access import REGISTRY_ROLES, registry_role
 from filings.models import CaseParty, CaseTypeVersion, Filing, PartyRole
+from hearings.jitsi import WindowState, window_state
 from hearings.models import CheckinStatus, Hearing, HearingCheckin, HearingMode, HearingStatus
 from tribunals.models import Role, Tribunal
 from tribune import audit
 from tribune.audit import AuditAction
-
-JOIN_OPENS_BEFORE = timedelta(minutes=30)
-JOIN_CLOSES_AFTER = timedelta(hours=2)
-
-
-class Window(enum.Enum):
-    """Where now stands against a hearing's join window."""
-
-    BEFORE = "before"
-    OPEN = "open"
-    AFTER = "after"
-
-
-def join_window(hearing: Hearing) -> tuple[datetime, datetime]:
-    """Return when participants may join a hearing: from 30 minutes before its start to two
-    hours after its scheduled end."""
-    return hearing.starts_at - JOIN_OPENS_BEFORE, hearing.ends_at + JOIN_CLOSES_AFTER
-
-
-def window_at(hearing: Hearing, now: datetime) -> Window:
-    """Return whether ``now`` is before, inside or after the hearing's join window."""
-    opens, closes = join_window(hearing)
-    if now < opens:
-        return Window.BEFORE
-    if now > closes:
-        return Window.AFTER
-    return Window.OPEN
-
 
 # -- who opens the page -------------------------------------------------------------------------
 
@@ -196,10 +168,10 @@ async def check_in(
     assert attendee.key is not None, "the registry supports a hearing, it does not check in"
     if hearing.status is not HearingStatus.SCHEDULED:
         raise CheckInRefused("not_held")
-    window = window_at(hearing, now)
-    if window is Window.BEFORE:
+    window = window_state(hearing, now)
+    if window is WindowState.TOO_EARLY:
         raise CheckInRefused("early")
-    if window is Window.AFTER:
+    if window is WindowState.CLOSED:
         raise CheckInRefused("late")
     existing = await checkin_of(db, hearing, attendee.key)
     if existing is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -30,10 +30,8 @@ from hearings.models import (
 from hearings.room import services
 from tests.factories.accounts import make_user
 from tests.factories.filings import make_case
-from tests.factories.tribunals import make_staff
 from tests.hearings.calendars import Calendar, make_calendar
 from tests.helpers import as_user, count, french, post_form, text_of
-from tribunals.models import Role
 from tribune import i18n
 from tribune.audit import AuditAction, AuditEvent
 from tribune.db import utcnow
@@ -530,42 +528,3 @@ async def test_admit_and_return_to_waiting_move_a_checked_in_participant_only(
     other = await scene.hearing(db, soon() + timedelta(hours=3))
     with pytest.raises(services.NotCheckedIn):
         await services.return_to_waiting(db, other, first.participant_key)
-
-
-def test_the_join_window_runs_from_30_minutes_before_to_2_hours_after() -> None:
-    start = datetime(2027, 1, 12, 15, 0, tzinfo=UTC)
-    hearing = Hearing(starts_at=start, ends_at=start + timedelta(hours=1))
-    opens, closes = services.join_window(hearing)
-    assert opens == start - timedelta(minutes=30)
-    assert closes == start + timedelta(hours=3)
-    assert services.window_at(hearing, opens - timedelta(seconds=1)) is services.Window.BEFORE
-    assert services.window_at(hearing, opens) is services.Window.OPEN
-    assert services.window_at(hearing, closes) is services.Window.OPEN
-    assert services.window_at(hearing, closes + timedelta(seconds=1)) is services.Window.AFTER
-
-
-# -- links to the page ----------------------------------------------------------------------------
-
-
-async def test_the_case_pages_and_my_hearings_link_to_the_hearing_page(
-    client: httpx.AsyncClient, db: AsyncSession
-) -> None:
-    scene = await make_scene(db)
-    hearing = await scene.hearing(db, utcnow() + timedelta(days=3))
-    link = f'href="{scene.page(hearing)}"'
-    await as_user(client, scene.claimant)
-    page = text_of(await client.get(f"/{scene.slug}/cases/{scene.filing.id}"))
-    assert link in page
-    assert "Go to the hearing page" in page
-
-    await as_user(client, scene.calendar.adjudicator)
-    assert link in (await client.get(f"/{scene.slug}/staff/cases/{scene.filing.id}")).text
-    assert link in (await client.get(f"/{scene.slug}/staff/my-hearings")).text
-    await as_user(client, scene.calendar.clerk)
-    assert link in (await client.get(f"/{scene.slug}/staff/cases/{scene.filing.id}")).text
-    # Another adjudicator of the tribunal, who may read the case, is not sent to a 404.
-    other = await make_staff(db, scene.calendar.tribunal, Role.ADJUDICATOR)
-    await as_user(client, other)
-    staff_page = await client.get(f"/{scene.slug}/staff/cases/{scene.filing.id}")
-    assert staff_page.status_code == 200
-    assert link not in staff_page.text
