@@ -359,7 +359,8 @@ DEMO_CLAIMANTS = [
 ]
 # (claimant index, status, representative or None, days ago received, sign language asked).
 # The accepted cases are ready to schedule, one of them with an ASL interpreter to book; the
-# scheduled ones get their hearings from hearings.demo (the older one held yesterday).
+# scheduled ones get their hearings from hearings.demo (held yesterday, weeks ahead, and a
+# video hearing whose room is open when the demo data is loaded).
 DEMO_CASES: list[tuple[int, FilingStatus, str | None, int, str]] = [
     (0, FilingStatus.SUBMITTED, None, 1, "none"),
     (1, FilingStatus.SUBMITTED, "Isabelle Gagnon", 2, "none"),
@@ -368,6 +369,7 @@ DEMO_CASES: list[tuple[int, FilingStatus, str | None, int, str]] = [
     (4, FilingStatus.ACCEPTED, None, 26, "none"),
     (0, FilingStatus.SCHEDULED, None, 45, "none"),
     (1, FilingStatus.SCHEDULED, None, 38, "none"),
+    (0, FilingStatus.SCHEDULED, None, 30, "none"),
     (2, FilingStatus.WITHDRAWN, None, 60, "none"),
 ]
 

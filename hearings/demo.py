@@ -1,13 +1,13 @@
 """Demo data: hearing hours and settings for each demo tribunal, weekly availability for its
 adjudicators, two interpreters (French and English; ASL and LSQ) and one hearing room; and
-the hearings of the demo cases already scheduled: the older one took place yesterday (the
-last business day) and awaits its outcome from the demo adjudicator, the other is weeks
-ahead by telephone."""
+the hearings of the demo cases already scheduled: one took place yesterday (the last
+business day) and awaits its outcome from the demo adjudicator, one is weeks ahead by
+telephone, and one by video starts within half an hour of loading, its room open for hours."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +33,7 @@ from hearings.models import (
 )
 from tribunals.models import Tribunal
 from tribunals.services import tribunal_by_slug
+from tribune.db import utcnow
 
 DEMO_SLUGS = ("wcat", "lrb")
 WEEKDAYS = range(5)  # Monday to Friday
@@ -163,11 +164,9 @@ def _demo_hearing(
     tribunal: Tribunal,
     filing: Filing,
     adjudicator_id: uuid.UUID,
-    day: date,
-    start: time,
+    starts_at: datetime,
     mode: HearingMode,
 ) -> Hearing:
-    starts_at = local_instant(day, start, tribunal.time_zone).astimezone(UTC)
     return Hearing(
         id=uuid.uuid4(),
         tribunal_id=tribunal.id,
@@ -185,8 +184,9 @@ async def load_demo_hearing_rows(db: AsyncSession) -> int:
     """Give each demo tribunal's scheduled cases that have none their hearing, once; return
     how many hearings were made. The oldest case's hearing was yesterday (the last business
     day), by video, with the demo adjudicator, who has yet to record its outcome; the next
-    one is 20 business days ahead, by telephone. Both hold their adjudicator's quarter hours
-    as a booking does."""
+    one is 20 business days ahead, by telephone; the third, by video, starts within half an
+    hour (its join window open at once and for hours). They hold their adjudicator's quarter
+    hours as a booking does."""
     made = 0
     for slug in DEMO_SLUGS:
         tribunal = await tribunal_by_slug(db, slug)
@@ -208,12 +208,25 @@ async def load_demo_hearing_rows(db: AsyncSession) -> int:
             )
         ).all()
         today = today_in(tribunal)
-        days = [
-            (_last_business_day_before(today, tribunal.province), time(10), HearingMode.VIDEO),
-            (add_business_days(today, 20, tribunal.province), time(13, 30), HearingMode.TELEPHONE),
+        zone = tribunal.time_zone
+        # The room of the third opens at once: its start is the next quarter hour but one.
+        soon = utcnow().replace(second=0, microsecond=0) + timedelta(minutes=15)
+        soon += timedelta(minutes=-soon.minute % 15)
+        starts = [
+            (
+                local_instant(_last_business_day_before(today, tribunal.province), time(10), zone),
+                HearingMode.VIDEO,
+            ),
+            (
+                local_instant(add_business_days(today, 20, tribunal.province), time(13, 30), zone),
+                HearingMode.TELEPHONE,
+            ),
+            (soon, HearingMode.VIDEO),
         ]
-        for filing, (day, start, mode) in zip(filings, days, strict=False):
-            hearing = _demo_hearing(tribunal, filing, adjudicator.id, day, start, mode)
+        for filing, (starts_at, mode) in zip(filings, starts, strict=False):
+            hearing = _demo_hearing(
+                tribunal, filing, adjudicator.id, starts_at.astimezone(UTC), mode
+            )
             hearing.calendar_uid = f"hearing-{hearing.id}@tribune"
             filing.assigned_adjudicator_id = adjudicator.id
             db.add(hearing)

@@ -13,6 +13,7 @@ from accounts.models import User
 from filings.demo import load_demo_case_types, load_demo_cases
 from filings.models import Filing, FilingStatus
 from hearings.demo import load_demo_hearing_rows, load_demo_hearings
+from hearings.jitsi import WindowState, window_state
 from hearings.models import (
     Hearing,
     HearingHours,
@@ -77,7 +78,7 @@ async def test_demo_cases_are_ready_for_every_step_of_a_hearing(db: AsyncSession
     await load_demo_case_types(db)
     await load_demo_cases(db, DEMO_PASSWORD)
     await load_demo_hearings(db)
-    assert await load_demo_hearing_rows(db) == 4
+    assert await load_demo_hearing_rows(db) == 6
     await db.commit()
     assert await load_demo_hearing_rows(db) == 0  # a second run adds nothing
 
@@ -110,7 +111,7 @@ async def test_demo_cases_are_ready_for_every_step_of_a_hearing(db: AsyncSession
                 .order_by(Hearing.starts_at)
             )
         )
-        past, upcoming = hearings
+        past, video_now, upcoming = hearings
         assert past.status is HearingStatus.SCHEDULED
         assert past.ends_at < now
         assert now - past.starts_at < timedelta(days=5)
@@ -126,3 +127,12 @@ async def test_demo_cases_are_ready_for_every_step_of_a_hearing(db: AsyncSession
         assert claimant is not None
         assert claimant.email == "claimant@example.org"
         assert upcoming.starts_at > now + timedelta(days=14)
+        # A video hearing of the demo claimant's other case whose room is open now and for
+        # hours: a newcomer walks into its waiting room at once.
+        assert video_now.mode is HearingMode.VIDEO
+        assert window_state(video_now, now) is WindowState.OPEN
+        assert window_state(video_now, now + timedelta(hours=3)) is WindowState.OPEN
+        assert video_now.adjudicator_id == adjudicator.id
+        now_case = await db.get(Filing, video_now.filing_id)
+        assert now_case is not None
+        assert now_case.filer_id == claimant.id
