@@ -283,15 +283,25 @@ async def facts_of(
 
 
 def _case_link(outbox: Outbox, facts: HearingFacts, participant: Participant) -> str:
-    """Return where the participant follows the case (and, for now, joins a video hearing):
-    the staff case page for the adjudicator, the parties' page for a party; an interpreter
-    has no account, and is sent the details by the registry."""
+    """Return where the participant follows the case: the staff case page for the
+    adjudicator, the parties' page for a party; an interpreter has no account, and is sent
+    the details by the registry."""
     values = {"tribunal": facts.tribunal.slug, "filing_id": facts.filing.id}
     if participant.role is ParticipantRole.INTERPRETER:
         return ""
     if participant.staff:
         return outbox.url("filings:casework:case", **values)
     return outbox.url("filings:journey:case", **values)
+
+
+def _join_link(outbox: Outbox, facts: HearingFacts, participant: Participant) -> str:
+    """Return the hearing page a participant joins a video hearing from (its waiting room
+    and room); an interpreter has no account, and is sent the details by the registry."""
+    if participant.role is ParticipantRole.INTERPRETER:
+        return ""
+    return outbox.url(
+        "hearings:room:hearing", tribunal=facts.tribunal.slug, hearing_id=facts.hearing.id
+    )
 
 
 def notice_for(
@@ -337,7 +347,7 @@ def notice_for(
         old_when_local=old_local,
         mode=str(MODE_LABELS[hearing.mode]),
         mode_value=hearing.mode.value,
-        link=link if hearing.mode is HearingMode.VIDEO else "",
+        link=_join_link(outbox, facts, participant) if hearing.mode is HearingMode.VIDEO else "",
         dial_in=dial_in,
         room_name=room.name if room else "",
         room_address=room.address if room else "",
@@ -411,7 +421,7 @@ def invite_for(
         language=i18n.get_language(),
         summary=summary,
         description="\n".join(lines),
-        url=notice.case_url,
+        url=notice.link or notice.case_url,
         location=notice.location,
     )
     return calendar_of(invite, now), method

@@ -76,10 +76,10 @@ async def test_the_invite_names_the_hearing_its_times_organizer_and_attendee(
     attendee = event["ATTENDEE"]
     assert str(attendee).lower() == f"mailto:{scene.representative.email}".lower()
     assert attendee.params["CN"] == "Rita Rep"
-    # A video hearing: joined from the case page, which is the URL and the LOCATION.
-    case_page = f"http://testserver/{scene.calendar.tribunal.slug}/cases/{scene.filing.id}"
-    assert str(event["URL"]) == case_page
-    assert str(event["LOCATION"]) == case_page
+    # A video hearing: joined from its hearing page, which is the URL and the LOCATION.
+    hearing_page = f"http://testserver/{scene.calendar.tribunal.slug}/hearings/{hearing.id}"
+    assert str(event["URL"]) == hearing_page
+    assert str(event["LOCATION"]) == hearing_page
     assert scene.filing.reference is not None
     assert scene.filing.reference in str(event["SUMMARY"])
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
-from hearings.models import HearingMode, HearingSettings, HearingStatus
+from hearings.models import Hearing, HearingMode, HearingSettings, HearingStatus
 from tests.factories.accounts import make_user
 from tests.factories.tribunals import make_staff, make_tribunal
 from tests.hearings.notice_scene import NoticeScene, make_notice_scene, notices_to
@@ -77,10 +77,12 @@ async def test_each_participant_gets_the_notice_in_their_language(
     [own] = await notices_to(db, adjudicator.email, "hearing_booked")
     assert "In your time zone: Wednesday, November 10, 2027, from 7:00 a.m." in own.body
     assert "PST" in own.body
-    # The parties join a video hearing from their case page; the interpreter is sent the link.
+    # The parties join a video hearing from its hearing page (check-in and waiting room); the
+    # interpreter, who has no account, is sent the link by the registry.
     [interpreter] = await notices_to(db, scene.interpreter.email, "hearing_booked")
     assert "The registry will send you the link to join" in interpreter.body
-    assert f"/cases/{scene.filing.id}" in french.body
+    hearing_id = await db.scalar(select(Hearing.id).where(Hearing.filing_id == scene.filing.id))
+    assert f"/{scene.calendar.tribunal.slug}/hearings/{hearing_id}" in french.body
 
 
 async def test_telephone_notices_give_the_dial_in_in_the_readers_language(
