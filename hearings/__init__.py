@@ -6,16 +6,20 @@ availability of adjudicators, interpreters and rooms), ``scheduling`` (proposing
 times and booking them), ``notices`` (notices of hearing with their calendar invites,
 printable notices, reminders), ``outcomes`` (the outcome of each hearing, and the decisions
 and interim orders of cases), ``room`` (the hearing page of a video hearing: its join
-window, check-in and the waiting room) and ``views`` (what parties, adjudicators and the
-registry see of hearings: the case pages' sections, the dates parties cannot attend, the day
-view and "My hearings"). Beside them, shared by all: ``models`` (the hearing tables) and
-``demo``. The composition root takes the route list below and nothing else of the layout.
+window, check-in and the waiting room), ``attendance`` (joins and leaves of video hearings
+from signed webhooks and the hearing page, as intervals, and the summary of who came) and
+``views`` (what parties, adjudicators and the registry see of hearings: the case pages'
+sections, the dates parties cannot attend, the day view and "My hearings"). Beside them,
+shared by all: ``models`` (the hearing tables), ``jitsi`` (tokens, the join window, the
+deployment's health) and ``demo``. The composition root takes the two route lists below
+and nothing else of the layout.
 """
 
 from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
+from hearings.attendance import routes as attendance
 from hearings.calendars import routes as calendars
 from hearings.notices import routes as notices
 from hearings.outcomes import routes as outcomes
@@ -23,6 +27,10 @@ from hearings.room import routes as room
 from hearings.scheduling import routes as scheduling
 from hearings.views import routes as views
 
+# Routes outside any tribunal: the attendance webhooks, signed by the video service.
+routes: list[BaseRoute] = [*attendance.routes]
+
+# Routes under ``/{tribunal}``, in the order they are matched.
 tenant_routes: list[BaseRoute] = [
     *calendars.tenant_routes,
     *notices.tenant_routes,
@@ -32,4 +40,4 @@ tenant_routes: list[BaseRoute] = [
     *views.tenant_routes,
 ]
 
-__all__ = ["tenant_routes"]
+__all__ = ["routes", "tenant_routes"]

@@ -518,3 +518,68 @@ class HearingCheckin(Model):
         enum_by_value(CheckinStatus), default=CheckinStatus.WAITING
     )
     checked_in_at: Mapped[datetime]
+
+
+class AttendanceSource(enum.Enum):
+    """Who reported a join or a leave."""
+
+    JAAS = "jaas"  # 8x8 Jitsi as a Service's signed webhooks
+    SELF_HOSTED = "self_hosted"  # a self-hosted Jitsi's event_sync, relayed signed
+    PAGE = "page"  # the hearing page's own IFrame events: reported by the browser
+
+
+class AttendanceKind(enum.Enum):
+    JOINED = "joined"
+    LEFT = "left"
+    # Recorded by ``close_open_intervals`` when the hearing ends: closes what is still open.
+    HEARING_ENDED = "hearing_ended"
+
+
+# The largest payload kept with an attendance event (a webhook's body is refused past it).
+ATTENDANCE_PAYLOAD_MAX_BYTES = 64 * 1024
+
+
+class AttendanceEvent(Model):
+    """One join or leave of a hearing's video room, as it was delivered.
+
+    ``idempotency_key`` is unique per source, so a delivery repeated is kept once;
+    ``occurred_at`` is the time the payload gives, the order intervals are read in whatever
+    the order deliveries arrived in. ``participant_key`` is the key of
+    ``hearings.notices.services.participants_of`` ("party-<uuid>", ...) when the person was
+    recognised, else ``"unknown:<display name>"``."""
+
+    __tablename__ = "attendance_events"
+    __table_args__ = (
+        UniqueConstraint("source", "idempotency_key"),
+        Index("ix_attendance_events_hearing", "hearing_id", "participant_key", "occurred_at"),
+    )
+
+    tribunal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tribunals.id", ondelete="CASCADE"))
+    hearing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hearings.id", ondelete="CASCADE"))
+    source: Mapped[AttendanceSource] = mapped_column(enum_by_value(AttendanceSource))
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[AttendanceKind] = mapped_column(enum_by_value(AttendanceKind))
+    participant_key: Mapped[str] = mapped_column(String(250))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    occurred_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AttendanceInterval(Model):
+    """A stretch of time a participant was in a hearing's video room, as one source saw it:
+    derived from that source's events (``hearings.attendance.services``), never edited."""
+
+    __tablename__ = "attendance_intervals"
+    __table_args__ = (
+        CheckConstraint("left_at IS NULL OR joined_at <= left_at", name="joined_before_left"),
+        Index("ix_attendance_intervals_hearing", "hearing_id", "participant_key"),
+    )
+
+    tribunal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tribunals.id", ondelete="CASCADE"))
+    hearing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hearings.id", ondelete="CASCADE"))
+    participant_key: Mapped[str] = mapped_column(String(250))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[AttendanceSource] = mapped_column(enum_by_value(AttendanceSource))
+    joined_at: Mapped[datetime]
+    left_at: Mapped[datetime | None]

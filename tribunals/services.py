@@ -52,6 +52,7 @@ RESERVED_SLUGS = frozenset(
         "signed-out",
         "static",
         "tribunals",
+        "webhooks",
         "www",
     }
 )

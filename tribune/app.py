@@ -81,6 +81,7 @@ def build_routes() -> list[BaseRoute]:
         *account_routes.routes,
         *tribunal_routes.routes,
         *filings.routes,
+        *hearings.routes,
         tribunal_routes.mount(
             [
                 *tribunal_routes.tenant_routes,

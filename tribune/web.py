@@ -230,6 +230,45 @@ def page(
     )
 
 
+# A signed webhook carries one small JSON event: far below a form's limit.
+WEBHOOK_MAX_BODY = 64 * 1024
+
+
+class SignedWebhookRoute(Route):
+    """A machine-to-machine route authenticated by a signature over its raw body, not by a
+    session: it takes no CSRF token (no browser holds its secret, so no page can forge it),
+    and its endpoint must refuse (400) whatever is not signed with the configured secret,
+    and everything when no secret is configured. ``tests/security/test_route_table.py``
+    holds every route of this kind to that instead of to the CSRF check."""
+
+
+def with_body_limit_and_commit(endpoint: Endpoint, limit: int) -> Endpoint:
+    """Read a body of at most `limit` bytes (413 past it), then commit what the endpoint did
+    if it answered below 400, as ``with_csrf_and_commit`` does, without the CSRF check."""
+
+    @functools.wraps(endpoint)
+    async def handle(request: Request) -> Response:
+        response = await endpoint(with_body_limit(request, limit))
+        session = db_of(request)
+        if response.status_code < 400:
+            await session.commit()
+        else:
+            await session.rollback()
+        return response
+
+    return handle
+
+
+def signed_webhook(
+    path: str, endpoint: Endpoint, *, name: str, max_body: int = WEBHOOK_MAX_BODY
+) -> SignedWebhookRoute:
+    """Return a POST route for a webhook whose endpoint verifies the sender's signature over
+    the raw body itself: no CSRF token, a small body limit, the one commit point."""
+    return SignedWebhookRoute(
+        path, with_body_limit_and_commit(endpoint, max_body), methods=["POST"], name=name
+    )
+
+
 def redirect_slashes_relatively(router: Router) -> None:
     """Make the router, and the routers of its mounts, answer a path missing (or with an
     extra) trailing slash with a relative redirect to the path that exists, not one built

@@ -25,7 +25,8 @@ Hypothesis is derandomized and keeps no database, so every run sends the same re
 Each request runs inside a savepoint rolled back after it, with the person's cookies put
 back, so every example starts from the same world. A route with an unsafe method that no
 page offers a form for, or a page the crawl never reached, fails the test: give the world
-what that page needs rather than leaving it out.
+what that page needs rather than leaving it out. (A signed webhook takes no form: its hostile
+bodies are sent by ``test_route_table.py`` (h) and ``tests/hearings/test_attendance.py``.)
 """
 
 from __future__ import annotations
@@ -1078,7 +1079,9 @@ async def test_no_form_answers_500_to_hostile_values(
         f"{method} {info.path}"
         for info in table.routes
         for method in info.unsafe_methods
-        if (info.path, method) not in covered
+        # A signed webhook takes a machine's JSON, not a form: test_route_table's (h) and its
+        # own tests send it the hostile bodies.
+        if (info.path, method) not in covered and not info.signed_webhook
     ]
     assert (unreached, formless) == ([], []), (
         "pages the crawl never reached, and routes no page offers a form for:"

@@ -15,7 +15,11 @@ Covered, for every route there is now and every route added later:
     module imports another;
 (f) no page commits outside the one commit point but through ``commit_early`` with a reason;
 (g) every unsafe method refuses a body past ``MAX_FORM_BODY`` (413) and changes nothing,
-    whether the size is announced or found while the body arrives.
+    whether the size is announced or found while the body arrives;
+(h) a route that takes no CSRF token is a ``SignedWebhookRoute`` (a machine's, outside every
+    tribunal, POST only), held instead to its signature: it refuses (400) a delivery unsigned,
+    forged, signed with another secret or stale, and every delivery while no secret is
+    configured, changing nothing, and a body past ``WEBHOOK_MAX_BODY`` (413).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import html
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -37,6 +41,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 
 from accounts.models import User
+from hearings.attendance.services import signature_for
 from tests.factories.accounts import PASSWORD, make_user
 from tests.factories.tribunals import make_staff, make_tribunal
 from tests.helpers import csrf_token, sign_in
@@ -45,11 +50,11 @@ from tribunals.permissions import Permission
 from tribunals.services import RESERVED_SLUGS
 from tribunals.tenancy import TenantRoute
 from tribune import i18n
-from tribune.app import metadata
-from tribune.db import utcnow
+from tribune.app import create_app, metadata
+from tribune.db import Database, utcnow
 from tribune.security import hash_token
-from tribune.settings import PROJECT_ROOT
-from tribune.web import MAX_FORM_BODY
+from tribune.settings import PROJECT_ROOT, Settings
+from tribune.web import MAX_FORM_BODY, WEBHOOK_MAX_BODY, SignedWebhookRoute
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 CSRF_REFUSED = "Your form could not be sent"
@@ -70,6 +75,11 @@ class RouteInfo:
     @property
     def unsafe_methods(self) -> list[str]:
         return [method for method in UNSAFE_METHODS if method in self.methods]
+
+    @property
+    def signed_webhook(self) -> bool:
+        """A machine's route, authenticated by a signature instead of a CSRF token: (h)."""
+        return isinstance(self.route, SignedWebhookRoute)
 
     def url(self, tribunal: Tribunal) -> str:
         """Return a real address for the route: path parameters filled in."""
@@ -218,6 +228,8 @@ async def test_every_unsafe_method_refuses_a_forged_request_and_changes_nothing(
 
     checked = []
     for info in all_routes(app):
+        if info.signed_webhook:
+            continue  # held to its signature instead: (h)
         for method in info.unsafe_methods:
             url = info.url(scene.tribunal)
             form = {
@@ -473,6 +485,9 @@ async def test_every_unsafe_method_refuses_a_body_past_the_limit_and_changes_not
                 "padding": PADDING,
             }
             before = await snapshot(db, scene.admin.id)
+            if info.signed_webhook:
+                # A webhook's limit is smaller: just past it is too large already.
+                form = {"padding": "x" * (WEBHOOK_MAX_BODY + 1)}
             response = await client.request(method, info.url(scene.tribunal), data=form)
             assert response.status_code == 413, f"{method} {info.path}"
             assert TOO_LARGE in html.unescape(response.text), f"{method} {info.path}"
@@ -508,3 +523,80 @@ async def test_a_chunked_body_or_a_file_part_past_the_limit_is_refused_while_it_
     assert file_part.status_code == 413
     await db.refresh(scene.admin)
     assert scene.admin.name not in ("Chunked Name", "Filed Name")
+
+
+# -- (h) signed webhooks ------------------------------------------------------------------------
+
+# What a sender without the secret can put in the signature header.
+FORGED_SIGNATURES = {
+    "unsigned": None,
+    "empty": "",
+    "a made-up signature": "t={t},v1=" + "A" * 43 + "=",
+    "another secret's": "t={t},v1={other}",
+    "the right one, stale": "t={stale},v1={stale_right}",
+    "the right one, as v0": "t={t},v0={right}",
+}
+
+
+def signed_webhooks(app: Starlette) -> list[RouteInfo]:
+    routes = [info for info in all_routes(app) if info.signed_webhook]
+    assert {info.path for info in routes} >= {"/webhooks/jaas", "/webhooks/jitsi/events"}
+    return routes
+
+
+def test_signed_webhooks_are_machine_routes_outside_every_tribunal(app: Starlette) -> None:
+    for info in signed_webhooks(app):
+        assert not info.tenant, info.path
+        assert info.methods == {"POST"}, info.path
+        assert info.path.startswith("/webhooks/"), info.path
+
+
+def forged_headers(body: bytes, secret: str) -> dict[str, dict[str, str]]:
+    now = int(utcnow().timestamp())
+    t, stale = str(now), str(now - 3600)
+    values = {
+        "t": t,
+        "stale": stale,
+        "other": signature_for(secret + "-not", t, body),
+        "right": signature_for(secret, t, body),
+        "stale_right": signature_for(secret, stale, body),
+    }
+    return {
+        what: {} if header is None else {"X-Jaas-Signature": header.format(**values)}
+        for what, header in FORGED_SIGNATURES.items()
+    }
+
+
+@pytest.mark.parametrize("secret", ["", "a-configured-webhook-secret-0123456789"])
+async def test_every_signed_webhook_refuses_what_its_secret_did_not_sign_and_changes_nothing(
+    settings: Settings, database: Database, db: AsyncSession, scene: Scene, secret: str
+) -> None:
+    jitsi = replace(settings.jitsi, webhook_secret=secret, app_id="vpaas-magic-cookie-x")
+    app = create_app(replace(settings, jitsi=jitsi), database, inline_worker=False)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.12", 50000))
+    # A join as each webhook takes one (to a room no hearing has: believed, it would be a 200).
+    body = (
+        b'{"idempotencyKey": "k", "eventType": "PARTICIPANT_JOINED", "timestamp": 1800000000000,'
+        b' "fqn": "vpaas-magic-cookie-x/aaaaaaaaaaaaaaaaaaaaaaaaaa", "data": {},'
+        b' "event_name": "muc-occupant-joined", "room_name": "aaaaaaaaaaaaaaaaaaaaaaaaaa",'
+        b' "occupant": {"occupant_jid": "a@b/c", "joined_at": 1800000000}}'
+    )
+    checked = []
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        for info in signed_webhooks(app):
+            before = await snapshot(db, scene.admin.id)
+            for what, headers in forged_headers(body, secret or "anything").items():
+                response = await client.post(
+                    info.path, content=body, headers={"Content-Type": "application/json", **headers}
+                )
+                assert response.status_code == 400, f"{info.path}, {what}: {response.status_code}"
+                assert response.text == "refused", f"{info.path}, {what}"
+            if not secret:
+                # With no secret configured, not even a signature made with none is believed.
+                t = str(int(utcnow().timestamp()))
+                header = {"X-Jaas-Signature": f"t={t},v1={signature_for('', t, body)}"}
+                response = await client.post(info.path, content=body, headers=header)
+                assert response.status_code == 400, info.path
+            assert await snapshot(db, scene.admin.id) == before, info.path
+            checked.append(info.path)
+    assert "/webhooks/jaas" in checked

@@ -90,7 +90,7 @@ def test_the_template_check_finds_hand_built_addresses() -> None:
 # -- route modules and the modules that write emails -----------------------------------------
 
 # Calls whose first argument declares a route's path.
-ROUTE_DECLARATIONS = {"page", "TenantRoute", "Route", "Mount", "_manage"}
+ROUTE_DECLARATIONS = {"page", "signed_webhook", "TenantRoute", "Route", "Mount", "_manage"}
 # A path template with a parameter ({filing_id:uuid}, {key}) declares a route, never links.
 PATH_PARAMETER = re.compile(r"\{\w+(?::\w+)?\}")
 
@@ -235,6 +235,7 @@ def test_the_python_check_finds_hand_built_addresses() -> None:
         "redirect(f\"{url_path(request, 'x')}#notes\")",
         'page("/sign-in", sign_in, name="accounts:sign_in")',
         'TenantRoute("/staff", workspace, permission=P, name="tribunals:workspace")',
+        'signed_webhook("/webhooks/jaas", jaas, name="hearings:attendance:jaas")',
         'response.set_cookie("language", "fr", path="/")',
         '_VERSION = "/versions/{version_id:uuid}"',
         'item = f"{prefix}/{segment}/{{key}}"',

@@ -2,7 +2,7 @@
 (waiting, admitted, returned to the waiting room, left)
 
 Revision ID: 0017_hearing_checkins
-Revises: 0015_video_rooms
+Revises: 0016_attendance
 Create Date: 2026-12-03 20:30:00
 """
 
@@ -15,7 +15,7 @@ import tribune.db
 
 revision: str = "0017_hearing_checkins"
 # TEMPORARY: 0016_attendance is being written in parallel; point at it when it lands.
-down_revision: str | None = "0015_video_rooms"
+down_revision: str | None = "0016_attendance"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
