@@ -341,6 +341,10 @@ class Hearing(Model):
     # new time also says the old one.
     notified_starts_at: Mapped[datetime | None]
     notified_ends_at: Mapped[datetime | None]
+    # When the adjudicator (or the registry) started and ended the video hearing from the
+    # console (hearings.room): each once, the end only after the start.
+    started_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
 
 
 class BookedBlock(Model):

@@ -89,12 +89,14 @@ class AuditAction(enum.StrEnum):
     HEARING_CANCELLED = "hearing.cancelled"
     HEARING_CHECKED_IN = "hearing.checked_in"
     HEARING_DURATIONS_CHANGED = "hearing.durations_changed"
+    HEARING_ENDED = "hearing.ended"
     HEARING_NOTICE_RESENT = "hearing.notice_resent"
     HEARING_OUTCOME_RECORDED = "hearing.outcome_recorded"
     HEARING_PARTICIPANT_ADMITTED = "hearing.participant_admitted"
     HEARING_PARTICIPANT_RETURNED = "hearing.participant_returned"
     HEARING_RESCHEDULED = "hearing.rescheduled"
     HEARING_SETTINGS_CHANGED = "hearing.settings_changed"
+    HEARING_STARTED = "hearing.started"
     INTERPRETER_ADDED = "interpreter.added"
     INTERPRETER_CHANGED = "interpreter.changed"
     INTERPRETER_DEACTIVATED = "interpreter.deactivated"
@@ -181,6 +183,7 @@ ACTION_LABELS: dict[AuditAction, LazyProxy] = {
     AuditAction.HEARING_CANCELLED: lazy_gettext("Hearing cancelled by the registry"),
     AuditAction.HEARING_CHECKED_IN: lazy_gettext("Checked in for a video hearing"),
     AuditAction.HEARING_DURATIONS_CHANGED: lazy_gettext("Hearing durations changed"),
+    AuditAction.HEARING_ENDED: lazy_gettext("Video hearing ended"),
     AuditAction.HEARING_NOTICE_RESENT: lazy_gettext("Notice of hearing resent"),
     AuditAction.HEARING_OUTCOME_RECORDED: lazy_gettext("Hearing outcome recorded"),
     AuditAction.HEARING_PARTICIPANT_ADMITTED: lazy_gettext("Participant let into a video hearing"),
@@ -189,6 +192,7 @@ ACTION_LABELS: dict[AuditAction, LazyProxy] = {
     ),
     AuditAction.HEARING_RESCHEDULED: lazy_gettext("Hearing rescheduled"),
     AuditAction.HEARING_SETTINGS_CHANGED: lazy_gettext("Hearing settings changed"),
+    AuditAction.HEARING_STARTED: lazy_gettext("Video hearing started"),
     AuditAction.INTERPRETER_ADDED: lazy_gettext("Interpreter added"),
     AuditAction.INTERPRETER_CHANGED: lazy_gettext("Interpreter changed"),
     AuditAction.INTERPRETER_DEACTIVATED: lazy_gettext("Interpreter deactivated"),

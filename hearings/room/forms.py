@@ -1,12 +1,16 @@
 """What the hearing page says of a check-in: the names of the statuses, and why a check-in was
-refused, in the reader's language. The check-in form itself has no field but its CSRF token."""
+refused, in the reader's language (the check-in form itself has no field but its CSRF token);
+the console's statuses, the participant its forms name, and why its actions were refused."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from hearings import times
 from hearings.models import CheckinStatus
+from tribune.forms import Form
 from tribune.i18n import gettext as _
 
 
@@ -33,3 +37,54 @@ def refusal_message(reason: str, opens: datetime, zone: str) -> str:
             "case page."
         )
     return _("This hearing is not going ahead at this time, so there is nothing to check in to.")
+
+
+# -- the adjudicator's console ---------------------------------------------------------------------
+
+
+def console_status_names() -> dict[str, str]:
+    """Return the names of where a participant stands, as the console shows them."""
+    return {
+        "not_arrived": _("Not arrived"),
+        CheckinStatus.WAITING.value: _("Waiting"),
+        CheckinStatus.ADMITTED.value: _("In the hearing"),
+        CheckinStatus.RETURNED.value: _("Returned to the waiting room"),
+        CheckinStatus.LEFT.value: _("Left"),
+    }
+
+
+# The longest participant key a console form sends ("interpreter-" and a UUID).
+PARTICIPANT_KEY_MAX = 100
+
+
+def participant_of(data: Mapping[str, Any]) -> str:
+    """Return the participant key a console form names ("" when it names none usable): the
+    console's services refuse a key that is not one of the hearing's participants."""
+    form = Form(data)
+    key = form.text("participant", max_length=PARTICIPANT_KEY_MAX)
+    return key if form.is_valid else ""
+
+
+def console_refusal(reason: str, opens: datetime, zone: str) -> str:
+    """Return why a console action was refused (``services.ConsoleRefused.reason``)."""
+    messages = {
+        "not_participant": _("That person is not a participant of this hearing."),
+        "not_checked_in": _(
+            "That person has not checked in yet. They can be let in once they are in the "
+            "waiting room."
+        ),
+        "left": _(
+            "That person has left the hearing page. They can be let in once they check in again."
+        ),
+        "ended": _("The hearing has ended: nobody can be let in or sent back any more."),
+        "not_held": _("This hearing is not going ahead at this time, so it cannot be started."),
+        "started": _("The hearing has already started."),
+        "late": _("The hearing can no longer be started: its time is over."),
+        "not_started": _("The hearing has not started, so it cannot be ended."),
+    }
+    if reason == "early":
+        return _(
+            "It is too early to start the hearing. It can be started from %(time)s.",
+            time=times.clock(opens, zone),
+        )
+    return messages[reason]

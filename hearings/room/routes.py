@@ -1,7 +1,8 @@
 """The hearing page of a video hearing, for each of its participants and for the registry:
 before the join window (when, and when to come back), inside it (check-in, then the waiting
 room, whose status block the page polls), after it (what happens next), or the cancellation or
-adjournment with its reasons."""
+adjournment with its reasons; and, for the hearing's adjudicator and the registry, the console
+(who has arrived, let them in or send them back, start and end the hearing), which it polls too."""
 
 from __future__ import annotations
 
@@ -25,7 +26,13 @@ from hearings.notices.services import (
     participants_of,
 )
 from hearings.room import services
-from hearings.room.forms import refusal_message, status_names
+from hearings.room.forms import (
+    console_refusal,
+    console_status_names,
+    participant_of,
+    refusal_message,
+    status_names,
+)
 from hearings.room.services import Attendee
 from hearings.views.services import dial_in_for
 from tribunals.permissions import Permission
@@ -59,6 +66,9 @@ def _urls(request: Request, attendee: Attendee) -> dict[str, str]:
         "check_in": url_path(request, "hearings:room:check_in", **values),
         "status": url_path(request, "hearings:room:status", **values),
     }
+    if services.runs_console(attendee):
+        for name in ("console", "admit", "admit_all", "send_back", "start", "end"):
+            urls[name] = url_path(request, f"hearings:room:{name}", **values)
     if attendee.party:
         case = {"tribunal": slug, "filing_id": attendee.filing.id}
         urls |= {
@@ -80,8 +90,40 @@ def _status_values(
         "checkin": checkin,
         "status_name": status_names()[checkin.status] if checkin else "",
         # The page polls while there is something to wait for.
-        "polling": attendee.hearing.status is HearingStatus.SCHEDULED
-        and window is WindowState.OPEN,
+        "polling": _live(attendee, window),
+    }
+
+
+def _live(attendee: Attendee, window: WindowState) -> bool:
+    """Return whether the hearing can be joined now: scheduled, inside its window, not ended."""
+    hearing = attendee.hearing
+    return (
+        hearing.status is HearingStatus.SCHEDULED
+        and window is WindowState.OPEN
+        and hearing.ended_at is None
+    )
+
+
+async def _console_values(
+    request: Request, attendee: Attendee, window: WindowState
+) -> dict[str, Any]:
+    """The console's lines, for its adjudicator and the registry inside the join window."""
+    tribunal = current_tribunal(request)
+    hearing = attendee.hearing
+    if not services.runs_console(attendee) or hearing.status is not HearingStatus.SCHEDULED:
+        return {"console": None}
+    # Past its window, a hearing still running can be ended.
+    running = hearing.started_at is not None and hearing.ended_at is None
+    if window is not WindowState.OPEN and not running:
+        return {"console": None}
+    lines = await services.console_of(db_of(request), tribunal, attendee)
+    return {
+        "console": lines,
+        "console_names": console_status_names(),
+        "console_polling": _live(attendee, window),
+        "anyone_waiting": any(line.can_be_let_in for line in lines),
+        "zone": tribunal.time_zone,
+        "clock": times.clock,
     }
 
 
@@ -142,6 +184,7 @@ async def _page(
             "refused": refused,
             "urls": _urls(request, attendee),
             **_status_values(attendee, checkin, window),
+            **await _console_values(request, attendee, window),
         },
         status_code=status_code,
     )
@@ -192,6 +235,110 @@ async def status(request: Request) -> Response:
     )
 
 
+# -- the adjudicator's console ------------------------------------------------------------------
+
+
+async def _console_attendee(request: Request) -> Attendee:
+    """Return the hearing's adjudicator or the registry on its page; 404 for anyone else."""
+    attendee = await _attendee(request)
+    if not services.runs_console(attendee):
+        raise HTTPException(status_code=404)
+    return attendee
+
+
+async def console(request: Request) -> Response:
+    """The console block alone, which the page polls: the same statements whatever the
+    number of participants."""
+    attendee = await _console_attendee(request)
+    window = window_state(attendee.hearing, utcnow())
+    return render(
+        request,
+        "hearings/room/partials/console.html",
+        {
+            "hearing": attendee.hearing,
+            "urls": _urls(request, attendee),
+            **await _console_values(request, attendee, window),
+        },
+    )
+
+
+def _back_to_console(request: Request, attendee: Attendee) -> Response:
+    return redirect(
+        url_path(
+            request,
+            "hearings:room:hearing",
+            tribunal=current_tribunal(request).slug,
+            hearing_id=attendee.hearing.id,
+        )
+        + "#console"
+    )
+
+
+async def _refused(request: Request, attendee: Attendee, reason: str) -> Response:
+    """The page again with why the console's action was refused: 409, nothing changed."""
+    opens, _closes = join_window(attendee.hearing)
+    message = console_refusal(reason, opens, current_tribunal(request).time_zone)
+    return await _page(request, attendee, refused=message, status_code=409)
+
+
+async def admit(request: Request) -> Response:
+    """Let one participant in from the waiting room."""
+    attendee = await _console_attendee(request)
+    key = participant_of(await request.form())
+    try:
+        await services.let_in(
+            db_of(request), current_tribunal(request), attendee, signed_in_user(request), key
+        )
+    except services.ConsoleRefused as refusal:
+        return await _refused(request, attendee, refusal.reason)
+    return _back_to_console(request, attendee)
+
+
+async def admit_all(request: Request) -> Response:
+    """Let everyone in the waiting room in."""
+    attendee = await _console_attendee(request)
+    try:
+        await services.let_everyone_in(
+            db_of(request), current_tribunal(request), attendee, signed_in_user(request)
+        )
+    except services.ConsoleRefused as refusal:
+        return await _refused(request, attendee, refusal.reason)
+    return _back_to_console(request, attendee)
+
+
+async def send_back(request: Request) -> Response:
+    """Send one participant back to the waiting room."""
+    attendee = await _console_attendee(request)
+    key = participant_of(await request.form())
+    try:
+        await services.send_back(
+            db_of(request), current_tribunal(request), attendee, signed_in_user(request), key
+        )
+    except services.ConsoleRefused as refusal:
+        return await _refused(request, attendee, refusal.reason)
+    return _back_to_console(request, attendee)
+
+
+async def start(request: Request) -> Response:
+    """Start the hearing."""
+    attendee = await _console_attendee(request)
+    try:
+        await services.start_hearing(db_of(request), attendee, signed_in_user(request), utcnow())
+    except services.ConsoleRefused as refusal:
+        return await _refused(request, attendee, refusal.reason)
+    return _back_to_console(request, attendee)
+
+
+async def end(request: Request) -> Response:
+    """End the hearing: open attendance closes, and everyone in it has left."""
+    attendee = await _console_attendee(request)
+    try:
+        await services.end_hearing(db_of(request), attendee, signed_in_user(request), utcnow())
+    except services.ConsoleRefused as refusal:
+        return await _refused(request, attendee, refusal.reason)
+    return _back_to_console(request, attendee)
+
+
 _HEARING = "/hearings/{hearing_id:uuid}"
 
 tenant_routes: list[BaseRoute] = [
@@ -213,5 +360,27 @@ tenant_routes: list[BaseRoute] = [
         status,
         permission=Permission.SIGNED_IN,
         name="hearings:room:status",
+    ),
+    TenantRoute(
+        _HEARING + "/console",
+        console,
+        permission=Permission.SIGNED_IN,
+        name="hearings:room:console",
+    ),
+    *(
+        TenantRoute(
+            _HEARING + path,
+            endpoint,
+            permission=Permission.SIGNED_IN,
+            methods=["POST"],
+            name=f"hearings:room:{name}",
+        )
+        for path, endpoint, name in (
+            ("/console/admit", admit, "admit"),
+            ("/console/admit-all", admit_all, "admit_all"),
+            ("/console/send-back", send_back, "send_back"),
+            ("/start", start, "start"),
+            ("/end", end, "end"),
+        )
     ),
 ]

@@ -20,15 +20,17 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
 from filings.access import REGISTRY_ROLES, registry_role
 from filings.models import CaseParty, CaseTypeVersion, Filing, PartyRole
+from hearings.attendance.services import close_open_intervals
 from hearings.jitsi import WindowState, window_state
 from hearings.models import CheckinStatus, Hearing, HearingCheckin, HearingMode, HearingStatus
+from hearings.notices.services import Participant, ParticipantRole, participants_of
 from tribunals.models import Role, Tribunal
 from tribune import audit
 from tribune.audit import AuditAction
@@ -171,7 +173,7 @@ async def check_in(
     window = window_state(hearing, now)
     if window is WindowState.TOO_EARLY:
         raise CheckInRefused("early")
-    if window is WindowState.CLOSED:
+    if window is WindowState.CLOSED or hearing.ended_at is not None:
         raise CheckInRefused("late")
     existing = await checkin_of(db, hearing, attendee.key)
     if existing is not None:
@@ -303,3 +305,181 @@ def case_title(parties: list[CaseParty]) -> tuple[str, str]:
     claimant = next((p.name for p in parties if p.role is PartyRole.CLAIMANT), "")
     respondent = next((p.name for p in parties if p.role is PartyRole.RESPONDENT), "")
     return claimant, respondent
+
+
+# -- the adjudicator's console --------------------------------------------------------------------
+
+
+def runs_console(attendee: Attendee) -> bool:
+    """Return whether the person runs the hearing's console: its adjudicator, or the
+    tribunal's registry in support."""
+    return attendee.adjudicator or attendee.key is None
+
+
+@dataclass(frozen=True)
+class ConsoleLine:
+    """A participant as the console shows them: their check-in, or None if not arrived."""
+
+    participant: Participant
+    checkin: HearingCheckin | None
+
+    @property
+    def status(self) -> str:
+        """ "not_arrived", or the check-in's status (waiting, admitted, returned, left)."""
+        return self.checkin.status.value if self.checkin else "not_arrived"
+
+    @property
+    def can_be_let_in(self) -> bool:
+        return self.checkin is not None and self.checkin.status in LET_IN_FROM
+
+    @property
+    def can_be_sent_back(self) -> bool:
+        return self.checkin is not None and self.checkin.status is CheckinStatus.ADMITTED
+
+
+# Who "Let in" and "Let everyone in" move: the people in the waiting room.
+LET_IN_FROM = (CheckinStatus.WAITING, CheckinStatus.RETURNED)
+
+
+async def console_of(db: AsyncSession, tribunal: Tribunal, attendee: Attendee) -> list[ConsoleLine]:
+    """Return every participant of the hearing but its adjudicator, with their check-in: the
+    same few statements whatever the number of participants (the parties, their accounts,
+    the interpreter if one is booked, the check-ins)."""
+    hearing = attendee.hearing
+    participants = [
+        p
+        for p in await participants_of(db, tribunal, attendee.filing, hearing)
+        if p.role is not ParticipantRole.ADJUDICATOR
+    ]
+    checkins = {checkin.participant_key: checkin for checkin in await checkins_of(db, hearing)}
+    return [ConsoleLine(p, checkins.get(p.key)) for p in participants]
+
+
+class ConsoleRefused(Exception):  # noqa: N818 - reads as what happened
+    """The console's action cannot be done now; ``reason`` says why: "not_participant",
+    "not_checked_in", "left", "ended" (for letting in or sending back); "not_held", "early",
+    "late", "started" (for starting); "not_started", "ended" (for ending). Nothing changed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _line_of(lines: list[ConsoleLine], key: str) -> ConsoleLine:
+    line = next((line for line in lines if line.participant.key == key), None)
+    if line is None:
+        raise ConsoleRefused("not_participant")
+    if line.checkin is None:
+        raise ConsoleRefused("not_checked_in")
+    return line
+
+
+async def let_in(
+    db: AsyncSession, tribunal: Tribunal, attendee: Attendee, user: User, key: str
+) -> None:
+    """Let one participant in from the waiting room (an audit entry). Raises ConsoleRefused
+    (nothing changed) if they are not a participant, have not checked in or have left, or if
+    the hearing has ended. Letting in someone already in changes nothing."""
+    if attendee.hearing.ended_at is not None:
+        raise ConsoleRefused("ended")
+    line = _line_of(await console_of(db, tribunal, attendee), key)
+    assert line.checkin is not None
+    if line.checkin.status is CheckinStatus.LEFT:
+        raise ConsoleRefused("left")
+    await admit(db, attendee.hearing, key, actor=user, actor_role=attendee.role)
+
+
+async def let_everyone_in(
+    db: AsyncSession, tribunal: Tribunal, attendee: Attendee, user: User
+) -> int:
+    """Let in every participant waiting or returned to the waiting room (an audit entry
+    each); return how many. Raises ConsoleRefused("ended") once the hearing has ended."""
+    if attendee.hearing.ended_at is not None:
+        raise ConsoleRefused("ended")
+    moved = 0
+    for line in await console_of(db, tribunal, attendee):
+        if line.can_be_let_in:
+            await admit(
+                db, attendee.hearing, line.participant.key, actor=user, actor_role=attendee.role
+            )
+            moved += 1
+    return moved
+
+
+async def send_back(
+    db: AsyncSession, tribunal: Tribunal, attendee: Attendee, user: User, key: str
+) -> None:
+    """Send an admitted participant back to the waiting room (an audit entry). Raises
+    ConsoleRefused (nothing changed) if they are not a participant or have not checked in,
+    or if the hearing has ended; someone not in the hearing stays where they are."""
+    if attendee.hearing.ended_at is not None:
+        raise ConsoleRefused("ended")
+    line = _line_of(await console_of(db, tribunal, attendee), key)
+    if line.can_be_sent_back:
+        await return_to_waiting(db, attendee.hearing, key, actor=user, actor_role=attendee.role)
+
+
+def _record_session(db: AsyncSession, attendee: Attendee, user: User, action: AuditAction) -> None:
+    audit.record(
+        db,
+        action,
+        actor_id=user.id,
+        actor_role=attendee.role,
+        tribunal_id=attendee.hearing.tribunal_id,
+        subject_type="hearing",
+        subject_id=attendee.hearing.id,
+        case_id=attendee.filing.id,
+    )
+
+
+async def start_hearing(db: AsyncSession, attendee: Attendee, user: User, now: datetime) -> None:
+    """Start the hearing (once, inside its join window, while it is scheduled), with an audit
+    entry. Raises ConsoleRefused (nothing changed): "not_held", "early", "late", "started"."""
+    hearing = attendee.hearing
+    if hearing.status is not HearingStatus.SCHEDULED:
+        raise ConsoleRefused("not_held")
+    if hearing.started_at is not None:
+        raise ConsoleRefused("started")
+    window = window_state(hearing, now)
+    if window is WindowState.TOO_EARLY:
+        raise ConsoleRefused("early")
+    if window is WindowState.CLOSED:
+        raise ConsoleRefused("late")
+    # Two clicks at once: the condition lets one of them start it.
+    started = await db.execute(
+        update(Hearing)
+        .where(Hearing.id == hearing.id, Hearing.started_at.is_(None))
+        .values(started_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if started.rowcount != 1:  # type: ignore[attr-defined]
+        raise ConsoleRefused("started")
+    hearing.started_at = now
+    _record_session(db, attendee, user, AuditAction.HEARING_STARTED)
+
+
+async def end_hearing(db: AsyncSession, attendee: Attendee, user: User, now: datetime) -> None:
+    """End the started hearing (once), with an audit entry: the attendance intervals still
+    open close now, and everyone in the hearing has left it. Raises ConsoleRefused (nothing
+    changed): "not_started", "ended"."""
+    hearing = attendee.hearing
+    if hearing.started_at is None:
+        raise ConsoleRefused("not_started")
+    if hearing.ended_at is not None:
+        raise ConsoleRefused("ended")
+    ended = await db.execute(
+        update(Hearing)
+        .where(
+            Hearing.id == hearing.id, Hearing.started_at.is_not(None), Hearing.ended_at.is_(None)
+        )
+        .values(ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if ended.rowcount != 1:  # type: ignore[attr-defined]
+        raise ConsoleRefused("ended")
+    hearing.ended_at = now
+    await close_open_intervals(db, hearing, at=now)
+    for checkin in await checkins_of(db, hearing):
+        if checkin.status is CheckinStatus.ADMITTED:
+            checkin.status = CheckinStatus.LEFT
+    _record_session(db, attendee, user, AuditAction.HEARING_ENDED)

@@ -66,11 +66,13 @@ from filings.models import CaseParty, Document, Filing, FilingStatus, PartyRole
 from hearings.calendars import services as hearing_services
 from hearings.calendars.services import ExceptionValues, InterpreterValues, Resource, RoomValues
 from hearings.models import (
+    CheckinStatus,
     DecisionKind,
     DecisionStatus,
     ExceptionKind,
     ExceptionReason,
     Hearing,
+    HearingCheckin,
     HearingDecision,
     HearingMode,
     HearingStatus,
@@ -369,6 +371,45 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
         calendar_uid=f"hearing-{uuid.uuid4()}@tribune",
     )
     db.add(live_hearing)
+    # Two respondents of that case are in: one waits, one was let in, so the administrator's
+    # console (who sits) offers to let in, to let everyone in, to send back and to start.
+    for name, checkin_status in (
+        ("Waiting Respondent", CheckinStatus.WAITING),
+        ("Admitted Respondent", CheckinStatus.ADMITTED),
+    ):
+        party = CaseParty(
+            id=uuid.uuid4(),
+            tribunal_id=tribunal.id,
+            filing_id=live.id,
+            role=PartyRole.RESPONDENT,
+            name=name,
+        )
+        db.add(party)
+        db.add(
+            HearingCheckin(
+                tribunal_id=tribunal.id,
+                hearing_id=live_hearing.id,
+                participant_key=f"party-{party.id}",
+                status=checkin_status,
+                checked_in_at=utcnow(),
+            )
+        )
+    # And a video hearing already started, whose console offers to end it.
+    running = await make_case(
+        db, tribunal, filer=claimant, version=version, status=FilingStatus.SCHEDULED
+    )
+    running_hearing = Hearing(
+        tribunal_id=tribunal.id,
+        filing_id=running.id,
+        starts_at=live_start - timedelta(minutes=20),
+        ends_at=live_start + timedelta(hours=1),
+        mode=HearingMode.VIDEO,
+        adjudicator_id=admin.id,
+        status=HearingStatus.SCHEDULED,
+        calendar_uid=f"hearing-{uuid.uuid4()}@tribune",
+        started_at=utcnow(),
+    )
+    db.add(running_hearing)
     await db.commit()
     # A hearing whose time has passed awaits its outcome from the administrator (who sits);
     # its case has a draft decision and an issued order, whose pages and forms this reaches.
@@ -407,6 +448,7 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
             str(movable_hearing.id),
             str(noticed_hearing.id),
             str(live_hearing.id),
+            str(running_hearing.id),
         ],
         "decision_id": [str(decision.id) for decision in decisions],
     }
