@@ -367,20 +367,39 @@ tenant_routes: list[BaseRoute] = [
         permission=Permission.SIGNED_IN,
         name="hearings:room:console",
     ),
-    *(
-        TenantRoute(
-            _HEARING + path,
-            endpoint,
-            permission=Permission.SIGNED_IN,
-            methods=["POST"],
-            name=f"hearings:room:{name}",
-        )
-        for path, endpoint, name in (
-            ("/console/admit", admit, "admit"),
-            ("/console/admit-all", admit_all, "admit_all"),
-            ("/console/send-back", send_back, "send_back"),
-            ("/start", start, "start"),
-            ("/end", end, "end"),
-        )
+    TenantRoute(
+        _HEARING + "/console/admit",
+        admit,
+        permission=Permission.SIGNED_IN,
+        methods=["POST"],
+        name="hearings:room:admit",
+    ),
+    TenantRoute(
+        _HEARING + "/console/admit-all",
+        admit_all,
+        permission=Permission.SIGNED_IN,
+        methods=["POST"],
+        name="hearings:room:admit_all",
+    ),
+    TenantRoute(
+        _HEARING + "/console/send-back",
+        send_back,
+        permission=Permission.SIGNED_IN,
+        methods=["POST"],
+        name="hearings:room:send_back",
+    ),
+    TenantRoute(
+        _HEARING + "/start",
+        start,
+        permission=Permission.SIGNED_IN,
+        methods=["POST"],
+        name="hearings:room:start",
+    ),
+    TenantRoute(
+        _HEARING + "/end",
+        end,
+        permission=Permission.SIGNED_IN,
+        methods=["POST"],
+        name="hearings:room:end",
     ),
 ]
