@@ -93,7 +93,8 @@ class RequestContextMiddleware:
                 headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
                 headers["X-Frame-Options"] = "DENY"
                 headers["Cross-Origin-Opener-Policy"] = "same-origin"
-                headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+                # A page that needs a device (the video hearing) names it in its own policy.
+                headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
                 if self.settings.is_production:
                     headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
                 if "cache-control" not in headers and not scope["path"].startswith("/static/"):
