@@ -42,21 +42,39 @@ def _cookies(scope: Scope) -> dict[str, str]:
     return {}
 
 
-def content_security_policy() -> str:
-    return "; ".join(
-        [
-            "default-src 'self'",
-            "script-src 'self'",
-            "style-src 'self'",
-            "img-src 'self' data:",
-            "font-src 'self'",
-            "connect-src 'self'",
-            "form-action 'self'",
-            "frame-ancestors 'none'",
-            "base-uri 'none'",
-            "object-src 'none'",
-        ]
-    )
+def content_security_policy(embedded_origin: str | None = None) -> str:
+    """Return the pages' Content-Security-Policy: everything from this site only. A page
+    that embeds another site's frame (the video hearing's room) names that one origin, for
+    its script and its frame, and nothing more."""
+    script = "script-src 'self'" + (f" {embedded_origin}" if embedded_origin else "")
+    directives = [
+        "default-src 'self'",
+        script,
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+    if embedded_origin:
+        directives.insert(2, f"frame-src {embedded_origin}")
+    return "; ".join(directives)
+
+
+# The features a page whose frame holds a video call grants that frame (and itself).
+VIDEO_FEATURES = ("camera", "microphone", "display-capture", "autoplay", "fullscreen")
+
+
+def permissions_policy(embedded_origin: str | None = None) -> str:
+    """Return the pages' Permissions-Policy: no camera, microphone or location; a page
+    embedding a video call grants its devices to itself and that one origin."""
+    if not embedded_origin:
+        return "camera=(), microphone=(), geolocation=()"
+    granted = [f'{feature}=(self "{embedded_origin}")' for feature in VIDEO_FEATURES]
+    return ", ".join([*granted, "geolocation=()"])
 
 
 class RequestContextMiddleware:
@@ -66,6 +84,7 @@ class RequestContextMiddleware:
         self.app = app
         self.settings = settings
         self.csp = content_security_policy()
+        self.permissions = permissions_policy()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -94,7 +113,7 @@ class RequestContextMiddleware:
                 headers["X-Frame-Options"] = "DENY"
                 headers["Cross-Origin-Opener-Policy"] = "same-origin"
                 # A page that needs a device (the video hearing) names it in its own policy.
-                headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+                headers.setdefault("Permissions-Policy", self.permissions)
                 if self.settings.is_production:
                     headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
                 if "cache-control" not in headers and not scope["path"].startswith("/static/"):

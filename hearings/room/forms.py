@@ -5,11 +5,13 @@ the console's statuses, the participant its forms name, and why its actions were
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from hearings import times
-from hearings.models import CheckinStatus
+from hearings.attendance.services import PAGE_KEY
+from hearings.models import AttendanceKind, CheckinStatus
 from tribune.forms import Form
 from tribune.i18n import gettext as _
 
@@ -47,7 +49,9 @@ def console_status_names() -> dict[str, str]:
     return {
         "not_arrived": _("Not arrived"),
         CheckinStatus.WAITING.value: _("Waiting"),
-        CheckinStatus.ADMITTED.value: _("In the hearing"),
+        CheckinStatus.ADMITTED.value: _("Let in, joining the room"),
+        "in_hearing": _("In the hearing"),
+        "dropped": _("Dropped out of the room"),
         CheckinStatus.RETURNED.value: _("Returned to the waiting room"),
         CheckinStatus.LEFT.value: _("Left"),
     }
@@ -88,3 +92,68 @@ def console_refusal(reason: str, opens: datetime, zone: str) -> str:
             time=times.clock(opens, zone),
         )
     return messages[reason]
+
+
+# -- the video room ------------------------------------------------------------------------------
+
+
+def room_refusal(reason: str, opens: datetime, zone: str) -> str:
+    """Return why the person cannot be given a way into the video room now, saying what to do:
+    "early", "late", "not_let_in", "not_held"."""
+    if reason == "early":
+        return _(
+            "It is too early to join the hearing. You can join from %(time)s, 30 minutes before "
+            "it starts.",
+            time=times.clock(opens, zone),
+        )
+    if reason == "late":
+        return _(
+            "This hearing is over, so its video room is closed. The decision will be on the "
+            "case page."
+        )
+    if reason == "not_let_in":
+        return _(
+            "The adjudicator has not let you in yet, or has sent you back to the waiting room. "
+            "Wait on this page: it will open the room when they let you in."
+        )
+    return _("This hearing is not going ahead at this time, so its video room is closed.")
+
+
+@dataclass(frozen=True)
+class PageEvent:
+    """A join or leave the hearing page saw in its video room, as the browser reported it."""
+
+    kind: AttendanceKind
+    key: str
+    occurred_at: datetime
+
+
+# A browser's clock may be wrong: a time further than this from the server's is not believed.
+PAGE_CLOCK_TOLERANCE = timedelta(minutes=2)
+PAGE_EVENT_KINDS = {"joined": AttendanceKind.JOINED, "left": AttendanceKind.LEFT}
+
+
+def page_event_of(data: Mapping[str, Any], now: datetime) -> tuple[Form, PageEvent | None]:
+    """Return the form with its errors, and the event the page reported when it has none.
+
+    The time the browser gives (ISO 8601 with its zone, optional) is kept when it is within
+    ``PAGE_CLOCK_TOLERANCE`` of ``now`` and not in the future; otherwise ``now`` is."""
+    form = Form(data)
+    kind = form.choice("kind", list(PAGE_EVENT_KINDS), required=_("Say what happened"))
+    key = form.text("key", max_length=100, required=_("Give the event its key"))
+    if key and not PAGE_KEY.fullmatch(key):
+        form.add_error("key", _("The event's key can only have letters, digits and _.:-"))
+    at = form.text("at", max_length=40)
+    occurred_at = now
+    if at:
+        try:
+            reported = datetime.fromisoformat(at.replace("Z", "+00:00"))
+        except ValueError:
+            reported = None
+        if reported is None or reported.tzinfo is None:
+            form.add_error("at", _("The time is not a date and time with its zone"))
+        elif now - PAGE_CLOCK_TOLERANCE <= reported <= now:
+            occurred_at = reported
+    if not form.is_valid:
+        return form, None
+    return form, PageEvent(PAGE_EVENT_KINDS[kind], key, occurred_at)

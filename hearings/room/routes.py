@@ -6,22 +6,43 @@ adjournment with its reasons; and, for the hearing's adjudicator and the registr
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
 from accounts.middleware import signed_in_user
 from filings import cases
 from hearings import times
+from hearings.attendance import services as attendance
 from hearings.calendars import services as calendars
-from hearings.jitsi import WindowState, join_window, window_state
-from hearings.models import HearingCheckin, HearingStatus
+from hearings.jitsi import (
+    JitsiError,
+    JitsiUser,
+    WindowState,
+    join_window,
+    mint_token,
+    origin,
+    room_link,
+    room_name_for,
+    script_url,
+    window_state,
+)
+from hearings.models import (
+    AttendanceEvent,
+    AttendanceSource,
+    HearingCheckin,
+    HearingStatus,
+)
 from hearings.notices.services import (
     ADJOURNMENT_LABELS,
     ROLE_LABELS,
+    Participant,
     ParticipantRole,
     participants_of,
 )
@@ -29,8 +50,10 @@ from hearings.room import services
 from hearings.room.forms import (
     console_refusal,
     console_status_names,
+    page_event_of,
     participant_of,
     refusal_message,
+    room_refusal,
     status_names,
 )
 from hearings.room.services import Attendee
@@ -40,7 +63,14 @@ from tribunals.tenancy import TenantRoute, current_roles, current_tribunal
 from tribune import i18n
 from tribune.db import utcnow
 from tribune.languages import language_name
-from tribune.web import db_of, redirect, render, url_path
+from tribune.middleware import content_security_policy, permissions_policy
+from tribune.web import db_of, redirect, render, settings_of, url_path
+
+log = logging.getLogger("tribune.hearings")
+
+# The most joins and leaves one person's pages may report of one hearing: a day of
+# reconnections is a few dozen; past this, a page is misbehaving.
+MAX_PAGE_EVENTS = 200
 
 
 async def _attendee(request: Request) -> Attendee:
@@ -65,6 +95,8 @@ def _urls(request: Request, attendee: Attendee) -> dict[str, str]:
         "page": url_path(request, "hearings:room:hearing", **values),
         "check_in": url_path(request, "hearings:room:check_in", **values),
         "status": url_path(request, "hearings:room:status", **values),
+        "token": url_path(request, "hearings:room:token", **values),
+        "events": url_path(request, "hearings:room:events", **values),
     }
     if services.runs_console(attendee):
         for name in ("console", "admit", "admit_all", "send_back", "start", "end"):
@@ -102,6 +134,56 @@ def _live(attendee: Attendee, window: WindowState) -> bool:
         and window is WindowState.OPEN
         and hearing.ended_at is None
     )
+
+
+def _video(
+    request: Request,
+    attendee: Attendee,
+    participants: list[Participant],
+    checkin: HearingCheckin | None,
+    now: datetime,
+) -> dict[str, Any] | None:
+    """What the page needs to embed the video room, for a person who may be in it now: the
+    deployment, the room, their own token (none when tokens are off) and a direct link;
+    None for anyone else. ``{"unavailable": True}`` when the room cannot be given."""
+    if not services.may_enter_room(attendee, checkin, now):
+        return None
+    settings = settings_of(request).jitsi
+    hearing = attendee.hearing
+    person = services.participant_for(attendee, participants)
+    if person is None:
+        return None
+    user = JitsiUser.for_participant(person)
+    try:
+        token = mint_token(settings, hearing, user, now) if settings.tokens else ""
+        room = room_name_for(settings, hearing)
+    except JitsiError as error:
+        log.error("no way into a hearing's room", extra={"reason": str(error)})
+        return {"unavailable": True}
+    _opens, closes = join_window(hearing)
+    return {
+        "unavailable": False,
+        "origin": origin(settings),
+        "domain": settings.domain,
+        "script": script_url(settings),
+        "room": room,
+        "jwt": token,
+        "expires": int(closes.timestamp()),
+        "link": room_link(settings, hearing, token or None),
+        "tokens": settings.tokens,
+        "moderator": user.moderator,
+        "name": user.name,
+        "email": user.email,
+    }
+
+
+def _with_room_policies(response: Response, video: dict[str, Any] | None) -> Response:
+    """Let the page load the room's script and frame, and give the frame the camera and
+    microphone: that one origin, on this page only."""
+    if video and not video["unavailable"]:
+        response.headers["Content-Security-Policy"] = content_security_policy(video["origin"])
+        response.headers["Permissions-Policy"] = permissions_policy(video["origin"])
+    return response
 
 
 async def _console_values(
@@ -159,7 +241,8 @@ async def _page(
     if reader.local and user.time_zone:
         come_back_local = times.clock(opens, user.time_zone)
     cases.record_view(db, attendee.filing, reader=user, role=attendee.role)
-    return render(
+    video = _video(request, attendee, participants, checkin, now)
+    response = render(
         request,
         "hearings/room/hearing.html",
         {
@@ -183,11 +266,14 @@ async def _page(
             else "",
             "refused": refused,
             "urls": _urls(request, attendee),
+            "video": video,
+            "shows_room": bool(video and not video["unavailable"]),
             **_status_values(attendee, checkin, window),
             **await _console_values(request, attendee, window),
         },
         status_code=status_code,
     )
+    return _with_room_policies(response, video)
 
 
 async def hearing_page(request: Request) -> Response:
@@ -215,7 +301,11 @@ async def check_in(request: Request) -> Response:
 
 
 async def status(request: Request) -> Response:
-    """The waiting room's status block alone, which the page polls: three statements."""
+    """The waiting room's status block alone, which the page polls: three statements.
+
+    The page says whether it shows the video room (``?room=1``); when that is no longer
+    right (the person was let in, sent back, or the hearing ended), htmx is told to load
+    the whole page again (``HX-Refresh``), which opens or closes the room."""
     attendee = await _attendee(request)
     hearing = attendee.hearing
     checkin = (
@@ -223,16 +313,117 @@ async def status(request: Request) -> Response:
         if attendee.key is not None
         else None
     )
-    window = window_state(hearing, utcnow())
-    return render(
+    now = utcnow()
+    window = window_state(hearing, now)
+    shows_room = request.query_params.get("room") == "1"
+    response = render(
         request,
         "hearings/room/partials/status.html",
         {
             "hearing": hearing,
             "urls": _urls(request, attendee),
+            "shows_room": shows_room,
             **_status_values(attendee, checkin, window),
         },
     )
+    if shows_room != services.may_enter_room(attendee, checkin, now):
+        response.headers["HX-Refresh"] = "true"
+    return response
+
+
+# -- the video room ------------------------------------------------------------------------------
+
+
+async def _participant(request: Request) -> tuple[Attendee, HearingCheckin | None]:
+    """Return the participant on the hearing's page with their check-in; 404 for the
+    registry (who supports and does not attend) and anyone else."""
+    attendee = await _attendee(request)
+    if attendee.key is None:
+        raise HTTPException(status_code=404)
+    checkin = await services.checkin_of(db_of(request), attendee.hearing, attendee.key)
+    return attendee, checkin
+
+
+def _room_refusal_reason(attendee: Attendee, now: datetime) -> str:
+    hearing = attendee.hearing
+    if hearing.status is not HearingStatus.SCHEDULED:
+        return "not_held"
+    window = window_state(hearing, now)
+    if window is WindowState.TOO_EARLY:
+        return "early"
+    if window is WindowState.CLOSED or hearing.ended_at is not None:
+        return "late"
+    return "not_let_in"
+
+
+def _room_refused(request: Request, attendee: Attendee, now: datetime) -> Response:
+    """409 with why the person cannot be in the room now and what to do, in their language."""
+    opens, _closes = join_window(attendee.hearing)
+    reason = _room_refusal_reason(attendee, now)
+    message = room_refusal(reason, opens, current_tribunal(request).time_zone)
+    return JSONResponse({"error": message}, status_code=409)
+
+
+async def token(request: Request) -> Response:
+    """A fresh token for the person's way into the room (the page asks for one when they
+    press "Join the hearing"): only for a participant who may be in the room now; otherwise
+    409 with what to do, in their language. Nothing is recorded."""
+    attendee, checkin = await _participant(request)
+    now = utcnow()
+    if not services.may_enter_room(attendee, checkin, now):
+        return _room_refused(request, attendee, now)
+    settings = settings_of(request).jitsi
+    if not settings.tokens:
+        return JSONResponse({"jwt": "", "tokens": False})
+    tribunal = current_tribunal(request)
+    participants = await participants_of(
+        db_of(request), tribunal, attendee.filing, attendee.hearing
+    )
+    person = services.participant_for(attendee, participants)
+    if person is None:
+        raise HTTPException(status_code=404)
+    try:
+        minted = mint_token(settings, attendee.hearing, JitsiUser.for_participant(person), now)
+    except JitsiError as error:
+        log.error("no token for a hearing's room", extra={"reason": str(error)})
+        return JSONResponse({"error": room_refusal("not_held", now, tribunal.time_zone)}, 409)
+    _opens, closes = join_window(attendee.hearing)
+    return JSONResponse({"jwt": minted, "tokens": True, "expires": int(closes.timestamp())})
+
+
+async def page_event(request: Request) -> Response:
+    """A join or leave the page saw in the video room, recorded as attendance reported by
+    the browser (204). A join is believed only from someone who may be in the room now
+    (409 otherwise); a malformed report is 400 with why; past ``MAX_PAGE_EVENTS`` of one
+    person at one hearing, 429. Nothing is recorded twice."""
+    attendee, checkin = await _participant(request)
+    assert attendee.key is not None
+    db = db_of(request)
+    now = utcnow()
+    form, event = page_event_of(await request.form(), now)
+    if event is None:
+        return JSONResponse({"errors": form.errors}, status_code=400)
+    if event.kind.value == "joined" and not services.may_enter_room(attendee, checkin, now):
+        return _room_refused(request, attendee, now)
+    reported = await db.scalar(
+        select(func.count())
+        .select_from(AttendanceEvent)
+        .where(
+            AttendanceEvent.hearing_id == attendee.hearing.id,
+            AttendanceEvent.participant_key == attendee.key,
+            AttendanceEvent.source == AttendanceSource.PAGE,
+        )
+    )
+    if (reported or 0) >= MAX_PAGE_EVENTS:
+        message = i18n.gettext("This page has reported too many events. Reload the page.")
+        return JSONResponse({"error": message}, status_code=429)
+    try:
+        await attendance.record_page_event(
+            db, attendee.hearing, attendee.key, event.kind, event.occurred_at, event.key, now
+        )
+    except attendance.PageEventRefused:
+        raise HTTPException(status_code=404) from None
+    return Response(status_code=204)
 
 
 # -- the adjudicator's console ------------------------------------------------------------------
@@ -360,6 +551,19 @@ tenant_routes: list[BaseRoute] = [
         status,
         permission=Permission.SIGNED_IN,
         name="hearings:room:status",
+    ),
+    TenantRoute(
+        _HEARING + "/token",
+        token,
+        permission=Permission.SIGNED_IN,
+        name="hearings:room:token",
+    ),
+    TenantRoute(
+        _HEARING + "/events",
+        page_event,
+        permission=Permission.SIGNED_IN,
+        methods=["POST"],
+        name="hearings:room:events",
     ),
     TenantRoute(
         _HEARING + "/console",

@@ -29,7 +29,14 @@ from filings.access import REGISTRY_ROLES, registry_role
 from filings.models import CaseParty, CaseTypeVersion, Filing, PartyRole
 from hearings.attendance.services import close_open_intervals
 from hearings.jitsi import WindowState, window_state
-from hearings.models import CheckinStatus, Hearing, HearingCheckin, HearingMode, HearingStatus
+from hearings.models import (
+    AttendanceInterval,
+    CheckinStatus,
+    Hearing,
+    HearingCheckin,
+    HearingMode,
+    HearingStatus,
+)
 from hearings.notices.services import Participant, ParticipantRole, participants_of
 from tribunals.models import Role, Tribunal
 from tribune import audit
@@ -297,6 +304,36 @@ async def return_to_waiting(
     )
 
 
+# -- the video room ------------------------------------------------------------------------------
+
+
+def in_session(hearing: Hearing, now: datetime) -> bool:
+    """Return whether the hearing can be joined now: scheduled, inside its join window, not
+    ended."""
+    return (
+        hearing.status is HearingStatus.SCHEDULED
+        and window_state(hearing, now) is WindowState.OPEN
+        and hearing.ended_at is None
+    )
+
+
+def may_enter_room(attendee: Attendee, checkin: HearingCheckin | None, now: datetime) -> bool:
+    """Return whether the person may be in the hearing's video room now: while the hearing
+    can be joined, its adjudicator always (they run the room), another participant once let
+    in from the waiting room; the registry, who supports and does not attend, never."""
+    if attendee.key is None or not in_session(attendee.hearing, now):
+        return False
+    if attendee.adjudicator:
+        return True
+    return checkin is not None and checkin.status is CheckinStatus.ADMITTED
+
+
+def participant_for(attendee: Attendee, participants: list[Participant]) -> Participant | None:
+    """Return the person's own line among the hearing's participants (for their name and
+    email in the room), or None for the registry."""
+    return next((p for p in participants if p.key == attendee.key), None)
+
+
 # -- what the page says -------------------------------------------------------------------------
 
 
@@ -322,11 +359,23 @@ class ConsoleLine:
 
     participant: Participant
     checkin: HearingCheckin | None
+    # In the video room now (an attendance interval open), and ever in it.
+    in_room: bool = False
+    was_in_room: bool = False
 
     @property
     def status(self) -> str:
-        """ "not_arrived", or the check-in's status (waiting, admitted, returned, left)."""
-        return self.checkin.status.value if self.checkin else "not_arrived"
+        """Where the participant stands: "not_arrived"; "waiting" or "returned" (in the
+        waiting room); once let in, "admitted" (not in the room yet), "in_hearing" (in it)
+        or "dropped" (was in it, is not any more); "left" (left the hearing page)."""
+        if self.checkin is None:
+            return "not_arrived"
+        if self.checkin.status is CheckinStatus.ADMITTED:
+            if self.in_room:
+                return "in_hearing"
+            return "dropped" if self.was_in_room else "admitted"
+        status: str = self.checkin.status.value
+        return status
 
     @property
     def can_be_let_in(self) -> bool:
@@ -352,7 +401,29 @@ async def console_of(db: AsyncSession, tribunal: Tribunal, attendee: Attendee) -
         if p.role is not ParticipantRole.ADJUDICATOR
     ]
     checkins = {checkin.participant_key: checkin for checkin in await checkins_of(db, hearing)}
-    return [ConsoleLine(p, checkins.get(p.key)) for p in participants]
+    in_room, was_in_room = await presence_of(db, hearing)
+    return [
+        ConsoleLine(p, checkins.get(p.key), p.key in in_room, p.key in was_in_room)
+        for p in participants
+    ]
+
+
+async def presence_of(db: AsyncSession, hearing: Hearing) -> tuple[set[str], set[str]]:
+    """Return the participant keys in the hearing's video room now (an attendance interval
+    still open, whatever reported it) and those ever in it: one statement."""
+    rows = await db.execute(
+        select(AttendanceInterval.participant_key, AttendanceInterval.left_at).where(
+            AttendanceInterval.tribunal_id == hearing.tribunal_id,
+            AttendanceInterval.hearing_id == hearing.id,
+        )
+    )
+    now_in: set[str] = set()
+    ever_in: set[str] = set()
+    for key, left_at in rows:
+        ever_in.add(key)
+        if left_at is None:
+            now_in.add(key)
+    return now_in, ever_in
 
 
 class ConsoleRefused(Exception):  # noqa: N818 - reads as what happened
