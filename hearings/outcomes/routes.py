@@ -20,9 +20,12 @@ from filings.documents.inspection import FileKind
 from filings.documents.services import UploadProblem, UploadProblemKind
 from filings.models import CaseParty, Filing
 from filings.sections import CasePage, CaseSection, SectionContext, provides
-from hearings.models import DecisionKind, DecisionStatus, Hearing, HearingDecision
+from hearings.attendance.services import AttendanceLine, attendance_summary
+from hearings.models import DecisionKind, DecisionStatus, Hearing, HearingDecision, HearingMode
+from hearings.notices.services import ROLE_LABELS
 from hearings.outcomes import services
 from hearings.outcomes.forms import (
+    ABSENT,
     adjournment_reason_names,
     decision_form,
     kind_names,
@@ -32,7 +35,7 @@ from hearings.outcomes.forms import (
     result_names,
 )
 from hearings.outcomes.services import DECISION_SLOT, DecisionValues, Refused
-from hearings.times import for_reader
+from hearings.times import clock, for_reader
 from tribunals.permissions import Permission
 from tribunals.tenancy import TenantRoute, current_roles, current_tribunal
 from tribune.db import EarlyCommit, commit_early, utcnow
@@ -96,7 +99,16 @@ async def outcome(request: Request) -> Response:
         services.acting_for(hearing.adjudicator_id, user, actors)
     except Refused as refused:
         return _refused(request, filing, refused)
-    parties = services.absent_choices(await lifecycle.parties_of(db, filing))
+    all_parties = await lifecycle.parties_of(db, filing)
+    parties = services.absent_choices(all_parties)
+    now = utcnow()
+    started = hearing.starts_at <= now
+    summary = None
+    proposed = None
+    if hearing.mode is HearingMode.VIDEO and started:
+        summary = await attendance_summary(db, hearing, now)
+        if services.awaits_outcome(hearing, now):
+            proposed = services.proposed_absent(hearing, summary, all_parties)
     status_code = 200
     if request.method == "POST":
         form, values = outcome_form(await request.form(), parties)
@@ -117,7 +129,10 @@ async def outcome(request: Request) -> Response:
             return redirect(_case_url(request, filing, "hearing-outcomes"))
         status_code = 422
     else:
-        form = Form({"sequence": str(hearing.sequence)})
+        form = Form(
+            {"sequence": str(hearing.sequence)}
+            | ({"outcome": ABSENT, "absent_party": str(proposed.id)} if proposed else {})
+        )
     recorded = await services.outcome_of(db, hearing)
     return render(
         request,
@@ -128,8 +143,14 @@ async def outcome(request: Request) -> Response:
             "when": for_reader(
                 hearing.starts_at, hearing.ends_at, tribunal.time_zone, user.time_zone
             ),
-            "started": hearing.starts_at <= utcnow(),
-            "awaiting": services.awaits_outcome(hearing),
+            "started": started,
+            "awaiting": services.awaits_outcome(hearing, now),
+            "attendance": _attendance_rows(summary.participants, tribunal.time_zone)
+            if summary
+            else None,
+            "others": _attendance_rows(summary.others, tribunal.time_zone) if summary else [],
+            # Proposed on the form as first shown only: after a submission, what was typed wins.
+            "proposed": proposed if request.method != "POST" and not recorded else None,
             "recorded": recorded,
             "absent": next(
                 (p for p in parties if recorded and p.id == recorded.absent_party_id), None
@@ -147,6 +168,20 @@ async def outcome(request: Request) -> Response:
         },
         status_code=status_code,
     )
+
+
+def _attendance_rows(lines: list[AttendanceLine], zone: str) -> list[dict[str, Any]]:
+    """The attendance summary's rows as the page shows them: first joins in the tribunal's
+    zone, no role for someone not recognised as a participant."""
+    return [
+        {
+            "name": line.name,
+            "role": str(ROLE_LABELS[line.role]) if line.role else "",
+            "joined": clock(line.first_joined_at, zone) if line.first_joined_at else "",
+            "minutes": line.minutes_present,
+        }
+        for line in lines
+    ]
 
 
 def _party_label(party: CaseParty) -> str:

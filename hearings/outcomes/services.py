@@ -43,6 +43,7 @@ from filings.documents.services import (
 from filings.jobs import keeps_stored_objects
 from filings.lifecycle import TransitionRefused
 from filings.models import CaseParty, Filing, FilingStatus, PartyRole
+from hearings.attendance.services import AttendanceSummary
 from hearings.models import (
     AdjournmentReason,
     DecisionKind,
@@ -164,6 +165,35 @@ def absent_choices(parties: Sequence[CaseParty]) -> list[CaseParty]:
         for party in parties
         if party.role is not PartyRole.REPRESENTATIVE or party.is_authorised
     ]
+
+
+def proposed_absent(
+    hearing: Hearing, summary: AttendanceSummary, parties: Sequence[CaseParty]
+) -> CaseParty | None:
+    """Return the party the attendance record shows did not attend, to propose as such (the
+    adjudicator confirms), or None. Only once the hearing has started or anyone joined it;
+    a party attended if they, or a representative acting for them, joined; a party is
+    proposed only when they alone of the case's claimants and respondents did not."""
+    anyone_came = summary.others or any(line.came for line in summary.participants)
+    if hearing.started_at is None and not anyone_came:
+        return None
+    came = {line.key for line in summary.participants if line.came}
+
+    def attended(party: CaseParty) -> bool:
+        return f"party-{party.id}" in came or any(
+            f"party-{other.id}" in came
+            for other in parties
+            if other.role is PartyRole.REPRESENTATIVE
+            and other.is_authorised
+            and other.represents_id == party.id
+        )
+
+    absent = [
+        party
+        for party in parties
+        if party.role is not PartyRole.REPRESENTATIVE and not attended(party)
+    ]
+    return absent[0] if len(absent) == 1 else None
 
 
 @dataclass(frozen=True)
