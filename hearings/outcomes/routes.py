@@ -102,7 +102,7 @@ async def outcome(request: Request) -> Response:
     all_parties = await lifecycle.parties_of(db, filing)
     parties = services.absent_choices(all_parties)
     now = utcnow()
-    started = hearing.starts_at <= now
+    started = services.has_started(hearing, now)
     summary = None
     proposed = None
     if hearing.mode is HearingMode.VIDEO and started:

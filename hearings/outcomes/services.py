@@ -152,9 +152,15 @@ async def outcome_of(db: AsyncSession, hearing: Hearing) -> HearingOutcome | Non
     ).scalar_one_or_none()
 
 
+def has_started(hearing: Hearing, now: datetime | None = None) -> bool:
+    """Return whether the hearing has started: its time has come, or its adjudicator started
+    it early from the video hearing's console."""
+    return hearing.started_at is not None or hearing.starts_at <= (now or utcnow())
+
+
 def awaits_outcome(hearing: Hearing, now: datetime | None = None) -> bool:
     """Return whether the hearing has started and its outcome is still to be recorded."""
-    return hearing.status is HearingStatus.SCHEDULED and hearing.starts_at <= (now or utcnow())
+    return hearing.status is HearingStatus.SCHEDULED and has_started(hearing, now)
 
 
 def absent_choices(parties: Sequence[CaseParty]) -> list[CaseParty]:
@@ -232,7 +238,7 @@ async def record_outcome(
         raise Refused(_("The outcome of this hearing was already recorded."))
     if hearing.status is not HearingStatus.SCHEDULED:
         raise Refused(_("This hearing was cancelled or adjourned: it has no outcome to record."))
-    if hearing.starts_at > now:
+    if not has_started(hearing, now):
         raise Refused(
             _(
                 "The hearing has not started yet. Record its outcome once it has started, "

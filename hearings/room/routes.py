@@ -101,6 +101,9 @@ def _urls(request: Request, attendee: Attendee) -> dict[str, str]:
     if services.runs_console(attendee):
         for name in ("console", "admit", "admit_all", "send_back", "start", "end"):
             urls[name] = url_path(request, f"hearings:room:{name}", **values)
+        urls["outcome"] = url_path(
+            request, "hearings:outcomes:outcome", **values, filing_id=attendee.filing.id
+        )
     if attendee.party:
         case = {"tribunal": slug, "filing_id": attendee.filing.id}
         urls |= {

@@ -360,3 +360,22 @@ async def test_may_enter_room_follows_the_hearing_and_the_check_in(db: AsyncSess
     assert services.may_enter_room(adjudicator, None, utcnow())
     hearing.ended_at = utcnow()
     assert not services.may_enter_room(adjudicator, None, utcnow())
+
+
+async def test_a_hearing_started_early_from_the_console_can_have_its_outcome_recorded(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    scene = await make_scene(db)
+    hearing = await scene.hearing(db, soon())  # 10 minutes from now
+    url = scene.page(hearing)
+    outcome = f"/{scene.slug}/staff/cases/{scene.filing.id}/hearings/{hearing.id}/outcome"
+    await as_user(client, scene.calendar.adjudicator)
+    not_yet = "You can record the outcome of this hearing once it has started."
+    assert not_yet in text_of(await client.get(outcome))
+    assert (await post_form(client, url + "/start", {}, page=url)).status_code == 303
+    assert (await post_form(client, url + "/end", {}, page=url)).status_code == 303
+    page = text_of(await client.get(url))
+    assert f'href="{outcome}"' in page  # the ended console offers it
+    page = text_of(await client.get(outcome))
+    assert not_yet not in page
+    assert "What happened at the hearing?" in page
