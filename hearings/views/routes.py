@@ -317,7 +317,8 @@ def _health_line(health: Health) -> tuple[str, str]:
 
 
 def _live_line(hearing: Hearing, zone: str) -> tuple[str, str]:
-    """Return where a video hearing stands, in words, and its tag colour."""
+    """Return where a video hearing stands, in words, and its tag colour (empty:
+    the default blue)."""
     state = services.live_state(hearing)
     if state is services.LiveState.LIVE and hearing.started_at is not None:
         return _(
@@ -325,7 +326,7 @@ def _live_line(hearing: Hearing, zone: str) -> tuple[str, str]:
         ), "green"
     if state is services.LiveState.ENDED and hearing.ended_at is not None:
         return _("Ended at %(time)s", time=times.clock(hearing.ended_at, zone)), "grey"
-    return _("Not started"), "blue"
+    return _("Not started"), ""
 
 
 def _alert_line(alert: services.Alert, zone: str) -> tuple[services.Alert, str]:

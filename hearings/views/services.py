@@ -7,8 +7,10 @@ they cannot attend.
   they cannot attend, inside the tribunal's window, while the case is accepted or scheduled;
   slot proposals (``hearings.scheduling.services``) then skip those days.
 - The tribunal's day view reads a day's hearings with their case, adjudicator, room and
-  interpreter in one statement, whatever their number; "My hearings" reads an adjudicator's
-  upcoming ones a page at a time, by keyset.
+  interpreter in one statement, whatever their number; while video hearings are held, it
+  also says which are live and lists the registry's alerts (who dropped out of a live
+  hearing, who has not arrived five minutes after the start) in three more statements;
+  "My hearings" reads an adjudicator's upcoming ones a page at a time, by keyset.
 """
 
 from __future__ import annotations
@@ -416,7 +418,8 @@ _IN_WAITING_ROOM = frozenset({CheckinStatus.WAITING, CheckinStatus.RETURNED})
 async def alerts_of(
     db: AsyncSession, tribunal: Tribunal, rows: Sequence[DayHearing], now: datetime
 ) -> list[Alert]:
-    """Return the alerts of the day's watched video hearings, by hearing then time:
+    """Return the alerts of the day's watched video hearings, hearing by hearing (earliest
+    first), those who dropped out before those not arrived:
 
     - dropped out: in a live hearing, a participant whose attendance interval closed while
       it was live, or whose check-in says they left, and who has no open interval now (and
@@ -440,14 +443,16 @@ async def alerts_of(
         .order_by(CaseParty.created_at, CaseParty.id)
     ):
         parties.setdefault(party.filing_id, []).append(party)
-    checkins: dict[tuple[uuid.UUID, str], CheckinStatus] = {
-        (hearing_id, key): status
-        for hearing_id, key, status in await db.execute(
-            select(
-                HearingCheckin.hearing_id, HearingCheckin.participant_key, HearingCheckin.status
-            ).where(HearingCheckin.tribunal_id == tribunal.id, HearingCheckin.hearing_id.in_(ids))
-        )
-    }
+    # Everyone seen of each hearing (checked in, or in its room at some point).
+    seen_in: dict[uuid.UUID, set[str]] = {}
+    checkins: dict[tuple[uuid.UUID, str], CheckinStatus] = {}
+    for hearing_id, key, checked in await db.execute(
+        select(
+            HearingCheckin.hearing_id, HearingCheckin.participant_key, HearingCheckin.status
+        ).where(HearingCheckin.tribunal_id == tribunal.id, HearingCheckin.hearing_id.in_(ids))
+    ):
+        checkins[(hearing_id, key)] = checked
+        seen_in.setdefault(hearing_id, set()).add(key)
     intervals: dict[tuple[uuid.UUID, str], list[tuple[str, datetime | None]]] = {}
     for hearing_id, key, display_name, left_at in await db.execute(
         select(
@@ -460,6 +465,7 @@ async def alerts_of(
         )
     ):
         intervals.setdefault((hearing_id, key), []).append((display_name, left_at))
+        seen_in.setdefault(hearing_id, set()).add(key)
 
     alerts: list[Alert] = []
     for row in hearings:
@@ -468,8 +474,7 @@ async def alerts_of(
         names = dict(expected)
         started_at = hearing.started_at
         if started_at is not None:
-            keys = {key for hearing_id, key in [*intervals, *checkins] if hearing_id == hearing.id}
-            for key in sorted(keys):
+            for key in sorted(seen_in.get(hearing.id, set())):
                 seen = intervals.get((hearing.id, key), [])
                 status = checkins.get((hearing.id, key))
                 if any(left_at is None for _name, left_at in seen) or status in _IN_WAITING_ROOM:
@@ -483,7 +488,7 @@ async def alerts_of(
         due = hearing.starts_at
         if now >= due + NOT_ARRIVED_AFTER:
             for key, name in expected:
-                if (hearing.id, key) not in checkins and (hearing.id, key) not in intervals:
+                if key not in seen_in.get(hearing.id, set()):
                     alerts.append(Alert(row, name, AlertKind.NOT_ARRIVED, due))
     return alerts
 
