@@ -27,12 +27,14 @@ import enum
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, Protocol
 from urllib.parse import quote
 
+import anyio
 import anyio.to_thread
 import jwt
 import requests
@@ -394,3 +396,55 @@ async def room_size(settings: JitsiSettings, hearing: Hearing) -> int | None:
     return await anyio.to_thread.run_sync(
         _probe_room_size, settings.room_size_url, _room(hearing), _host(settings)
     )
+
+
+# How long one answer of the health endpoint stands for, in a process.
+HEALTH_CACHE_SECONDS = 30.0
+
+
+class HealthCache:
+    """The deployment's last health answer, kept for ``HEALTH_CACHE_SECONDS`` in this
+    process: the day view and ``/readyz`` ask it instead of probing on every request.
+
+    A lock makes concurrent requests wait for the one probe under way rather than each
+    start their own; the probe itself runs in a worker thread (``check_health``), so the
+    event loop never waits on it. Answers are kept per health endpoint, so a change of
+    settings is never answered from another endpoint's answer."""
+
+    def __init__(
+        self, seconds: float = HEALTH_CACHE_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._seconds = seconds
+        self._clock = clock
+        self._lock: anyio.Lock | None = None
+        self._answers: dict[str, tuple[float, Health]] = {}
+        self.probes = 0  # how many times the endpoint was asked (for operators and tests)
+
+    async def health(self, settings: JitsiSettings) -> Health:
+        """Return the deployment's health, probing the endpoint at most once per period."""
+        url = settings.health_url
+        if not url:
+            return await check_health(settings)
+        if self._lock is None:
+            self._lock = anyio.Lock()
+        async with self._lock:
+            kept = self._answers.get(url)
+            if kept is not None and self._clock() - kept[0] < self._seconds:
+                return kept[1]
+            self.probes += 1
+            answer = await check_health(settings)
+            self._answers = {url: (self._clock(), answer)}
+            return answer
+
+
+READINESS = {
+    HealthState.HEALTHY: "ok",
+    HealthState.UNHEALTHY: "unavailable",
+    HealthState.NOT_CONFIGURED: "not_configured",
+}
+
+
+async def readiness(cache: HealthCache, settings: JitsiSettings) -> str:
+    """Return the video service's entry of ``/readyz``: "ok", "unavailable" or
+    "not_configured" (from the cache, so the load balancer's probes do not each ask)."""
+    return READINESS[(await cache.health(settings)).state]

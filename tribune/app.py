@@ -38,6 +38,7 @@ from filings import demo as filing_demo
 from filings import jobs as filing_jobs
 from filings.documents.scanning import ScannerUnavailable, scanner_from_url
 from hearings import demo as hearing_demo
+from hearings import jitsi
 from tribunals import commands as tribunal_commands
 from tribunals import routes as tribunal_routes
 from tribunals.tenancy import TenantMiddleware
@@ -170,6 +171,16 @@ def create_app(
         s3_endpoint_url=settings.s3_endpoint_url,
         s3_region=settings.s3_region,
     )
+    # The video service's health, asked at most every 30 seconds by this process, for the
+    # clerks' day view and /readyz; a video outage leaves the process ready (filings go on).
+    app.state.jitsi_health = jitsi.HealthCache()
+    app.state.readiness_checks = [
+        project_routes.ReadinessCheck(
+            "video",
+            lambda: jitsi.readiness(app.state.jitsi_health, app.state.settings.jitsi),
+            required=False,
+        )
+    ]
     return app
 
 

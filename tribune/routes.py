@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
 import anyio
 from sqlalchemy import select, text
 from starlette.exceptions import HTTPException
@@ -26,8 +29,22 @@ async def healthz(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
+@dataclass(frozen=True)
+class ReadinessCheck:
+    """A dependency ``/readyz`` reports on beside the database and the document store,
+    registered by the composition root (``tribune.app``) in ``app.state.readiness_checks``
+    so that this package imports no domain. ``check`` returns the entry's value ("ok" when
+    all is well); a check that is not ``required`` is reported without making the process
+    unready (the platform serves filings without it)."""
+
+    name: str
+    check: Callable[[], Awaitable[str]]
+    required: bool = True
+
+
 async def readyz(request: Request) -> Response:
-    """The process can serve: the database answers and the document store takes writes."""
+    """The process can serve: the database answers and the document store takes writes;
+    the registered checks are reported too, and only the required ones count."""
     checks: dict[str, str] = {}
     try:
         await db_of(request).execute(text("SELECT 1"))
@@ -42,6 +59,15 @@ async def readyz(request: Request) -> Response:
     except Exception:
         checks["storage"] = "unavailable"
     ready = all(value == "ok" for value in checks.values())
+    registered: list[ReadinessCheck] = getattr(request.app.state, "readiness_checks", [])
+    for entry in registered:
+        try:
+            with anyio.fail_after(READINESS_TIMEOUT_SECONDS):
+                checks[entry.name] = await entry.check()
+        except Exception:
+            checks[entry.name] = "unavailable"
+        if entry.required and checks[entry.name] != "ok":
+            ready = False
     return JSONResponse(
         {"status": "ok" if ready else "unavailable", "checks": checks},
         status_code=200 if ready else 503,

@@ -19,7 +19,8 @@ from filings.models import CaseParty, Filing
 from filings.sections import CasePage, CaseSection, SectionContext, provides
 from hearings import times
 from hearings.calendars import services as calendars
-from hearings.models import AdjournmentReason, HearingMode, HearingStatus
+from hearings.jitsi import Health, HealthCache, HealthState
+from hearings.models import AdjournmentReason, Hearing, HearingMode, HearingStatus
 from hearings.views import services
 from hearings.views.forms import dates_form, day_of_query
 from tribunals.permissions import Permission
@@ -29,7 +30,7 @@ from tribune.db import utcnow
 from tribune.forms import Form
 from tribune.i18n import gettext as _
 from tribune.languages import language_name
-from tribune.web import db_of, redirect, render, url_path
+from tribune.web import db_of, redirect, render, settings_of, url_path
 
 
 def mode_names() -> dict[HearingMode, str]:
@@ -255,7 +256,19 @@ async def day_view(request: Request) -> Response:
             {"error": _("Give the day as year, month and day, like 2027-01-12"), "day": None},
             status_code=400,
         )
-    rows = await services.hearings_of_day(db_of(request), tribunal, day)
+    db = db_of(request)
+    rows = await services.hearings_of_day(db, tribunal, day)
+    now = utcnow()
+    alerts = await services.alerts_of(db, tribunal, rows, now)
+    video = [
+        row
+        for row in rows
+        if row.hearing.mode is HearingMode.VIDEO and row.hearing.status is HearingStatus.SCHEDULED
+    ]
+    # The video service's state heads the page on days with video hearings (asked at most
+    # every 30 seconds per process, in a worker thread): the day's other hearings need no
+    # video, and a probe on every page of a day without any would ask for nothing.
+    health = await video_health(request) if video else None
     by_adjudicator: dict[str, list[services.DayHearing]] = {}
     by_room: dict[str, list[services.DayHearing]] = {}
     for row in rows:
@@ -279,9 +292,56 @@ async def day_view(request: Request) -> Response:
             "mode_names": mode_names(),
             "status_names": status_names(),
             "language_name": language_name,
+            "live": {row.hearing.id: _live_line(row.hearing, zone) for row in video},
+            "alerts": [_alert_line(alert, zone) for alert in alerts],
+            "video_service": _health_line(health) if health is not None else None,
             "previous_day": (day - timedelta(days=1)).isoformat(),
             "next_day": (day + timedelta(days=1)).isoformat(),
         },
+    )
+
+
+async def video_health(request: Request) -> Health:
+    """Return the video service's health from this process's cache (``tribune.app``)."""
+    cache: HealthCache = request.app.state.jitsi_health
+    return await cache.health(settings_of(request).jitsi)
+
+
+def _health_line(health: Health) -> tuple[str, str]:
+    """Return the video service's state for the page: its words and a tag colour."""
+    if health.state is HealthState.HEALTHY:
+        return _("working"), "green"
+    if health.state is HealthState.UNHEALTHY:
+        return _("not answering (participants may need to join by telephone)"), "red"
+    return _("not monitored"), "grey"
+
+
+def _live_line(hearing: Hearing, zone: str) -> tuple[str, str]:
+    """Return where a video hearing stands, in words, and its tag colour (empty:
+    the default blue)."""
+    state = services.live_state(hearing)
+    if state is services.LiveState.LIVE and hearing.started_at is not None:
+        return _(
+            "Live now, started at %(time)s", time=times.clock(hearing.started_at, zone)
+        ), "green"
+    if state is services.LiveState.ENDED and hearing.ended_at is not None:
+        return _("Ended at %(time)s", time=times.clock(hearing.ended_at, zone)), "grey"
+    return _("Not started"), ""
+
+
+def _alert_line(alert: services.Alert, zone: str) -> tuple[services.Alert, str]:
+    """Return an alert with what it says of the participant."""
+    name = alert.participant_name or _("A participant")
+    if alert.kind is services.AlertKind.DROPPED_OUT:
+        if alert.when is None:
+            return alert, _("%(name)s left the hearing", name=name)
+        return alert, _(
+            "%(name)s left the hearing at %(time)s", name=name, time=times.clock(alert.when, zone)
+        )
+    return alert, _(
+        "%(name)s has not arrived (the hearing was to start at %(time)s)",
+        name=name,
+        time=times.clock(alert.when, zone) if alert.when else "",
     )
 
 

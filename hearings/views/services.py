@@ -7,14 +7,17 @@ they cannot attend.
   they cannot attend, inside the tribunal's window, while the case is accepted or scheduled;
   slot proposals (``hearings.scheduling.services``) then skip those days.
 - The tribunal's day view reads a day's hearings with their case, adjudicator, room and
-  interpreter in one statement, whatever their number; "My hearings" reads an adjudicator's
-  upcoming ones a page at a time, by keyset.
+  interpreter in one statement, whatever their number; while video hearings are held, it
+  also says which are live and lists the registry's alerts (who dropped out of a live
+  hearing, who has not arrived five minutes after the start) in three more statements;
+  "My hearings" reads an adjudicator's upcoming ones a page at a time, by keyset.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import enum
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,8 +31,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts.models import User
 from filings import cases
 from filings.models import CaseParty, Filing, FilingStatus, PartyRole
+from hearings.jitsi import WindowState, window_state
 from hearings.models import (
+    AttendanceInterval,
+    CheckinStatus,
     Hearing,
+    HearingCheckin,
+    HearingMode,
     HearingRoom,
     HearingSettings,
     HearingStatus,
@@ -334,6 +342,155 @@ async def hearings_of_day(db: AsyncSession, tribunal: Tribunal, day: date) -> li
         DayHearing(hearing, hearing.filing_id, reference or "", adjudicator, room, interpreter)
         for hearing, reference, adjudicator, room, interpreter in rows
     ]
+
+
+# -- the tribunal's live video hearings ----------------------------------------------------------
+
+# A participant with no sign of arrival this long after the start is reported.
+NOT_ARRIVED_AFTER = timedelta(minutes=5)
+
+
+class LiveState(enum.Enum):
+    """Where a video hearing stands, from the console's start and end."""
+
+    NOT_STARTED = "not_started"
+    LIVE = "live"
+    ENDED = "ended"
+
+
+def live_state(hearing: Hearing) -> LiveState:
+    """Return whether the hearing is live (started, not ended), not started, or ended."""
+    if hearing.ended_at is not None:
+        return LiveState.ENDED
+    return LiveState.LIVE if hearing.started_at is not None else LiveState.NOT_STARTED
+
+
+class AlertKind(enum.Enum):
+    """What the registry is told of about a participant of a live or imminent hearing."""
+
+    DROPPED_OUT = "dropped_out"  # was in the live hearing and is no longer
+    NOT_ARRIVED = "not_arrived"  # neither checked in nor in the room, 5 minutes after the start
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One line of the day view's alerts: the hearing, who, what, and since when (the time
+    they left, or the hearing's start; None when no time is known)."""
+
+    hearing: DayHearing
+    participant_name: str
+    kind: AlertKind
+    when: datetime | None
+
+
+def watched(rows: Sequence[DayHearing], now: datetime) -> list[DayHearing]:
+    """Return the day's video hearings the registry watches now: scheduled, not ended, with
+    their join window open (about to start, or live)."""
+    return [
+        row
+        for row in rows
+        if row.hearing.mode is HearingMode.VIDEO
+        and row.hearing.status is HearingStatus.SCHEDULED
+        and row.hearing.ended_at is None
+        and window_state(row.hearing, now) is WindowState.OPEN
+    ]
+
+
+def _expected(row: DayHearing, parties: Sequence[CaseParty]) -> list[tuple[str, str]]:
+    """Return the hearing's participants as (key, name), as ``participants_of`` names them:
+    the case's parties and authorised representatives, the adjudicator, the interpreter."""
+    hearing = row.hearing
+    found = [
+        (f"party-{party.id}", party.name)
+        for party in parties
+        if party.role is not PartyRole.REPRESENTATIVE or party.is_authorised
+    ]
+    found.append((f"adjudicator-{hearing.adjudicator_id}", row.adjudicator_name))
+    if hearing.interpreter_id is not None and row.interpreter_name is not None:
+        found.append((f"interpreter-{hearing.interpreter_id}", row.interpreter_name))
+    return found
+
+
+# Check-in statuses of people in Tribune's waiting room: the console shows them already.
+_IN_WAITING_ROOM = frozenset({CheckinStatus.WAITING, CheckinStatus.RETURNED})
+
+
+async def alerts_of(
+    db: AsyncSession, tribunal: Tribunal, rows: Sequence[DayHearing], now: datetime
+) -> list[Alert]:
+    """Return the alerts of the day's watched video hearings, hearing by hearing (earliest
+    first), those who dropped out before those not arrived:
+
+    - dropped out: in a live hearing, a participant whose attendance interval closed while
+      it was live, or whose check-in says they left, and who has no open interval now (and
+      is not back in the waiting room);
+    - not arrived: 5 minutes after the start, a participant with neither a check-in nor an
+      attendance interval.
+
+    Three statements whatever the number of hearings and participants (none when no hearing
+    is watched). Another kind of alert is one more statement and one more loop here."""
+    hearings = watched(rows, now)
+    if not hearings:
+        return []
+    ids = [row.hearing.id for row in hearings]
+    parties: dict[uuid.UUID, list[CaseParty]] = {}
+    for party in await db.scalars(
+        select(CaseParty)
+        .where(
+            CaseParty.tribunal_id == tribunal.id,
+            CaseParty.filing_id.in_({row.filing_id for row in hearings}),
+        )
+        .order_by(CaseParty.created_at, CaseParty.id)
+    ):
+        parties.setdefault(party.filing_id, []).append(party)
+    # Everyone seen of each hearing (checked in, or in its room at some point).
+    seen_in: dict[uuid.UUID, set[str]] = {}
+    checkins: dict[tuple[uuid.UUID, str], CheckinStatus] = {}
+    for hearing_id, key, checked in await db.execute(
+        select(
+            HearingCheckin.hearing_id, HearingCheckin.participant_key, HearingCheckin.status
+        ).where(HearingCheckin.tribunal_id == tribunal.id, HearingCheckin.hearing_id.in_(ids))
+    ):
+        checkins[(hearing_id, key)] = checked
+        seen_in.setdefault(hearing_id, set()).add(key)
+    intervals: dict[tuple[uuid.UUID, str], list[tuple[str, datetime | None]]] = {}
+    for hearing_id, key, display_name, left_at in await db.execute(
+        select(
+            AttendanceInterval.hearing_id,
+            AttendanceInterval.participant_key,
+            AttendanceInterval.display_name,
+            AttendanceInterval.left_at,
+        ).where(
+            AttendanceInterval.tribunal_id == tribunal.id, AttendanceInterval.hearing_id.in_(ids)
+        )
+    ):
+        intervals.setdefault((hearing_id, key), []).append((display_name, left_at))
+        seen_in.setdefault(hearing_id, set()).add(key)
+
+    alerts: list[Alert] = []
+    for row in hearings:
+        hearing = row.hearing
+        expected = _expected(row, parties.get(row.filing_id, []))
+        names = dict(expected)
+        started_at = hearing.started_at
+        if started_at is not None:
+            for key in sorted(seen_in.get(hearing.id, set())):
+                seen = intervals.get((hearing.id, key), [])
+                status = checkins.get((hearing.id, key))
+                if any(left_at is None for _name, left_at in seen) or status in _IN_WAITING_ROOM:
+                    continue
+                left = [at for _name, at in seen if at is not None and at >= started_at]
+                if left or status is CheckinStatus.LEFT:
+                    name = names.get(key) or next((n for n, _at in seen if n), "")
+                    alerts.append(
+                        Alert(row, name, AlertKind.DROPPED_OUT, max(left) if left else None)
+                    )
+        due = hearing.starts_at
+        if now >= due + NOT_ARRIVED_AFTER:
+            for key, name in expected:
+                if key not in seen_in.get(hearing.id, set()):
+                    alerts.append(Alert(row, name, AlertKind.NOT_ARRIVED, due))
+    return alerts
 
 
 # -- an adjudicator's own hearings ----------------------------------------------------------------

@@ -39,7 +39,10 @@ async def test_readyz_checks_the_database_and_the_document_store(
 ) -> None:
     response = await client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "storage": "ok"}}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "storage": "ok", "video": "not_configured"},
+    }
 
 
 async def test_readyz_is_unavailable_when_documents_cannot_be_written(
@@ -59,7 +62,7 @@ async def test_readyz_is_unavailable_when_documents_cannot_be_written(
     assert response.status_code == 503
     assert response.json() == {
         "status": "unavailable",
-        "checks": {"database": "ok", "storage": "unavailable"},
+        "checks": {"database": "ok", "storage": "unavailable", "video": "not_configured"},
     }
 
 
