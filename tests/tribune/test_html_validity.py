@@ -4,8 +4,8 @@ The pages are rendered through the ASGI client — public pages, sign-in and
 registration (with their error summaries), a tribunal's home, every step of the
 filing journey, the case and confirmation pages, the error pages, the staff
 workspace, the docket, the staff case page, the audit log, the case type
-editor, the hearing calendars, and a hearing from booking to outcome as staff and
-parties see it — in English, some in French, written to a
+editor, the hearing calendars, a hearing from booking to outcome as staff and
+parties see it, and a video hearing's page (check-in, waiting room, console, room) — in English, some in French, written to a
 folder and checked by one run of the checker (its JVM is slow to start). The test
 fails listing each error with the page it is on.
 
@@ -28,12 +28,13 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
 from filings.casetypes.services import create_case_type
 from filings.demo import DEMO_CASE_TYPES
-from filings.models import FilingStatus
+from filings.models import CaseParty, FilingStatus, PartyRole
 from hearings.models import (
     AvailabilityException,
     ExceptionKind,
@@ -396,6 +397,45 @@ async def collect_pages(app: Starlette, db: AsyncSession, pages: Pages) -> None:
         await pages.get(client, "notice of hearing", f"{mine}/hearings/{upcoming.id}/notice")
         await pages.get(client, "dates I cannot attend", f"{mine}/unavailable-dates")
         await pages.get(client, "time zone", "/account/time-zone")
+
+    # A video hearing inside its join window: the claimant's page before and after checking
+    # in, the adjudicator's console with the video room, the claimant let in to the room.
+    video_case = await make_case(
+        db, tribunal, version=version, filer=hearing_claimant, status=FilingStatus.SCHEDULED
+    )
+    in_ten = utcnow().replace(microsecond=0) + timedelta(minutes=10)
+    video = Hearing(
+        tribunal_id=tribunal.id,
+        filing_id=video_case.id,
+        starts_at=in_ten,
+        ends_at=in_ten + timedelta(hours=1),
+        mode=HearingMode.VIDEO,
+        adjudicator_id=adjudicator.id,
+        calendar_uid=f"hearing-{video_case.id}@tribune",
+    )
+    db.add(video)
+    await db.commit()
+    hearing_page = f"{t}/hearings/{video.id}"
+    claimant_party = await db.scalar(
+        select(CaseParty.id).where(
+            CaseParty.filing_id == video_case.id, CaseParty.role == PartyRole.CLAIMANT
+        )
+    )
+    async with new_client(app) as claimant_client, new_client(app) as adjudicator_client:
+        await sign_in(claimant_client, hearing_claimant.email)
+        await pages.get(claimant_client, "hearing page (before checking in)", hearing_page)
+        await post_form(claimant_client, f"{hearing_page}/check-in", {}, page=hearing_page)
+        await pages.get(claimant_client, "waiting room", hearing_page)
+        await sign_in(adjudicator_client, adjudicator.email)
+        await pages.get(adjudicator_client, "console", hearing_page)
+        await post_form(
+            adjudicator_client,
+            f"{hearing_page}/console/admit",
+            {"participant": f"party-{claimant_party}"},
+            page=hearing_page,
+        )
+        await pages.get(adjudicator_client, "console (someone let in)", hearing_page)
+        await pages.get(claimant_client, "video room", hearing_page)
 
 
 def file_name(name: str) -> str:
