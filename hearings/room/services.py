@@ -29,8 +29,16 @@ from filings.access import REGISTRY_ROLES, registry_role
 from filings.models import CaseParty, CaseTypeVersion, Filing, PartyRole
 from hearings.attendance.services import close_open_intervals
 from hearings.jitsi import WindowState, window_state
-from hearings.models import CheckinStatus, Hearing, HearingCheckin, HearingMode, HearingStatus
+from hearings.models import (
+    CheckinStatus,
+    Hearing,
+    HearingCheckin,
+    HearingMode,
+    HearingSelfTest,
+    HearingStatus,
+)
 from hearings.notices.services import Participant, ParticipantRole, participants_of
+from hearings.selftest.services import self_tests_of
 from tribunals.models import Role, Tribunal
 from tribune import audit
 from tribune.audit import AuditAction
@@ -318,10 +326,12 @@ def runs_console(attendee: Attendee) -> bool:
 
 @dataclass(frozen=True)
 class ConsoleLine:
-    """A participant as the console shows them: their check-in, or None if not arrived."""
+    """A participant as the console shows them: their check-in, or None if not arrived, and
+    their last self-test, or None if they have not done one."""
 
     participant: Participant
     checkin: HearingCheckin | None
+    self_test: HearingSelfTest | None = None
 
     @property
     def status(self) -> str:
@@ -342,9 +352,9 @@ LET_IN_FROM = (CheckinStatus.WAITING, CheckinStatus.RETURNED)
 
 
 async def console_of(db: AsyncSession, tribunal: Tribunal, attendee: Attendee) -> list[ConsoleLine]:
-    """Return every participant of the hearing but its adjudicator, with their check-in: the
-    same few statements whatever the number of participants (the parties, their accounts,
-    the interpreter if one is booked, the check-ins)."""
+    """Return every participant of the hearing but its adjudicator, with their check-in and
+    self-test: the same few statements whatever the number of participants (the parties,
+    their accounts, the interpreter if one is booked, the check-ins, the self-tests)."""
     hearing = attendee.hearing
     participants = [
         p
@@ -352,7 +362,8 @@ async def console_of(db: AsyncSession, tribunal: Tribunal, attendee: Attendee) -
         if p.role is not ParticipantRole.ADJUDICATOR
     ]
     checkins = {checkin.participant_key: checkin for checkin in await checkins_of(db, hearing)}
-    return [ConsoleLine(p, checkins.get(p.key)) for p in participants]
+    tests = await self_tests_of(db, hearing)
+    return [ConsoleLine(p, checkins.get(p.key), tests.get(p.key)) for p in participants]
 
 
 class ConsoleRefused(Exception):  # noqa: N818 - reads as what happened
