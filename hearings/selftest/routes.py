@@ -129,7 +129,7 @@ async def record(request: Request) -> Response:
             tribunal=current_tribunal(request).slug,
             hearing_id=attendee.hearing.id,
         )
-        + "#result"
+        + "#self-test-result"
     )
 
 

@@ -128,7 +128,7 @@ async def test_a_participant_records_passed_failed_and_skipped_the_last_replacin
 
     response = await record(client, url, "failed", "camera_denied")
     assert response.status_code == 303
-    assert response.headers["location"] == url + "#result"
+    assert response.headers["location"] == url + "#self-test-result"
     test = (await saved_tests(db, hearing))[claimant]
     assert test.result is SelfTestResult.FAILED
     assert test.reason is SelfTestReason.CAMERA_DENIED
