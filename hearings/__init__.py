@@ -6,7 +6,8 @@ availability of adjudicators, interpreters and rooms), ``scheduling`` (proposing
 times and booking them), ``notices`` (notices of hearing with their calendar invites,
 printable notices, reminders), ``outcomes`` (the outcome of each hearing, and the decisions
 and interim orders of cases), ``room`` (the hearing page of a video hearing: its join
-window, check-in and the waiting room), ``attendance`` (joins and leaves of video hearings
+window, check-in and the waiting room), ``selftest`` (a participant's test of their camera,
+microphone and sound before a video hearing), ``attendance`` (joins and leaves of video hearings
 from signed webhooks and the hearing page, as intervals, and the summary of who came) and
 ``views`` (what parties, adjudicators and the registry see of hearings: the case pages'
 sections, the dates parties cannot attend, the day view and "My hearings"). Beside them,
@@ -25,6 +26,7 @@ from hearings.notices import routes as notices
 from hearings.outcomes import routes as outcomes
 from hearings.room import routes as room
 from hearings.scheduling import routes as scheduling
+from hearings.selftest import routes as selftest
 from hearings.views import routes as views
 
 # Routes outside any tribunal: the attendance webhooks, signed by the video service.
@@ -37,6 +39,7 @@ tenant_routes: list[BaseRoute] = [
     *outcomes.tenant_routes,
     *room.tenant_routes,
     *scheduling.tenant_routes,
+    *selftest.tenant_routes,
     *views.tenant_routes,
 ]
 

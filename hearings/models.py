@@ -524,6 +524,46 @@ class HearingCheckin(Model):
     checked_in_at: Mapped[datetime]
 
 
+class SelfTestResult(enum.Enum):
+    """What a participant said of their equipment after the self-test."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class SelfTestReason(enum.Enum):
+    """Why a self-test failed, as the participant (or the page, from the browser's error) put
+    it."""
+
+    CAMERA_DENIED = "camera_denied"
+    MICROPHONE_DENIED = "microphone_denied"
+    NO_CAMERA = "no_camera"
+    NO_MICROPHONE = "no_microphone"
+    NO_SOUND = "no_sound"
+    BROWSER_UNSUPPORTED = "browser_unsupported"
+    OTHER = "other"
+
+
+class HearingSelfTest(Model):
+    """A participant's last self-test of their camera, microphone and sound before a video
+    hearing: one row per participant per hearing, the latest result replacing the earlier one.
+
+    ``participant_key`` names the participant as ``HearingCheckin`` does; ``reason`` is set
+    only for a failed test."""
+
+    __tablename__ = "hearing_self_tests"
+    __table_args__ = (UniqueConstraint("hearing_id", "participant_key"),)
+
+    tribunal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tribunals.id", ondelete="CASCADE"))
+    hearing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hearings.id", ondelete="CASCADE"))
+    participant_key: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    result: Mapped[SelfTestResult] = mapped_column(enum_by_value(SelfTestResult))
+    reason: Mapped[SelfTestReason | None] = mapped_column(enum_by_value(SelfTestReason))
+    tested_at: Mapped[datetime]
+
+
 class AttendanceSource(enum.Enum):
     """Who reported a join or a leave."""
 

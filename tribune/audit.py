@@ -95,6 +95,7 @@ class AuditAction(enum.StrEnum):
     HEARING_PARTICIPANT_ADMITTED = "hearing.participant_admitted"
     HEARING_PARTICIPANT_RETURNED = "hearing.participant_returned"
     HEARING_RESCHEDULED = "hearing.rescheduled"
+    HEARING_SELF_TESTED = "hearing.self_tested"
     HEARING_SETTINGS_CHANGED = "hearing.settings_changed"
     HEARING_STARTED = "hearing.started"
     INTERPRETER_ADDED = "interpreter.added"
@@ -191,6 +192,7 @@ ACTION_LABELS: dict[AuditAction, LazyProxy] = {
         "Participant returned to the waiting room"
     ),
     AuditAction.HEARING_RESCHEDULED: lazy_gettext("Hearing rescheduled"),
+    AuditAction.HEARING_SELF_TESTED: lazy_gettext("Equipment test recorded for a video hearing"),
     AuditAction.HEARING_SETTINGS_CHANGED: lazy_gettext("Hearing settings changed"),
     AuditAction.HEARING_STARTED: lazy_gettext("Video hearing started"),
     AuditAction.INTERPRETER_ADDED: lazy_gettext("Interpreter added"),

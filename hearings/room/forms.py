@@ -48,6 +48,7 @@ def console_status_names() -> dict[str, str]:
     """Return the names of where a participant stands, as the console shows them."""
     return {
         "not_arrived": _("Not arrived"),
+        "self_test_failed": _("Not arrived, equipment test failed"),
         CheckinStatus.WAITING.value: _("Waiting"),
         CheckinStatus.ADMITTED.value: _("Let in, joining the room"),
         "in_hearing": _("In the hearing"),

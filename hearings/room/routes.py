@@ -57,6 +57,8 @@ from hearings.room.forms import (
     status_names,
 )
 from hearings.room.services import Attendee
+from hearings.selftest import services as selftest
+from hearings.selftest.forms import outcome_of
 from hearings.views.services import dial_in_for
 from tribunals.permissions import Permission
 from tribunals.tenancy import TenantRoute, current_roles, current_tribunal
@@ -93,6 +95,7 @@ def _urls(request: Request, attendee: Attendee) -> dict[str, str]:
     values = {"tribunal": slug, "hearing_id": hearing.id}
     urls = {
         "page": url_path(request, "hearings:room:hearing", **values),
+        "self_test": url_path(request, "hearings:selftest:page", **values),
         "check_in": url_path(request, "hearings:room:check_in", **values),
         "status": url_path(request, "hearings:room:status", **values),
         "token": url_path(request, "hearings:room:token", **values),
@@ -207,6 +210,7 @@ async def _console_values(
         "console_names": console_status_names(),
         "console_polling": _live(attendee, window),
         "anyone_waiting": any(line.can_be_let_in for line in lines),
+        "self_test_outcome": outcome_of,
         "zone": tribunal.time_zone,
         "clock": times.clock,
     }
@@ -224,6 +228,9 @@ async def _page(
     opens, _closes = join_window(hearing)
     checkin = (
         await services.checkin_of(db, hearing, attendee.key) if attendee.key is not None else None
+    )
+    self_test = (
+        await selftest.self_test_of(db, hearing, attendee.key) if attendee.key is not None else None
     )
     participants = await participants_of(db, tribunal, attendee.filing, hearing)
     staff = not attendee.party
@@ -268,6 +275,8 @@ async def _page(
             if hearing.adjournment_reason
             else "",
             "refused": refused,
+            "self_test": self_test,
+            "self_test_outcome": outcome_of(self_test) if self_test else "",
             "urls": _urls(request, attendee),
             "video": video,
             "shows_room": bool(video and not video["unavailable"]),

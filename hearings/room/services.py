@@ -35,9 +35,12 @@ from hearings.models import (
     Hearing,
     HearingCheckin,
     HearingMode,
+    HearingSelfTest,
     HearingStatus,
+    SelfTestResult,
 )
 from hearings.notices.services import Participant, ParticipantRole, participants_of
+from hearings.selftest.services import self_tests_of
 from tribunals.models import Role, Tribunal
 from tribune import audit
 from tribune.audit import AuditAction
@@ -355,21 +358,25 @@ def runs_console(attendee: Attendee) -> bool:
 
 @dataclass(frozen=True)
 class ConsoleLine:
-    """A participant as the console shows them: their check-in, or None if not arrived."""
+    """A participant as the console shows them: their check-in, or None if not arrived, and
+    their last self-test, or None if they have not done one."""
 
     participant: Participant
     checkin: HearingCheckin | None
+    self_test: HearingSelfTest | None = None
     # In the video room now (an attendance interval open), and ever in it.
     in_room: bool = False
     was_in_room: bool = False
 
     @property
     def status(self) -> str:
-        """Where the participant stands: "not_arrived"; "waiting" or "returned" (in the
+        """Where the participant stands: "not_arrived" (or "self_test_failed", not arrived
+        after a failed self-test: someone to call); "waiting" or "returned" (in the
         waiting room); once let in, "admitted" (not in the room yet), "in_hearing" (in it)
         or "dropped" (was in it, is not any more); "left" (left the hearing page)."""
         if self.checkin is None:
-            return "not_arrived"
+            failed = self.self_test is not None and self.self_test.result is SelfTestResult.FAILED
+            return "self_test_failed" if failed else "not_arrived"
         if self.checkin.status is CheckinStatus.ADMITTED:
             if self.in_room:
                 return "in_hearing"
@@ -391,9 +398,9 @@ LET_IN_FROM = (CheckinStatus.WAITING, CheckinStatus.RETURNED)
 
 
 async def console_of(db: AsyncSession, tribunal: Tribunal, attendee: Attendee) -> list[ConsoleLine]:
-    """Return every participant of the hearing but its adjudicator, with their check-in: the
-    same few statements whatever the number of participants (the parties, their accounts,
-    the interpreter if one is booked, the check-ins)."""
+    """Return every participant of the hearing but its adjudicator, with their check-in and
+    self-test: the same few statements whatever the number of participants (the parties,
+    their accounts, the interpreter if one is booked, the check-ins, the self-tests)."""
     hearing = attendee.hearing
     participants = [
         p
@@ -402,8 +409,11 @@ async def console_of(db: AsyncSession, tribunal: Tribunal, attendee: Attendee) -
     ]
     checkins = {checkin.participant_key: checkin for checkin in await checkins_of(db, hearing)}
     in_room, was_in_room = await presence_of(db, hearing)
+    tests = await self_tests_of(db, hearing)
     return [
-        ConsoleLine(p, checkins.get(p.key), p.key in in_room, p.key in was_in_room)
+        ConsoleLine(
+            p, checkins.get(p.key), tests.get(p.key), p.key in in_room, p.key in was_in_room
+        )
         for p in participants
     ]
 

@@ -70,6 +70,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
+    # The self-test page's camera and microphone: a fake device, allowed without asking.
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
 ]
 AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
 AXE_VERSION = re.search(r"axe v([0-9.]+)", AXE_SOURCE[:200]).group(1)  # type: ignore[union-attr]
