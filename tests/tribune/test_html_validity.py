@@ -5,9 +5,10 @@ registration (with their error summaries), a tribunal's home, every step of the
 filing journey, the case and confirmation pages, the error pages, the staff
 workspace, the docket, the staff case page, the audit log, the case type
 editor, the hearing calendars, a hearing from booking to outcome as staff and
-parties see it, and a video hearing's page (check-in, waiting room, console, room) — in English, some in French, written to a
-folder and checked by one run of the checker (its JVM is slow to start). The test
-fails listing each error with the page it is on.
+parties see it, and a video hearing's page (check-in, waiting room, console, room)
+— in English, some in French, written to a folder and checked by one run of the
+checker (its JVM is slow to start). The test fails listing each error with the page
+it is on.
 
 The checker is npm's ``vnu-jar``, pinned in ``package.json`` and installed by
 ``make html-checker`` (``.ci/run`` does it); it needs Java. Without either the test
