@@ -21,6 +21,7 @@ from hearings import times
 from hearings.calendars import services as calendars
 from hearings.jitsi import Health, HealthCache, HealthState
 from hearings.models import AdjournmentReason, Hearing, HearingMode, HearingStatus
+from hearings.selftest.forms import reason_names
 from hearings.views import services
 from hearings.views.forms import dates_form, day_of_query
 from tribunals.permissions import Permission
@@ -338,6 +339,13 @@ def _alert_line(alert: services.Alert, zone: str) -> tuple[services.Alert, str]:
         return alert, _(
             "%(name)s left the hearing at %(time)s", name=name, time=times.clock(alert.when, zone)
         )
+    if alert.kind is services.AlertKind.SELF_TEST_FAILED:
+        reason = reason_names().get(alert.reason, "")
+        if reason:
+            return alert, _(
+                "%(name)s failed the equipment test (%(reason)s)", name=name, reason=reason
+            )
+        return alert, _("%(name)s failed the equipment test", name=name)
     return alert, _(
         "%(name)s has not arrived (the hearing was to start at %(time)s)",
         name=name,

@@ -44,6 +44,7 @@ from hearings.models import (
     Interpreter,
     PartyUnavailability,
 )
+from hearings.selftest.services import failed_self_tests
 from tribunals.models import Tribunal
 from tribune import audit
 from tribune.audit import AuditAction
@@ -369,6 +370,7 @@ class AlertKind(enum.Enum):
     """What the registry is told of about a participant of a live or imminent hearing."""
 
     DROPPED_OUT = "dropped_out"  # was in the live hearing and is no longer
+    SELF_TEST_FAILED = "self_test_failed"  # their last self-test failed, and they are not in
     NOT_ARRIVED = "not_arrived"  # neither checked in nor in the room, 5 minutes after the start
 
 
@@ -381,6 +383,8 @@ class Alert:
     participant_name: str
     kind: AlertKind
     when: datetime | None
+    # Why a self-test failed (``SelfTestReason``'s value), for that kind of alert.
+    reason: str = ""
 
 
 def watched(rows: Sequence[DayHearing], now: datetime) -> list[DayHearing]:
@@ -424,10 +428,12 @@ async def alerts_of(
     - dropped out: in a live hearing, a participant whose attendance interval closed while
       it was live, or whose check-in says they left, and who has no open interval now (and
       is not back in the waiting room);
+    - self-test failed: a participant whose last self-test failed and who is not in the
+      hearing's room now (someone to call before or while it runs);
     - not arrived: 5 minutes after the start, a participant with neither a check-in nor an
       attendance interval.
 
-    Three statements whatever the number of hearings and participants (none when no hearing
+    Four statements whatever the number of hearings and participants (none when no hearing
     is watched). Another kind of alert is one more statement and one more loop here."""
     hearings = watched(rows, now)
     if not hearings:
@@ -467,11 +473,18 @@ async def alerts_of(
         intervals.setdefault((hearing_id, key), []).append((display_name, left_at))
         seen_in.setdefault(hearing_id, set()).add(key)
 
+    failed_tests = await failed_self_tests(db, tribunal, ids)
+
     alerts: list[Alert] = []
     for row in hearings:
         hearing = row.hearing
         expected = _expected(row, parties.get(row.filing_id, []))
         names = dict(expected)
+        in_room = {
+            key
+            for (hearing_id, key), seen in intervals.items()
+            if hearing_id == hearing.id and any(left_at is None for _name, left_at in seen)
+        }
         started_at = hearing.started_at
         if started_at is not None:
             for key in sorted(seen_in.get(hearing.id, set())):
@@ -485,6 +498,18 @@ async def alerts_of(
                     alerts.append(
                         Alert(row, name, AlertKind.DROPPED_OUT, max(left) if left else None)
                     )
+        for test in failed_tests.get(hearing.id, []):
+            if test.participant_key not in in_room and test.participant_key in names:
+                reason = test.reason.value if test.reason else ""
+                alerts.append(
+                    Alert(
+                        row,
+                        names[test.participant_key],
+                        AlertKind.SELF_TEST_FAILED,
+                        test.tested_at,
+                        reason,
+                    )
+                )
         due = hearing.starts_at
         if now >= due + NOT_ARRIVED_AFTER:
             for key, name in expected:

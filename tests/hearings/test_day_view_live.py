@@ -33,7 +33,10 @@ from hearings.models import (
     Hearing,
     HearingCheckin,
     HearingMode,
+    HearingSelfTest,
     Interpreter,
+    SelfTestReason,
+    SelfTestResult,
 )
 from tests.factories.tribunals import make_staff
 from tests.hearings.calendars import Calendar, make_calendar
@@ -341,6 +344,47 @@ async def test_participants_not_arrived_five_minutes_after_the_start_are_alerts(
     assert "Alertes" in page
     due = jitsi_clock_fr(late_fr.starts_at, zone)
     assert f"Aucune arrivée de Fred Tard (l’audience devait commencer à {due})" in page
+
+
+async def test_a_participant_whose_self_test_failed_is_an_alert_until_they_are_in_the_room(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    calendar = await make_calendar(db)
+    now = utcnow()
+    hearing, party = await video_hearing(db, calendar, "Tess Tested", now + timedelta(minutes=20))
+    passed, passed_party = await video_hearing(
+        db, calendar, "Pat Passed", now + timedelta(minutes=20)
+    )
+    for test_hearing, key, result, reason in (
+        (hearing, f"party-{party.id}", SelfTestResult.FAILED, SelfTestReason.NO_MICROPHONE),
+        (passed, f"party-{passed_party.id}", SelfTestResult.PASSED, None),
+    ):
+        db.add(
+            HearingSelfTest(
+                tribunal_id=calendar.tribunal.id,
+                hearing_id=test_hearing.id,
+                participant_key=key,
+                result=result,
+                reason=reason,
+                tested_at=now - timedelta(minutes=2),
+            )
+        )
+    await db.commit()
+    await as_user(client, calendar.clerk)
+    page = await day_page(client, calendar, hearing)
+    assert [line for line in alerts(page) if "Tess Tested" in line] == [
+        "Tess Tested failed the equipment test (I do not have a microphone, or it was not "
+        f"found): hearing {reference(page, hearing)}"
+    ]
+    assert "self_test_failed" in alert_kinds(page)
+    assert not [line for line in alerts(page) if "Pat Passed" in line]
+
+    # Once in the room, the failed test no longer matters.
+    db.add(interval(hearing, f"party-{party.id}", now - timedelta(minutes=1), None))
+    await db.commit()
+    assert not [
+        line for line in alerts(await day_page(client, calendar, hearing)) if "Tess" in line
+    ]
 
 
 async def test_the_day_view_with_live_hearings_takes_a_fixed_number_of_statements(
