@@ -1,6 +1,7 @@
 """A video hearing in the browser, in English and in French, against a stub Jitsi.
 
-The claimant opens the hearing page and checks in; the adjudicator sees them waiting in the
+The claimant opens the hearing page, tests their camera, microphone and sound (Chromium's
+fake devices) and checks in; the adjudicator sees them waiting in the
 console, starts the hearing, joins the room as its moderator (whose page turns the lobby on)
 and lets the claimant in; the claimant's page, told by its poll, opens the room, and the
 claimant presses "Join the hearing": the stub's ``external_api.js`` records what the page
@@ -167,6 +168,28 @@ async def claimant_checks_in(page: Page, scene: Scene, language: str, check: Che
     await expect(page.get_by_role("heading", level=1)).to_have_text(t("Video hearing"))
     await expect(page.locator("#right-place")).to_contain_text(RESPONDENT)
     await check(page, "before checking in")
+
+    # The equipment test first (Chromium's fake camera and microphone).
+    await page.get_by_role("link", name=t("Test your camera, microphone and sound")).click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        t("Test your camera, microphone and sound")
+    )
+    await check(page, "self-test")
+    await page.get_by_role("button", name=t("Test my camera and microphone")).click()
+    await expect(page.locator("#self-test-status")).to_have_text(
+        t(
+            "Your camera and microphone are on. Check that you can see yourself, and speak "
+            "to see the level move."
+        )
+    )
+    await page.get_by_role("button", name=t("Play a test sound")).click()
+    await page.get_by_label(t("Yes, everything works")).check()
+    await page.get_by_role("button", name=t("Save my answer")).click()
+    await expect(page.locator("#self-test-result")).to_contain_text(t("Passed"))
+    await check(page, "self-test recorded")
+    await page.get_by_role("link", name=t("Go back to the hearing page")).first.click()
+    await expect(page.locator("#self-test-last")).to_contain_text(t("Passed"))
+
     await page.get_by_role("button", name=t("Check in")).click()
     await expect(page.locator("#checkin-status")).to_have_text(t("Waiting to be let in"))
     await check(page, "waiting room")
@@ -180,6 +203,7 @@ async def adjudicator_opens_and_lets_in(
     row = page.locator(f"#console-{scene.claimant_key}")
     await expect(row).to_have_attribute("data-status", "waiting")
     await expect(row).to_contain_text(t("Waiting"))
+    await expect(row).to_contain_text(t("Passed"))  # their equipment test
     await check(page, "console, someone waiting")
     await page.get_by_role("button", name=t("Start the hearing")).click()
     await expect(page.locator("#console-started")).to_be_visible()
