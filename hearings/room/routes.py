@@ -66,6 +66,7 @@ from tribune import i18n
 from tribune.db import utcnow
 from tribune.languages import language_name
 from tribune.middleware import content_security_policy, permissions_policy
+from tribune.throttle import Throttle
 from tribune.web import db_of, redirect, render, settings_of, url_path
 
 log = logging.getLogger("tribune.hearings")
@@ -73,6 +74,26 @@ log = logging.getLogger("tribune.hearings")
 # The most joins and leaves one person's pages may report of one hearing: a day of
 # reconnections is a few dozen; past this, a page is misbehaving.
 MAX_PAGE_EVENTS = 200
+
+# The waiting room and the console poll every 5 seconds. Per person and hearing, a worker
+# answers a burst of 10 polls and then 1 a second: a page with several tabs open keeps
+# working, a runaway script does not reach the database.
+POLLS = Throttle(burst=10, per_second=1.0, max_keys=50_000)
+
+
+def _polled_too_often(request: Request) -> Response | None:
+    """A 429 (which htmx does not swap in, so the page keeps its last answer) when the
+    signed-in person has polled this hearing too often; None otherwise."""
+    key = f"{signed_in_user(request).id}:{request.path_params['hearing_id']}"
+    if POLLS.allow(key):
+        return None
+    message = i18n.gettext("This page is checking for news too often. Wait a few seconds.")
+    return Response(
+        message,
+        status_code=429,
+        media_type="text/plain",
+        headers={"Retry-After": str(POLLS.retry_after(key))},
+    )
 
 
 async def _attendee(request: Request) -> Attendee:
@@ -317,7 +338,10 @@ async def status(request: Request) -> Response:
 
     The page says whether it shows the video room (``?room=1``); when that is no longer
     right (the person was let in, sent back, or the hearing ended), htmx is told to load
-    the whole page again (``HX-Refresh``), which opens or closes the room."""
+    the whole page again (``HX-Refresh``), which opens or closes the room. Throttled per
+    person and hearing (429)."""
+    if (refused := _polled_too_often(request)) is not None:
+        return refused
     attendee = await _attendee(request)
     hearing = attendee.hearing
     checkin = (
@@ -451,7 +475,9 @@ async def _console_attendee(request: Request) -> Attendee:
 
 async def console(request: Request) -> Response:
     """The console block alone, which the page polls: the same statements whatever the
-    number of participants."""
+    number of participants. Throttled per person and hearing (429)."""
+    if (refused := _polled_too_often(request)) is not None:
+        return refused
     attendee = await _console_attendee(request)
     window = window_state(attendee.hearing, utcnow())
     return render(

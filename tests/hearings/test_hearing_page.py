@@ -28,6 +28,7 @@ from hearings.models import (
     HearingStatus,
 )
 from hearings.room import services
+from hearings.room.routes import POLLS
 from tests.factories.accounts import make_user
 from tests.factories.filings import make_case
 from tests.hearings.calendars import Calendar, make_calendar
@@ -484,6 +485,30 @@ async def test_the_poll_takes_a_fixed_small_number_of_statements(
     ours = [s for s in first if "hearing" in s or "case_parties" in s]
     assert len(ours) == 3, ours  # the hearing with its case, the parties, the check-in
     assert len(first) <= 8, first
+
+
+async def test_a_page_polling_too_often_is_refused_for_a_while_in_its_language(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    scene = await make_scene(db)
+    hearing = await scene.hearing(db, soon())
+    other = await scene.hearing(db, soon() + timedelta(minutes=5))
+    scene.claimant.language = "fr"
+    await db.commit()
+    await as_user(client, scene.claimant)
+    url = scene.page(hearing) + "/status"
+    answers = [(await client.get(url)).status_code for _ in range(POLLS.burst)]
+    assert answers == [200] * POLLS.burst  # several tabs open: still answered
+
+    refused = await client.get(url)
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) >= 1
+    assert refused.text == french("This page is checking for news too often. Wait a few seconds.")
+    # The limit is per person and hearing: the same person's other hearing, and another
+    # participant of this one, are still answered.
+    assert (await client.get(scene.page(other) + "/status")).status_code == 200
+    await as_user(client, scene.representative)
+    assert (await client.get(url)).status_code == 200
 
 
 # -- the console's services -----------------------------------------------------------------------

@@ -16,6 +16,7 @@ import re
 import uuid
 from pathlib import Path
 
+import pytest
 from starlette.applications import Starlette
 
 from tribune.app import build_outbox
@@ -260,3 +261,39 @@ def test_url_paths_are_paths_and_email_links_are_absolute(
     for outbox in (app.state.outbox, build_outbox(settings)):
         link = outbox.url("filings:journey:case", tribunal="wcat", filing_id=str(filing_id))
         assert link == f"{settings.base_url}/wcat/cases/{filing_id}"
+
+
+def test_paths_by_name_are_the_ones_starlette_builds() -> None:
+    """`url_path` looks routes up by name rather than trying each in turn: the same paths,
+    and the same refusal for a name or parameters no route has."""
+    import uuid as uuid_module
+
+    from starlette.routing import Mount, NoMatchFound
+
+    from tribune.app import create_app
+    from tribune.web import RouteIndex
+
+    app = create_app()
+    index = RouteIndex(app.routes)
+
+    def params_for(path: str, mounted: bool) -> dict[str, object]:
+        values: dict[str, object] = {"tribunal": "wcat"} if mounted else {}
+        for name, kind in re.findall(r"{(\w+)(?::(\w+))?}", path):
+            values[name] = uuid_module.uuid4() if kind == "uuid" else "a-b"
+        return values
+
+    checked = 0
+    for route in app.routes:
+        mounted = isinstance(route, Mount) and route.name is None
+        for child in route.routes if mounted else [route]:  # type: ignore[attr-defined]
+            name = getattr(child, "name", None)
+            if not name or isinstance(child, Mount):
+                continue
+            params = params_for(child.path, mounted)
+            assert index.path(name, params) == str(app.url_path_for(name, **params)), name
+            checked += 1
+    assert checked > 100
+    with pytest.raises(NoMatchFound):
+        index.path("no:such:route", {})
+    with pytest.raises(NoMatchFound):
+        index.path("filings:docket:page", {"tribunal": "wcat", "filing_id": "x"})
