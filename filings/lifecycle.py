@@ -28,7 +28,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts.models import User
 from filings import access, cases, deadlines
 from filings.access import Actor
-from filings.models import CaseEvent, CaseParty, DueFrom, Filing, FilingStatus, PartyRole
+from filings.models import (
+    CaseEvent,
+    CaseParty,
+    CaseTypeVersion,
+    DueFrom,
+    Filing,
+    FilingStatus,
+    PartyRole,
+)
 from tribunals.models import Tribunal
 from tribune import audit
 from tribune.audit import AuditAction
@@ -222,6 +230,11 @@ def refusal_for(filing: Filing, transition: Transition, actors: frozenset[Actor]
         )
     if not transition.actors & actors:
         return _("You cannot make this change to the case.")
+    if transition.target is S.ACCEPTED and filing.awaiting_payment:
+        return _(
+            "This case cannot be accepted until its fee is paid or waived. "
+            "Record a payment, or decide the fee waiver, first."
+        )
     return None
 
 
@@ -256,6 +269,26 @@ def on_move(listener: MoveListener) -> MoveListener:
     if listener not in _move_listeners:
         _move_listeners.append(listener)
     return listener
+
+
+# In the submission's transaction, with the session, the tribunal, the case (just given its
+# reference) and its version: payments charge the case its fee here.
+SubmissionListener = Callable[[AsyncSession, Tribunal, Filing, CaseTypeVersion], Awaitable[object]]
+_submission_listeners: list[SubmissionListener] = []
+
+
+def on_submission(listener: SubmissionListener) -> SubmissionListener:
+    """Register a function called when a filing is submitted, in the same transaction."""
+    if listener not in _submission_listeners:
+        _submission_listeners.append(listener)
+    return listener
+
+
+async def submitted(
+    db: AsyncSession, tribunal: Tribunal, filing: Filing, version: CaseTypeVersion
+) -> None:
+    for listener in _submission_listeners:
+        await listener(db, tribunal, filing, version)
 
 
 async def apply(

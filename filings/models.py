@@ -110,6 +110,14 @@ class Filing(Model):
         Index("ix_filings_docket_status", "tribunal_id", "status", "submitted_at", "id"),
         Index("ix_filings_docket_due", "tribunal_id", "due_on", "id"),
         Index("ix_filings_docket_adjudicator", "tribunal_id", "assigned_adjudicator_id"),
+        Index(
+            "ix_filings_docket_awaiting_payment",
+            "tribunal_id",
+            "submitted_at",
+            "id",
+            sqlite_where=text("awaiting_payment"),
+            postgresql_where=text("awaiting_payment"),
+        ),
     )
 
     tribunal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tribunals.id", ondelete="CASCADE"))
@@ -147,6 +155,9 @@ class Filing(Model):
     # Reference, party and representative names, lower-cased: what the docket search reads.
     # PostgreSQL also keeps a generated tsvector of it (search_vector, GIN index; see 0004).
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # A fee is due and neither paid nor waived: kept by `payments`, read by the docket's
+    # filter and by acceptance, which waits for it.
+    awaiting_payment: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class ReferenceCounter(Base):

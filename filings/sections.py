@@ -1,4 +1,6 @@
-"""Sections that later domains add to a case's pages, without ``filings`` importing them.
+"""What later domains add to the filing pages, without ``filings`` importing them: sections of
+a case's pages and of a kind of case's start page, and the page a filer goes to after
+submitting (work done in the submission itself registers with `filings.lifecycle.on_submission`).
 
 ``hearings`` and ``payments`` depend on ``filings``, never the other way round; yet the case
 pages show a case's hearings and fees. So a later domain registers a provider here, once, at
@@ -17,7 +19,7 @@ from typing import Any
 from starlette.requests import Request
 
 from filings.access import Actor
-from filings.models import CaseParty, Filing
+from filings.models import CaseParty, CaseTypeVersion, Filing
 
 
 class CasePage(enum.Enum):
@@ -73,3 +75,49 @@ async def sections_for(page: CasePage, context: SectionContext) -> list[CaseSect
         if section is not None:
             sections.append(section)
     return sections
+
+
+# -- the kind of case's start page ----------------------------------------------------------------
+
+
+StartSectionProvider = Callable[[Request, CaseTypeVersion], Awaitable[CaseSection | None]]
+_start_providers: list[StartSectionProvider] = []
+
+
+def provides_start(provider: StartSectionProvider) -> StartSectionProvider:
+    """Register a function that returns a section of a kind of case's start page (the fee,
+    before anyone fills anything in)."""
+    if provider not in _start_providers:
+        _start_providers.append(provider)
+    return provider
+
+
+async def start_sections_for(request: Request, version: CaseTypeVersion) -> list[CaseSection]:
+    sections = []
+    for provider in _start_providers:
+        section = await provider(request, version)
+        if section is not None:
+            sections.append(section)
+    return sections
+
+
+# -- after a filing is submitted ------------------------------------------------------------------
+
+# The page the filer goes to once the case is submitted, if not the confirmation: the first
+# provider that gives one wins (payments: pay the fee or ask for a waiver).
+NextStepProvider = Callable[[Request, Filing], Awaitable[str | None]]
+_next_step_providers: list[NextStepProvider] = []
+
+
+def provides_next_step(provider: NextStepProvider) -> NextStepProvider:
+    if provider not in _next_step_providers:
+        _next_step_providers.append(provider)
+    return provider
+
+
+async def next_step_after_submission(request: Request, filing: Filing) -> str | None:
+    for provider in _next_step_providers:
+        url = await provider(request, filing)
+        if url is not None:
+            return url
+    return None

@@ -36,6 +36,10 @@ class Permission(enum.Enum):
     OWN_HEARINGS = "hearings:hearings:own"
     # Search and export the audit log.
     AUDIT_VIEW = "tribune:audit:view"
+    # The fee schedule, the waiver, refund and reconciliation settings, the reconciliation.
+    PAYMENTS_MANAGE = "payments:settings:manage"
+    # Record counter and cheque payments, decide fee waivers, ask for and approve refunds.
+    PAYMENTS_WORK = "payments:payment:work"
 
 
 _STAFF = {
@@ -56,9 +60,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.AUDIT_VIEW,
             Permission.HEARINGS_MANAGE,
             Permission.HEARINGS_SCHEDULE,
+            Permission.PAYMENTS_MANAGE,
+            Permission.PAYMENTS_WORK,
         }
     ),
-    Role.CLERK: frozenset({*_STAFF, Permission.REGISTRY_WORK, Permission.HEARINGS_SCHEDULE}),
+    Role.CLERK: frozenset(
+        {
+            *_STAFF,
+            Permission.REGISTRY_WORK,
+            Permission.HEARINGS_SCHEDULE,
+            Permission.PAYMENTS_WORK,
+        }
+    ),
     Role.ADJUDICATOR: frozenset({*_STAFF, Permission.OWN_AVAILABILITY, Permission.OWN_HEARINGS}),
 }
 

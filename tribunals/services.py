@@ -45,6 +45,7 @@ RESERVED_SLUGS = frozenset(
         "readyz",
         "register",
         "robots.txt",
+        "sandbox",
         "search",
         "sign-in",
         "sign-out",

@@ -30,6 +30,8 @@ import filings
 import filings.models
 import hearings
 import hearings.models
+import payments
+import payments.models
 import tribunals.models
 from accounts import jobs as account_jobs
 from accounts import routes as account_routes
@@ -39,6 +41,8 @@ from filings import jobs as filing_jobs
 from filings.documents.scanning import ScannerUnavailable, scanner_from_url
 from hearings import demo as hearing_demo
 from hearings import jitsi
+from payments.providers.factory import provider_factory
+from payments.refunds import jobs as refund_jobs
 from tribunals import commands as tribunal_commands
 from tribunals import routes as tribunal_routes
 from tribunals.tenancy import TenantMiddleware
@@ -68,9 +72,10 @@ MODEL_MODULES = (
     tribunals.models,
     filings.models,
     hearings.models,
+    payments.models,
 )
 # Every job handler and recurring job: importing a module registers them.
-JOB_MODULES = (mail, account_jobs, filing_jobs)
+JOB_MODULES = (mail, account_jobs, filing_jobs, refund_jobs)
 metadata = Base.metadata
 
 
@@ -83,11 +88,13 @@ def build_routes() -> list[BaseRoute]:
         *tribunal_routes.routes,
         *filings.routes,
         *hearings.routes,
+        *payments.routes,
         tribunal_routes.mount(
             [
                 *tribunal_routes.tenant_routes,
                 *filings.tenant_routes,
                 *hearings.tenant_routes,
+                *payments.tenant_routes,
                 *auditlog.tenant_routes,
             ]
         ),
@@ -174,6 +181,7 @@ def create_app(
     # The video service's health, asked at most every 30 seconds by this process, for the
     # clerks' day view and /readyz; a video outage leaves the process ready (filings go on).
     app.state.jitsi_health = jitsi.HealthCache()
+    app.state.payment_providers = provider_factory(settings, app.state.outbox.url)
     app.state.readiness_checks = [
         project_routes.ReadinessCheck(
             "video",
@@ -260,6 +268,10 @@ def main(argv: list[str] | None = None) -> int:
             workers=arguments.workers,
             access_log=False,
             proxy_headers=True,
+            # Longer than the pages' 5-second polls, so that a poll does not find its
+            # connection being closed (uvicorn's default is 5 s), and than a proxy's
+            # usual 60 s upstream keep-alive.
+            timeout_keep_alive=75,
             log_config=None,
         )
         return 0

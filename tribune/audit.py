@@ -84,6 +84,26 @@ class AuditAction(enum.StrEnum):
     FILING_STARTED = "filing.started"
     FILING_SUBMITTED = "filing.submitted"
     FILING_VIEWED = "filing.viewed"
+    FEE_ADDED = "fee.added"
+    FEE_WAIVER_APPROVED = "fee_waiver.approved"
+    FEE_WAIVER_PART_APPROVED = "fee_waiver.part_approved"
+    FEE_WAIVER_REFUSED = "fee_waiver.refused"
+    FEE_WAIVER_REQUESTED = "fee_waiver.requested"
+    PAYMENT_CANCELLED = "payment.cancelled"
+    PAYMENT_EXPIRED = "payment.expired"
+    PAYMENT_FAILED = "payment.failed"
+    PAYMENT_RECORDED = "payment.recorded"
+    PAYMENT_SETTINGS_CHANGED = "payment.settings_changed"
+    PAYMENT_STARTED = "payment.started"
+    PAYMENT_SUCCEEDED = "payment.succeeded"
+    RECEIPT_VIEWED = "receipt.viewed"
+    RECONCILIATION_EXPORTED = "reconciliation.exported"
+    REFUND_APPROVED = "refund.approved"
+    REFUND_FAILED = "refund.failed"
+    REFUND_PROPOSED = "refund.proposed"
+    REFUND_REJECTED = "refund.rejected"
+    REFUND_REQUESTED = "refund.requested"
+    REFUND_SUCCEEDED = "refund.succeeded"
     HEARING_ADJOURNED = "hearing.adjourned"
     HEARING_BOOKED = "hearing.booked"
     HEARING_CANCELLED = "hearing.cancelled"
@@ -179,6 +199,26 @@ ACTION_LABELS: dict[AuditAction, LazyProxy] = {
     AuditAction.FILING_STARTED: lazy_gettext("Filing started"),
     AuditAction.FILING_SUBMITTED: lazy_gettext("Filing submitted"),
     AuditAction.FILING_VIEWED: lazy_gettext("Case viewed"),
+    AuditAction.FEE_ADDED: lazy_gettext("Fee added to the schedule"),
+    AuditAction.FEE_WAIVER_APPROVED: lazy_gettext("Fee waiver granted"),
+    AuditAction.FEE_WAIVER_PART_APPROVED: lazy_gettext("Fee waiver granted in part"),
+    AuditAction.FEE_WAIVER_REFUSED: lazy_gettext("Fee waiver refused"),
+    AuditAction.FEE_WAIVER_REQUESTED: lazy_gettext("Fee waiver asked for"),
+    AuditAction.PAYMENT_CANCELLED: lazy_gettext("Payment cancelled by the payer"),
+    AuditAction.PAYMENT_EXPIRED: lazy_gettext("Payment page expired"),
+    AuditAction.PAYMENT_FAILED: lazy_gettext("Payment failed"),
+    AuditAction.PAYMENT_RECORDED: lazy_gettext("Counter or cheque payment recorded"),
+    AuditAction.PAYMENT_SETTINGS_CHANGED: lazy_gettext("Fee waiver and refund settings changed"),
+    AuditAction.PAYMENT_STARTED: lazy_gettext("Payment started"),
+    AuditAction.PAYMENT_SUCCEEDED: lazy_gettext("Payment received"),
+    AuditAction.RECEIPT_VIEWED: lazy_gettext("Receipt viewed"),
+    AuditAction.RECONCILIATION_EXPORTED: lazy_gettext("Reconciliation exported"),
+    AuditAction.REFUND_APPROVED: lazy_gettext("Refund approved"),
+    AuditAction.REFUND_FAILED: lazy_gettext("Refund failed"),
+    AuditAction.REFUND_PROPOSED: lazy_gettext("Refund proposed after a fee waiver"),
+    AuditAction.REFUND_REJECTED: lazy_gettext("Refund not approved"),
+    AuditAction.REFUND_REQUESTED: lazy_gettext("Refund asked for"),
+    AuditAction.REFUND_SUCCEEDED: lazy_gettext("Refund made"),
     AuditAction.HEARING_ADJOURNED: lazy_gettext("Hearing adjourned before it was held"),
     AuditAction.HEARING_BOOKED: lazy_gettext("Hearing booked"),
     AuditAction.HEARING_CANCELLED: lazy_gettext("Hearing cancelled by the registry"),

@@ -35,6 +35,9 @@ class EarlyCommit(enum.Enum):
     BEFORE_DELETING_OBJECTS = "before_deleting_objects"
     # Rows of objects just stored; the caller deletes the objects again if this fails.
     AFTER_STORING_OBJECTS = "after_storing_objects"
+    # A payment attempt or refund saved before the payment provider is asked: the provider's
+    # answer and its notifications must find it, and a failure after must not lose it.
+    BEFORE_PROVIDER_CALL = "before_provider_call"
 
 
 async def commit_early(db: AsyncSession, reason: EarlyCommit) -> None:

@@ -6,6 +6,7 @@ production refuses to start without a real secret key.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import secrets
@@ -50,6 +51,29 @@ class JitsiSettings:
         return self.mode != "off"
 
 
+PAYMENT_PROVIDERS = ("sandbox", "stripe")
+
+
+@dataclass(frozen=True)
+class PaymentProviderSettings:
+    """Which payment provider takes card payments, and how the platform talks to it.
+
+    ``sandbox`` (the default): the platform's own hosted payment page with test cards, whose
+    notifications are signed with ``sandbox_secret`` (derived from the secret key unless
+    set). ``stripe``: Stripe Checkout with ``stripe_secret_key``, notifications verified with
+    ``stripe_webhook_secret``, at ``stripe_api_url`` (a local stub in tests)."""
+
+    provider: str = "sandbox"
+    sandbox_secret: str = ""
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_url: str = "https://api.stripe.com"
+    # How long a hosted payment page stays open (Stripe allows 30 minutes to 24 hours).
+    checkout_minutes: int = 30
+    # The sandbox's "succeeds later" card: how long its bank takes to answer.
+    sandbox_late_seconds: int = 60
+
+
 @dataclass(frozen=True)
 class Settings:
     environment: str
@@ -72,6 +96,7 @@ class Settings:
     # How long a page waits for answers to be matched against their tribunal's patterns.
     pattern_time_limit_ms: int = 1000
     jitsi: JitsiSettings = JitsiSettings()
+    payments: PaymentProviderSettings = PaymentProviderSettings()
 
     @property
     def is_production(self) -> bool:
@@ -168,7 +193,42 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         pattern_time_limit_ms=_int(env, "TRIBUNE_PATTERN_TIME_LIMIT_MS", 1000),
         allowed_hosts=_allowed_hosts(env, base_url, production),
         jitsi=_jitsi(env),
+        payments=_payments(env, secret_key, production),
     )
+
+
+def _payments(
+    environ: Mapping[str, str], secret_key: str, production: bool
+) -> PaymentProviderSettings:
+    provider = environ.get("TRIBUNE_PAYMENT_PROVIDER", "sandbox").strip().lower() or "sandbox"
+    if provider not in PAYMENT_PROVIDERS:
+        raise ConfigurationError(
+            f"TRIBUNE_PAYMENT_PROVIDER must be one of {', '.join(PAYMENT_PROVIDERS)}"
+        )
+    settings = PaymentProviderSettings(
+        provider=provider,
+        sandbox_secret=environ.get("TRIBUNE_SANDBOX_WEBHOOK_SECRET", "")
+        or hashlib.sha256(f"sandbox-webhooks:{secret_key}".encode()).hexdigest(),
+        stripe_secret_key=environ.get("TRIBUNE_STRIPE_SECRET_KEY", "").strip(),
+        stripe_webhook_secret=environ.get("TRIBUNE_STRIPE_WEBHOOK_SECRET", "").strip(),
+        stripe_api_url=environ.get("TRIBUNE_STRIPE_API_URL", "https://api.stripe.com")
+        .strip()
+        .rstrip("/"),
+        checkout_minutes=_int(environ, "TRIBUNE_CHECKOUT_MINUTES", 30, minimum=30),
+        sandbox_late_seconds=_int(environ, "TRIBUNE_SANDBOX_LATE_SECONDS", 60),
+    )
+    if provider == "stripe" and not (settings.stripe_secret_key and settings.stripe_webhook_secret):
+        raise ConfigurationError(
+            "TRIBUNE_PAYMENT_PROVIDER=stripe needs TRIBUNE_STRIPE_SECRET_KEY and "
+            "TRIBUNE_STRIPE_WEBHOOK_SECRET"
+        )
+    if production and not environ.get("TRIBUNE_PAYMENT_PROVIDER", "").strip():
+        # The sandbox marks fees paid without money: a deployment must choose it knowingly.
+        raise ConfigurationError(
+            "TRIBUNE_PAYMENT_PROVIDER must be set in production: stripe, or sandbox for a "
+            "test deployment that takes no real money"
+        )
+    return settings
 
 
 def _jitsi(environ: Mapping[str, str]) -> JitsiSettings:

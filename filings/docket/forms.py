@@ -94,6 +94,11 @@ def parse_filters(
         filters = replace(filters, overdue=True)
     elif overdue:
         errors["overdue"] = _("Select whether to show only overdue cases")
+    awaiting_payment = params.get("awaiting_payment", "")
+    if awaiting_payment == "yes":
+        filters = replace(filters, awaiting_payment=True)
+    elif awaiting_payment:
+        errors["awaiting_payment"] = _("Select whether to show only cases awaiting payment")
     language = params.get("language", "").strip()
     if language in LANGUAGES:
         filters = replace(filters, language=language)

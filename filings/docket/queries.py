@@ -68,6 +68,7 @@ class DocketFilters:
     received_to: date | None = None
     adjudicator_id: uuid.UUID | None = None
     overdue: bool = False
+    awaiting_payment: bool = False
     language: str | None = None
     q: str = ""
     sort: Sort = Sort.RECEIVED
@@ -86,6 +87,7 @@ class DocketRow:
     due_from: DueFrom | None
     adjudicator_name: str | None
     language: str
+    awaiting_payment: bool = False
 
     @property
     def case_type_title(self) -> str:
@@ -255,6 +257,8 @@ def _conditions(
         conditions.append(Filing.assigned_adjudicator_id == filters.adjudicator_id)
     if filters.overdue:
         conditions.append(Filing.due_on < today_in(tribunal))
+    if filters.awaiting_payment:
+        conditions.append(Filing.awaiting_payment.is_(True))
     if filters.language:
         conditions.append(Filing.language == filters.language)
     search = _search_clause(dialect, filters.q) if with_search else None
@@ -318,6 +322,7 @@ def _rows_statement(
             Filing.due_from,
             adjudicator.name.label("adjudicator_name"),
             Filing.language,
+            Filing.awaiting_payment,
         )
         .join(CaseTypeVersion, CaseTypeVersion.id == Filing.case_type_version_id)
         .outerjoin(adjudicator, adjudicator.id == Filing.assigned_adjudicator_id)
@@ -376,6 +381,7 @@ def _row(values: Any) -> DocketRow:
         due_from=values.due_from,
         adjudicator_name=values.adjudicator_name,
         language=values.language,
+        awaiting_payment=values.awaiting_payment,
     )
 
 
@@ -435,7 +441,11 @@ def _index_served(filters: DocketFilters) -> bool:
     """Whether the filters other than status are served by the (tribunal, status, received)
     index, so that each status's count is a short index range read."""
     return not (
-        filters.case_type_id or filters.adjudicator_id or filters.overdue or filters.language
+        filters.case_type_id
+        or filters.adjudicator_id
+        or filters.overdue
+        or filters.awaiting_payment
+        or filters.language
     )
 
 

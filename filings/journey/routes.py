@@ -27,7 +27,13 @@ from filings.journey import services as journey_services
 from filings.journey.case_page import party_case_view
 from filings.journey.summary import answer_sections
 from filings.models import CaseTypeVersion, Filing, FilingStatus
-from filings.sections import CasePage, SectionContext, sections_for
+from filings.sections import (
+    CasePage,
+    SectionContext,
+    next_step_after_submission,
+    sections_for,
+    start_sections_for,
+)
 from tribunals.models import Tribunal
 from tribunals.permissions import Permission
 from tribunals.tenancy import TenantRoute, current_roles, current_tribunal
@@ -93,7 +99,13 @@ async def before_you_start(request: Request) -> Response:
         return redirect(_filing_url(request, tribunal, filing, journey_services.STEPS[0]))
     slots = [slot.label.current() for slot in definition_of(version).document_slots]
     return render(
-        request, "filings/journey/before_you_start.html", {"version": version, "slots": slots}
+        request,
+        "filings/journey/before_you_start.html",
+        {
+            "version": version,
+            "slots": slots,
+            "added_sections": await start_sections_for(request, version),
+        },
     )
 
 
@@ -254,6 +266,9 @@ async def declaration(request: Request, filing: Filing, version: CaseTypeVersion
             filing,
             user,
         )
+    next_step = await next_step_after_submission(request, filing)
+    if next_step is not None:
+        return redirect(next_step)
     return redirect(
         url_path(
             request, "filings:journey:confirmation", tribunal=tribunal.slug, filing_id=filing.id

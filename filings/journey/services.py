@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
-from filings import cases
+from filings import cases, lifecycle
 from filings.cases import add_event, search_text_of
 from filings.models import (
     CaseParty,
@@ -212,6 +212,9 @@ async def submit(
         subject_type="filing",
         subject_id=filing.id,
     )
+    version = await db.get(CaseTypeVersion, filing.case_type_version_id)
+    if version is not None:
+        await lifecycle.submitted(db, tribunal, filing, version)
     if on_paper:
         # Entered by a clerk from a paper form: the claimant gets the acknowledgement,
         # with a one-time code to claim the case online.

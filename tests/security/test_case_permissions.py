@@ -27,7 +27,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
 from accounts.models import User
-from filings.models import CaseParty, CaseResponse, Document, Filing, FilingStatus, PartyRole
+from filings.models import (
+    CaseParty,
+    CaseResponse,
+    CaseTypeVersion,
+    Document,
+    Filing,
+    FilingStatus,
+    PartyRole,
+)
 from hearings.models import (
     DecisionKind,
     DecisionStatus,
@@ -37,6 +45,7 @@ from hearings.models import (
     HearingStatus,
     PartyUnavailability,
 )
+from payments.models import Fee, FeeCharge, Payment, PaymentMethod, PaymentState
 from tests.factories.accounts import make_user
 from tests.factories.filings import make_case
 from tests.factories.tribunals import make_staff, make_tribunal
@@ -98,6 +107,8 @@ GET_MATRIX: dict[str, dict[str, int]] = {
     "/{tribunal}/staff/cases/{filing_id:uuid}/respondents/new": rule(REGISTRY),
     "/{tribunal}/staff/cases/{filing_id:uuid}/letter": rule(REGISTRY),  # of the paper filing
     "/{tribunal}/staff/paper-filings/new": rule(REGISTRY),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/payments/new": rule(REGISTRY),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/payments/{payment_id:uuid}/refund": rule(REGISTRY),
     "/{tribunal}/staff/audit": rule(("admin",)),
     "/{tribunal}/staff/audit.csv": rule(("admin",)),
     # A hearing's notices (each participant's last one) and a participant's printable notice.
@@ -153,6 +164,9 @@ GET_MATRIX: dict[str, dict[str, int]] = {
     # Anyone signed in may enter a code.
     "/{tribunal}/join": rule(SIGNED_IN),
     "/{tribunal}/claim": rule(SIGNED_IN),
+    # Being built (issue 13): the routes are reserved and answer 404.
+    "/{tribunal}/cases/{filing_id:uuid}/fee": rule(),
+    "/{tribunal}/cases/{filing_id:uuid}/fee/waiver": rule(),
 }
 
 # Who must not reach each form (POST), and what they get. A 200 here means "may post": those
@@ -165,6 +179,8 @@ POST_REFUSED: dict[str, dict[str, int]] = {
     "/{tribunal}/staff/cases/{filing_id:uuid}/respondents/new": rule(REGISTRY),
     "/{tribunal}/staff/cases/{filing_id:uuid}/letter": rule(REGISTRY),
     "/{tribunal}/staff/paper-filings/new": rule(REGISTRY),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/payments/new": rule(REGISTRY),
+    "/{tribunal}/staff/cases/{filing_id:uuid}/payments/{payment_id:uuid}/refund": rule(REGISTRY),
     # Resending a notice of hearing: the registry (an adjudicator does not reach it).
     "/{tribunal}/staff/cases/{filing_id:uuid}/hearings/{hearing_id:uuid}/resend": rule(REGISTRY),
     "/{tribunal}/staff/audit/settings": rule(("admin",)),
@@ -193,6 +209,9 @@ POST_REFUSED: dict[str, dict[str, int]] = {
     ),
     "/{tribunal}/cases/{filing_id:uuid}/response": rule(("respondent",)),
     "/{tribunal}/cases/{filing_id:uuid}/response/check": rule(("respondent",)),
+    # Being built (issue 13): the routes are reserved and answer 404.
+    "/{tribunal}/cases/{filing_id:uuid}/fee/pay": rule(),
+    "/{tribunal}/cases/{filing_id:uuid}/fee/waiver": rule(),
     "/{tribunal}/cases/{filing_id:uuid}/response/documents/{slot}/upload": rule(("respondent",)),
     # {document_id} is the claimant's document: not the respondent's to remove either.
     "/{tribunal}/cases/{filing_id:uuid}/response/documents/{document_id:uuid}/remove": rule(),
@@ -282,6 +301,7 @@ class Scene:
     issued: HearingDecision
     accepted_case: Filing
     booked_hearing: Hearing  # ahead, of a case of its own: to move, adjourn or cancel
+    payment_id: uuid.UUID  # `case` owes a fee, paid at the counter
 
     def url(self, path: str) -> str:
         staff = path.startswith("/{tribunal}/staff/")
@@ -307,6 +327,7 @@ class Scene:
             "hearing_id": str(hearing.id),
             "decision_id": str((self.draft if for_draft else self.issued).id),
             "name": "accept" if staff else "withdraw",
+            "payment_id": str(self.payment_id),
         }
 
         def fill(match: re.Match[str]) -> str:
@@ -393,6 +414,45 @@ async def add_hearing_and_decisions(
     return hearing, decisions[0], decisions[1]
 
 
+async def paid_fee(db: AsyncSession, case: Filing) -> uuid.UUID:
+    """Charge the case a fee and record its payment at the counter; return the payment's id."""
+    version = await db.get(CaseTypeVersion, case.case_type_version_id)
+    assert version is not None
+    fee = Fee(
+        tribunal_id=case.tribunal_id,
+        case_type_id=version.case_type_id,
+        code="APPEAL",
+        amount_cents=5000,
+        reduced_amount_cents=None,
+        effective_from=utcnow().date(),
+    )
+    charge = FeeCharge(
+        tribunal_id=case.tribunal_id,
+        filing_id=case.id,
+        fee_id=fee.id,
+        code="APPEAL",
+        amount_cents=5000,
+        reduced_amount_cents=None,
+        currency="CAD",
+        assessed_at=utcnow(),
+    )
+    payment = Payment(
+        tribunal_id=case.tribunal_id,
+        filing_id=case.id,
+        charge_id=charge.id,
+        amount_cents=5000,
+        currency="CAD",
+        provider="registry",
+        method=PaymentMethod.COUNTER,
+        state=PaymentState.SUCCEEDED,
+        idempotency_key=f"counter-{uuid.uuid4()}",
+        settled_at=utcnow(),
+    )
+    db.add_all([fee, charge, payment])
+    await db.flush()
+    return payment.id
+
+
 @pytest.fixture
 async def scene(db: AsyncSession, app: Starlette, tmp_path: Path) -> Scene:
     tribunal = await make_tribunal(db, show_access_to_parties=True)
@@ -404,6 +464,7 @@ async def scene(db: AsyncSession, app: Starlette, tmp_path: Path) -> Scene:
 
     claimant = await make_user(db, name="Clara Claimant")
     case = await make_case(db, tribunal, filer=claimant, representative="Rita Rep")
+    payment_id = await paid_fee(db, case)
     non_party = await make_user(db, name="Otto Other")
     await make_case(db, tribunal, filer=non_party, version=None)
 
@@ -518,6 +579,7 @@ async def scene(db: AsyncSession, app: Starlette, tmp_path: Path) -> Scene:
         issued,
         accepted_case,
         booked_hearing,
+        payment_id,
     )
 
 

@@ -54,6 +54,7 @@ def test_the_hosts_come_from_the_setting_or_the_base_url_in_production(tmp_path:
         "TRIBUNE_ENV": "production",
         "TRIBUNE_SECRET_KEY": "k" * 40,
         "TRIBUNE_BASE_URL": "https://appeals.example.ca",
+        "TRIBUNE_PAYMENT_PROVIDER": "sandbox",
     }
     assert load_settings(environ).allowed_hosts == ("appeals.example.ca",)
     listed = {**environ, "TRIBUNE_ALLOWED_HOSTS": "appeals.example.ca, *.tribunal.example"}

@@ -20,6 +20,9 @@ PRODUCTION = {
     "TRIBUNE_SECRET_KEY": "k" * 48,
     "TRIBUNE_BASE_URL": "https://tribunals.example.ca",
     "TRIBUNE_DATABASE_URL": "postgresql+asyncpg://tribune@db/tribune",
+    "TRIBUNE_PAYMENT_PROVIDER": "stripe",
+    "TRIBUNE_STRIPE_SECRET_KEY": "sk_test_0123456789",
+    "TRIBUNE_STRIPE_WEBHOOK_SECRET": "whsec_0123456789",
 }
 
 
@@ -190,3 +193,29 @@ def test_a_jitsi_setting_that_cannot_work_is_refused_naming_it(
     with pytest.raises(ConfigurationError) as refused:
         load_settings({"TRIBUNE_DATA_DIR": str(tmp_path)} | values)
     assert message in str(refused.value)
+
+
+def test_payments_default_to_the_sandbox_in_development_only(tmp_path: Path) -> None:
+    development = load_settings({"TRIBUNE_ENV": "development", "TRIBUNE_DATA_DIR": str(tmp_path)})
+    assert development.payments.provider == "sandbox"
+    assert len(development.payments.sandbox_secret) == 64  # derived from the secret key
+    environ = {key: value for key, value in PRODUCTION.items() if "PAYMENT" not in key}
+    with pytest.raises(ConfigurationError, match="TRIBUNE_PAYMENT_PROVIDER must be set"):
+        load_settings(environ)
+    staging = load_settings({**environ, "TRIBUNE_PAYMENT_PROVIDER": "sandbox"})
+    assert staging.payments.provider == "sandbox"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"TRIBUNE_PAYMENT_PROVIDER": "paypal"}, "must be one of sandbox, stripe"),
+        ({"TRIBUNE_STRIPE_WEBHOOK_SECRET": ""}, "needs TRIBUNE_STRIPE_SECRET_KEY"),
+        ({"TRIBUNE_CHECKOUT_MINUTES": "10"}, "TRIBUNE_CHECKOUT_MINUTES"),
+    ],
+)
+def test_bad_payment_settings_are_refused_naming_the_variable(
+    changes: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        load_settings({**PRODUCTION, **changes})

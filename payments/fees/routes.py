@@ -1,0 +1,44 @@
+"""The fee schedule and the tribunal's payment settings.
+
+Routes named here are reserved while the pages are built: each answers 404 until then."""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from tribunals.permissions import Permission
+from tribunals.tenancy import TenantRoute
+
+
+async def _not_built(request: Request) -> Response:
+    raise HTTPException(status_code=404)
+
+
+routes: list[BaseRoute] = []
+
+tenant_routes: list[BaseRoute] = [
+    TenantRoute(
+        "/staff/settings/fees",
+        _not_built,
+        permission=Permission.PAYMENTS_MANAGE,
+        methods=["GET"],
+        name="payments:fees:schedule",
+    ),
+    TenantRoute(
+        "/staff/settings/fees/new",
+        _not_built,
+        permission=Permission.PAYMENTS_MANAGE,
+        methods=["GET", "POST"],
+        name="payments:fees:add",
+    ),
+    TenantRoute(
+        "/staff/settings/payments",
+        _not_built,
+        permission=Permission.PAYMENTS_MANAGE,
+        methods=["GET", "POST"],
+        name="payments:fees:settings",
+    ),
+]

@@ -1,0 +1,281 @@
+"""The fee schedule, the fee a case owes, and its balance.
+
+A case is charged when it is submitted, at the schedule's entry in force on the day it was
+started (in the tribunal's zone), if its kind of case says a fee applies and that entry asks
+for more than nothing. The charge copies the entry, so that a later fee change never changes
+a case, a receipt or a report.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts.models import User
+from filings import lifecycle
+from filings.casetypes.services import definition_of
+from filings.models import CaseTypeVersion, Filing
+from payments.models import (
+    DEFAULT_CURRENCY,
+    Fee,
+    FeeCharge,
+    Payment,
+    PaymentState,
+    Refund,
+    RefundState,
+)
+from tribunals.models import Tribunal
+from tribune import audit
+from tribune.audit import AuditAction
+from tribune.db import local_today, utcnow
+from tribune.i18n import gettext as _
+
+# The states of a payment whose money was taken (some may have been given back since).
+PAID_STATES = (PaymentState.SUCCEEDED, PaymentState.PARTLY_REFUNDED, PaymentState.REFUNDED)
+
+
+# -- the schedule -------------------------------------------------------------------------------
+
+
+async def fee_in_force(db: AsyncSession, case_type_id: uuid.UUID, day: date) -> Fee | None:
+    """Return the schedule's entry for a kind of case on a day, or None if there is none."""
+    return (
+        await db.scalars(
+            select(Fee)
+            .where(
+                Fee.case_type_id == case_type_id,
+                Fee.effective_from <= day,
+                (Fee.effective_until.is_(None)) | (Fee.effective_until > day),
+            )
+            .order_by(Fee.effective_from.desc())
+            .limit(1)
+        )
+    ).first()
+
+
+async def schedule_of(db: AsyncSession, tribunal: Tribunal) -> list[Fee]:
+    """Return every entry of the tribunal's schedule, by kind of case then date."""
+    return list(
+        await db.scalars(
+            select(Fee)
+            .where(Fee.tribunal_id == tribunal.id)
+            .order_by(Fee.case_type_id, Fee.effective_from)
+        )
+    )
+
+
+class FeeRefused(Exception):  # noqa: N818 - reads as what happened
+    """A schedule entry cannot be added as asked (the message says why, translated)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class FeeValues:
+    code: str
+    amount_cents: int
+    reduced_amount_cents: int | None
+    effective_from: date
+    currency: str = DEFAULT_CURRENCY
+
+
+async def add_fee(
+    db: AsyncSession,
+    tribunal: Tribunal,
+    case_type_id: uuid.UUID,
+    values: FeeValues,
+    *,
+    actor: User | None,
+    today: date | None = None,
+) -> Fee:
+    """Add an entry to the schedule from `values.effective_from`, ending the entry it follows
+    the day before. Raises FeeRefused if it would start in the past (cases started then keep
+    their fee) or not after the kind of case's latest entry."""
+    today = today or local_today(tribunal.time_zone)
+    if values.effective_from < today:
+        raise FeeRefused(_("A new fee cannot start in the past. Choose today or a later date."))
+    if values.reduced_amount_cents is not None and not (
+        0 <= values.reduced_amount_cents < values.amount_cents
+    ):
+        raise FeeRefused(_("The reduced amount must be less than the fee."))
+    entries = list(
+        await db.scalars(
+            select(Fee)
+            .where(Fee.tribunal_id == tribunal.id, Fee.case_type_id == case_type_id)
+            .order_by(Fee.effective_from)
+            .with_for_update()
+        )
+    )
+    if entries and entries[-1].effective_from >= values.effective_from:
+        raise FeeRefused(
+            _(
+                "A new fee must start after the latest one, which starts on %(day)s.",
+                day=entries[-1].effective_from.isoformat(),
+            )
+        )
+    if entries:
+        entries[-1].effective_until = values.effective_from
+    fee = Fee(
+        tribunal_id=tribunal.id,
+        case_type_id=case_type_id,
+        code=values.code,
+        amount_cents=values.amount_cents,
+        reduced_amount_cents=values.reduced_amount_cents,
+        currency=values.currency,
+        effective_from=values.effective_from,
+        created_by_id=actor.id if actor else None,
+    )
+    db.add(fee)
+    audit.record(
+        db,
+        AuditAction.FEE_ADDED,
+        actor_id=actor.id if actor else None,
+        tribunal_id=tribunal.id,
+        subject_type="fee",
+        subject_id=fee.id,
+        code=values.code,
+        amount_cents=values.amount_cents,
+        effective_from=values.effective_from.isoformat(),
+    )
+    return fee
+
+
+# -- the fee a case owes ------------------------------------------------------------------------
+
+
+async def charge_of(db: AsyncSession, filing: Filing) -> FeeCharge | None:
+    """Return the fee the case owes, or None if it owes none."""
+    return (
+        await db.scalars(
+            select(FeeCharge).where(
+                FeeCharge.filing_id == filing.id, FeeCharge.tribunal_id == filing.tribunal_id
+            )
+        )
+    ).first()
+
+
+async def fee_for_new_case(
+    db: AsyncSession, tribunal: Tribunal, version: CaseTypeVersion, started: datetime
+) -> Fee | None:
+    """Return the entry a case of this version started at `started` would be charged, or
+    None if it is free (the kind of case says no fee applies, or the schedule asks nothing)."""
+    rule = definition_of(version).fee
+    if rule is None or not rule.applies:
+        return None
+    fee = await fee_in_force(db, version.case_type_id, local_today(tribunal.time_zone, started))
+    return fee if fee is not None and fee.amount_cents > 0 else None
+
+
+@lifecycle.on_submission
+async def assess(
+    db: AsyncSession, tribunal: Tribunal, filing: Filing, version: CaseTypeVersion
+) -> FeeCharge | None:
+    """Charge a submitted case its fee (once), mark it awaiting payment, and return the
+    charge; None if it owes none. Called in every submission's transaction."""
+    existing = await charge_of(db, filing)
+    if existing is not None:
+        return existing
+    fee = await fee_for_new_case(db, tribunal, version, filing.created_at)
+    if fee is None:
+        return None
+    charge = FeeCharge(
+        tribunal_id=tribunal.id,
+        filing_id=filing.id,
+        fee_id=fee.id,
+        code=fee.code,
+        amount_cents=fee.amount_cents,
+        reduced_amount_cents=fee.reduced_amount_cents,
+        currency=fee.currency,
+        assessed_at=utcnow(),
+    )
+    db.add(charge)
+    await set_awaiting_payment(db, filing, True)
+    return charge
+
+
+# -- the balance --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Balance:
+    """What a case owes, in one place: the fee, what a waiver took off, what was paid and
+    given back, what is left to pay, and what is owed back to the payer."""
+
+    currency: str
+    fee_cents: int
+    waived_cents: int
+    paid_cents: int
+    refunded_cents: int
+
+    @property
+    def due_cents(self) -> int:
+        """The fee less the waiver: what the case must pay in all."""
+        return self.fee_cents - self.waived_cents
+
+    @property
+    def kept_cents(self) -> int:
+        """What the tribunal holds: paid less refunded."""
+        return self.paid_cents - self.refunded_cents
+
+    @property
+    def outstanding_cents(self) -> int:
+        return max(0, self.due_cents - self.kept_cents)
+
+    @property
+    def owed_back_cents(self) -> int:
+        """Paid beyond what is now due (a waiver granted after payment)."""
+        return max(0, self.kept_cents - self.due_cents)
+
+    @property
+    def settled(self) -> bool:
+        return self.outstanding_cents == 0
+
+
+async def balance_of(db: AsyncSession, charge: FeeCharge) -> Balance:
+    """Return the charge's balance, in one statement."""
+    paid = (
+        select(func.coalesce(func.sum(Payment.amount_cents), 0))
+        .where(Payment.charge_id == charge.id, Payment.state.in_(PAID_STATES))
+        .scalar_subquery()
+    )
+    refunded = (
+        select(func.coalesce(func.sum(Refund.amount_cents), 0))
+        .join(Payment, Payment.id == Refund.payment_id)
+        .where(Payment.charge_id == charge.id, Refund.state == RefundState.SUCCEEDED)
+        .scalar_subquery()
+    )
+    paid_cents, refunded_cents = (await db.execute(select(paid, refunded))).one()
+    return Balance(
+        currency=charge.currency,
+        fee_cents=charge.amount_cents,
+        waived_cents=charge.waived_cents,
+        paid_cents=int(paid_cents),
+        refunded_cents=int(refunded_cents),
+    )
+
+
+async def set_awaiting_payment(db: AsyncSession, filing: Filing, awaiting: bool) -> None:
+    """Keep the case's flag the docket filters on and acceptance waits for."""
+    if filing.awaiting_payment is awaiting:
+        return
+    await db.execute(
+        update(Filing)
+        .where(Filing.id == filing.id)
+        .values(awaiting_payment=awaiting)
+        .execution_options(synchronize_session=False)
+    )
+    filing.awaiting_payment = awaiting
+
+
+async def refresh_awaiting_payment(db: AsyncSession, filing: Filing, charge: FeeCharge) -> Balance:
+    """Recompute the case's balance after a payment, refund or waiver; set the flag from it
+    and return it."""
+    balance = await balance_of(db, charge)
+    await set_awaiting_payment(db, filing, not balance.settled)
+    return balance

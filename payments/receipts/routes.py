@@ -1,0 +1,30 @@
+"""Receipts: the page, printable, of a payment's or a refund's receipt.
+
+Routes named here are reserved while the pages are built: each answers 404 until then."""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from tribunals.permissions import Permission
+from tribunals.tenancy import TenantRoute
+
+
+async def _not_built(request: Request) -> Response:
+    raise HTTPException(status_code=404)
+
+
+routes: list[BaseRoute] = []
+
+tenant_routes: list[BaseRoute] = [
+    TenantRoute(
+        "/receipts/{receipt_id:uuid}",
+        _not_built,
+        permission=Permission.SIGNED_IN,
+        methods=["GET"],
+        name="payments:receipts:receipt",
+    ),
+]
