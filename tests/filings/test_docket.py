@@ -152,6 +152,11 @@ async def test_each_filter_narrows_the_docket(client: httpx.AsyncClient, db: Asy
     assert await found("overdue=yes") == {accepted.reference}
     assert await found("language=fr") == {french.reference}
     assert await found("language=en&status=submitted") == {old.reference}
+    # A fee neither paid nor waived: the docket tags the case and can show only those.
+    old.awaiting_payment = True
+    await db.commit()
+    assert await found("awaiting_payment=yes") == {old.reference}
+    assert "Awaiting payment" in (await client.get(base)).text
 
 
 async def test_wrong_filters_and_cursors_never_break_the_page(
@@ -175,6 +180,7 @@ async def test_wrong_filters_and_cursors_never_break_the_page(
         {"adjudicator": "00000000000000000000000000000000"},
         {"language": "de"},
         {"overdue": "maybe"},
+        {"awaiting_payment": "maybe"},
         {"sort": "random"},
         {"per_page": "lots"},
     ):
