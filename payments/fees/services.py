@@ -172,7 +172,6 @@ async def fee_for_new_case(
     return fee if fee is not None and fee.amount_cents > 0 else None
 
 
-@lifecycle.on_submission
 async def assess(
     db: AsyncSession, tribunal: Tribunal, filing: Filing, version: CaseTypeVersion
 ) -> FeeCharge | None:
@@ -197,6 +196,9 @@ async def assess(
     db.add(charge)
     await set_awaiting_payment(db, filing, True)
     return charge
+
+
+lifecycle.on_submission(assess)
 
 
 # -- the balance --------------------------------------------------------------------------------

@@ -29,5 +29,7 @@ async def retry_refunds(context: jobs.JobContext) -> None:
         charge = await db.get(FeeCharge, payment.charge_id) if payment else None
         if payment is None or filing is None or tribunal is None or charge is None:
             continue
-        await services.make(db, tribunal, provider, refund, payment, charge, filing, utcnow())
+        await services.make(
+            db, tribunal, provider, refund, payment, charge, filing, utcnow(), context.outbox
+        )
         await db.commit()

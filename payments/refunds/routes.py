@@ -29,7 +29,7 @@ from tribunals.tenancy import TenantRoute, current_tribunal
 from tribune import i18n
 from tribune.db import EarlyCommit, commit_early, utcnow
 from tribune.forms import Form
-from tribune.web import db_of, redirect, render, url_path
+from tribune.web import db_of, outbox_of, redirect, render, url_path
 
 
 async def _case(request: Request) -> tuple[Filing, FeeCharge]:
@@ -120,6 +120,7 @@ async def record_payment(request: Request) -> Response:
             actor=signed_in_user(request),
             language=filing.language,
             now=utcnow(),
+            outbox=outbox_of(request),
         )
     except RefundRefused as refused:
         return _refused(request, filing, refused.message)
@@ -178,7 +179,15 @@ async def _make(
     db = db_of(request)
     await commit_early(db, EarlyCommit.BEFORE_PROVIDER_CALL)
     receipt = await services.make(
-        db, current_tribunal(request), provider_of(request), made, payment, charge, filing, utcnow()
+        db,
+        current_tribunal(request),
+        provider_of(request),
+        made,
+        payment,
+        charge,
+        filing,
+        utcnow(),
+        outbox_of(request),
     )
     if receipt is not None:
         return redirect(_receipt_url(request, receipt))

@@ -14,13 +14,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
+from filings import lifecycle
 from filings.cases import add_event
-from filings.models import Filing
+from filings.models import CaseParty, Filing, PartyRole
 from payments.checkout import states
 from payments.fees import services as fees
 from payments.models import (
@@ -40,6 +42,7 @@ from tribune import audit
 from tribune.audit import AuditAction
 from tribune.db import utcnow
 from tribune.i18n import gettext as _
+from tribune.mail import Outbox
 
 REGISTRY = "registry"  # the provider of counter and cheque payments: the registry itself
 REFUNDABLE_STATES = (PaymentState.SUCCEEDED, PaymentState.PARTLY_REFUNDED)
@@ -217,6 +220,7 @@ async def make(
     charge: FeeCharge,
     filing: Filing,
     now: datetime,
+    outbox: Outbox,
 ) -> Receipt | None:
     """Make a refund that is ready: through the provider for a card payment, by the registry
     for cash or a cheque. Return its receipt, or None if it failed (its reservation goes back)
@@ -269,6 +273,7 @@ async def make(
     )
     _audit(db, AuditAction.REFUND_SUCCEEDED, tribunal, refund, None)
     await fees.refresh_awaiting_payment(db, filing, charge)
+    await email_receipt(db, outbox, tribunal, filing, receipt)
     return receipt
 
 
@@ -305,7 +310,7 @@ def _audit(
     tribunal: Tribunal,
     refund: Refund,
     actor: User | None,
-    **details: object,
+    **details: Any,
 ) -> None:
     audit.record(
         db,
@@ -318,6 +323,53 @@ def _audit(
         amount_cents=refund.amount_cents,
         **details,
     )
+
+
+# -- the receipt by email ------------------------------------------------------------------------
+
+
+async def payers_of(db: AsyncSession, filing: Filing) -> list[CaseParty]:
+    """The claimant and whoever is authorised to act for them, with an email address: who
+    pays the fee, and who is sent its receipts."""
+    parties = await lifecycle.parties_of(db, filing)
+    claimants = {party.id for party in parties if party.role is PartyRole.CLAIMANT}
+    paying = [
+        party
+        for party in parties
+        if party.role is PartyRole.CLAIMANT
+        or (party.role is PartyRole.REPRESENTATIVE and party.represents_id in claimants)
+    ]
+    return lifecycle.parties_to_write_to(paying)
+
+
+async def email_receipt(
+    db: AsyncSession,
+    outbox: Outbox,
+    tribunal: Tribunal,
+    filing: Filing,
+    receipt: Receipt,
+) -> None:
+    """Send a receipt of the registry (a counter or cheque payment, or a refund) to the
+    payer, in the receipt's language."""
+    for party in await payers_of(db, filing):
+        outbox.queue(
+            db,
+            to=party.email,
+            language=receipt.language,
+            template="registry_receipt",
+            context={
+                "name": party.name,
+                "tribunal": tribunal,
+                "reference": filing.reference,
+                "receipt": receipt,
+                "number": receipts.receipt_label(tribunal, receipt),
+                "url": outbox.url(
+                    "payments:receipts:receipt", tribunal=tribunal.slug, receipt_id=receipt.id
+                ),
+            },
+            tribunal_id=tribunal.id,
+            case_id=filing.id,
+        )
 
 
 # -- payments taken by the registry -------------------------------------------------------------
@@ -341,6 +393,7 @@ async def record_payment(
     actor: User,
     language: str,
     now: datetime,
+    outbox: Outbox,
 ) -> Receipt:
     """Record a payment taken at the counter or by cheque, with its receipt. Raises
     RefundRefused if the amount is more than what is left to pay, or if what is left to pay
@@ -398,4 +451,5 @@ async def record_payment(
         method=values.method.value,
     )
     await fees.refresh_awaiting_payment(db, filing, charge)
+    await email_receipt(db, outbox, tribunal, filing, receipt)
     return receipt

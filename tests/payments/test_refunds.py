@@ -35,7 +35,10 @@ from tests.factories.payments import ChargedCase, make_charged_case
 from tests.factories.tribunals import make_staff, make_tribunal
 from tests.helpers import as_user, count, french, post_form, text_of
 from tribunals.models import Role, Tribunal
+from tribune.app import build_outbox
 from tribune.audit import AuditAction, AuditEvent
+from tribune.mail import OutboxMessage
+from tribune.settings import load_settings
 
 
 async def scene(db: AsyncSession, **values: object) -> tuple[Tribunal, User, User, ChargedCase]:
@@ -69,7 +72,7 @@ async def pay_at_counter(
 async def test_a_counter_payment_gets_a_receipt_and_settles_the_fee(
     client: httpx.AsyncClient, db: AsyncSession
 ) -> None:
-    tribunal, clerk, _second, case = await scene(db)
+    tribunal, clerk, _second, case = await scene(db, representative="Rita Rep")
     await as_user(client, clerk)
     page = text_of(await client.get(record_url(tribunal, case)))
     assert "Record a payment taken by the registry" in page
@@ -93,6 +96,17 @@ async def test_a_counter_payment_gets_a_receipt_and_settles_the_fee(
     ).all()
     assert "fee_payment_recorded" in kinds
     assert await count(db, AuditEvent, AuditEvent.action == AuditAction.PAYMENT_RECORDED) == 1
+    # The payer is emailed the receipt (the claimant and their representative, not others).
+    sent = (
+        await db.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case.filing.id))
+    ).all()
+    receipts_sent = [m for m in sent if m.template == "registry_receipt"]
+    claimant = await db.get(User, case.filing.filer_id)
+    assert claimant is not None
+    representative_email = case.filing.answers["representative"]["representative_email"]
+    assert {m.to_address for m in receipts_sent} == {claimant.email, representative_email}
+    assert "Receipt number:" in receipts_sent[0].body
+    assert f"{tribunal.reference_prefix}-R-" in receipts_sent[0].body
     # Paid in full: a second recording is refused, nothing is added.
     again = await pay_at_counter(client, tribunal, case, seen_outstanding="0", amount="1.00")
     assert again.status_code == 409
@@ -136,6 +150,7 @@ async def paid_at_counter(
 ) -> Payment:
     from datetime import UTC, datetime
 
+    outbox = build_outbox(load_settings())
     await services.record_payment(
         db,
         tribunal,
@@ -145,6 +160,7 @@ async def paid_at_counter(
         actor=clerk,
         language="en",
         now=datetime.now(UTC),
+        outbox=outbox,
     )
     await db.commit()
     return (await db.scalars(select(Payment).where(Payment.filing_id == case.filing.id))).one()
@@ -266,13 +282,10 @@ async def test_a_rejected_refund_gives_its_reservation_back(
     db.add(PaymentSettings(tribunal_id=tribunal.id, refund_approval_above_cents=1000))
     await db.commit()
     payment = await paid_at_counter(db, tribunal, clerk, case)
+    settings = await db.get(PaymentSettings, tribunal.id)
+    assert settings is not None
     waiting = await services.request_refund(
-        db,
-        tribunal,
-        payment,
-        RefundValues(5000, "All of it", 5000),
-        await db.get(PaymentSettings, tribunal.id),
-        actor=clerk,  # type: ignore[arg-type]
+        db, tribunal, payment, RefundValues(5000, "All of it", 5000), settings, actor=clerk
     )
     await db.commit()
     await as_user(client, second)
