@@ -42,8 +42,10 @@ from filings import jobs as filing_jobs
 from filings.documents.scanning import ScannerUnavailable, scanner_from_url
 from hearings import demo as hearing_demo
 from hearings import jitsi
+from payments.checkout import jobs as checkout_jobs
 from payments.providers.factory import provider_factory
 from payments.refunds import jobs as refund_jobs
+from payments.sandbox import jobs as sandbox_jobs
 from tribunals import commands as tribunal_commands
 from tribunals import routes as tribunal_routes
 from tribunals.tenancy import TenantMiddleware
@@ -76,7 +78,7 @@ MODEL_MODULES = (
     payments.models,
 )
 # Every job handler and recurring job: importing a module registers them.
-JOB_MODULES = (mail, account_jobs, filing_jobs, refund_jobs)
+JOB_MODULES = (mail, account_jobs, filing_jobs, refund_jobs, checkout_jobs, sandbox_jobs)
 metadata = Base.metadata
 
 

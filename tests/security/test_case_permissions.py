@@ -164,8 +164,9 @@ GET_MATRIX: dict[str, dict[str, int]] = {
     # Anyone signed in may enter a code.
     "/{tribunal}/join": rule(SIGNED_IN),
     "/{tribunal}/claim": rule(SIGNED_IN),
+    # The fee page: whoever pays the claimant's fee (its balance, the choices).
+    "/{tribunal}/cases/{filing_id:uuid}/fee": rule(("claimant", "representative")),
     # Being built (issue 13): the routes are reserved and answer 404.
-    "/{tribunal}/cases/{filing_id:uuid}/fee": rule(),
     "/{tribunal}/cases/{filing_id:uuid}/fee/waiver": rule(),
 }
 
@@ -209,8 +210,9 @@ POST_REFUSED: dict[str, dict[str, int]] = {
     ),
     "/{tribunal}/cases/{filing_id:uuid}/response": rule(("respondent",)),
     "/{tribunal}/cases/{filing_id:uuid}/response/check": rule(("respondent",)),
+    # Paying the fee by card: whoever pays the claimant's fee.
+    "/{tribunal}/cases/{filing_id:uuid}/fee/pay": rule(("claimant", "representative")),
     # Being built (issue 13): the routes are reserved and answer 404.
-    "/{tribunal}/cases/{filing_id:uuid}/fee/pay": rule(),
     "/{tribunal}/cases/{filing_id:uuid}/fee/waiver": rule(),
     "/{tribunal}/cases/{filing_id:uuid}/response/documents/{slot}/upload": rule(("respondent",)),
     # {document_id} is the claimant's document: not the respondent's to remove either.

@@ -79,8 +79,10 @@ from hearings.models import (
     PartyUnavailability,
     ResourceKind,
 )
+from payments.models import Payment, Receipt
 from tests.factories.accounts import PASSWORD, make_user
 from tests.factories.filings import make_case, make_demo_case_type
+from tests.factories.payments import ChargedCase, make_charged_case
 from tests.factories.tribunals import make_staff, make_tribunal
 from tests.filings.test_paper_filings import enter_paper_filing
 from tests.filings.test_submission import answer_steps
@@ -111,7 +113,7 @@ EXAMPLES_PER_TARGET = int(os.environ.get("TRIBUNE_FUZZ_EXAMPLES", "10"))
 # but ids, the names in its query string), and in all. The world holds about ten cases, each
 # with pages of its own (its hearing, its decisions, its response): every one is visited.
 URLS_PER_SHAPE = 10
-PAGES_PER_PERSON = 400
+PAGES_PER_PERSON = 500
 ERROR_SUMMARY = "govuk-error-summary"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -417,6 +419,10 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
     # shape the crawl fetches.
     heard, hearing, decisions = await case_awaiting_its_outcome(app, db, tribunal, admin, claimant)
 
+    # Cases owing a fee: one whose payer is on the sandbox's page (open), one at its bank's
+    # confirmation step, one paid (its receipt); the sandbox's pages offer their forms.
+    fee_cases, checkouts = await cases_paying_their_fee(db, claimant, claimant_client, tribunal)
+
     # Another tribunal's case: its ids must be a 404 here.
     elsewhere = await make_tribunal(db)
     foreign = await make_case(db, elsewhere)
@@ -436,7 +442,17 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
             str(paper_filing.id),
             base.rsplit("/", 1)[1],
             *(str(case.id) for case in cases),
+            *(str(case.filing.id) for case in fee_cases),
         ],
+        "payment_id": [
+            str(payment.id)
+            for payment in (await db.execute(select(Payment))).scalars()
+            if payment.tribunal_id == tribunal.id
+        ],
+        "receipt_id": [
+            str(receipt.id) for receipt in (await db.execute(select(Receipt))).scalars()
+        ],
+        "checkout": checkouts,
         "interpreter_id": [str(interpreter.id)],
         "room_id": [str(room.id)],
         "entry_id": [str(unavailable.id)],
@@ -453,6 +469,29 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
         "decision_id": [str(decision.id) for decision in decisions],
     }
     return World(tribunal, people, ids, [str(foreign.id), str(foreign.case_type_version_id)], links)
+
+
+async def cases_paying_their_fee(
+    db: AsyncSession, claimant: User, client: httpx.AsyncClient, tribunal: Tribunal
+) -> tuple[list[ChargedCase], list[str]]:
+    """Three cases of the claimant owing a fee, paid by card on the sandbox's page: one left
+    open there, one at the bank's confirmation step, one paid. Return them and the ids of
+    their sandbox checkouts."""
+    fee_cases = [await make_charged_case(db, tribunal, filer=claimant) for _ in range(3)]
+    checkouts = []
+    for case, card in zip(fee_cases, (None, "4000002760003184", "4242424242424242"), strict=True):
+        page = f"/{tribunal.slug}/cases/{case.filing.id}/fee"
+        started = await post_form(client, f"{page}/pay", {}, page=page)
+        assert started.status_code == 303, started.text
+        hosted = urlsplit(started.headers["location"]).path
+        checkouts.append(hosted.rsplit("/", 1)[1])
+        if card is not None:
+            fields = {"card_number": card, "expiry": "12/39", "security_code": "123"}
+            paid = await post_form(client, hosted, {**fields, "name": "Jane Doe"}, page=hosted)
+            assert paid.status_code == 303, paid.text
+            returned = await client.get(paid.headers["location"])
+            assert returned.status_code in (200, 303), returned.text
+    return fee_cases, checkouts
 
 
 async def case_awaiting_its_outcome(
