@@ -58,6 +58,6 @@ def test_keys_past_the_bound_are_forgotten_least_recently_used_first() -> None:
 
 
 def test_a_throttle_needs_a_burst_a_rate_and_room() -> None:
-    for values in ({"burst": 0}, {"per_second": 0}, {"max_keys": 0}):
+    for burst, per_second, max_keys in ((0, 1.0, 1), (1, 0.0, 1), (1, 1.0, 0)):
         with pytest.raises(ValueError, match="a throttle needs"):
-            Throttle(**{"burst": 1, "per_second": 1.0, "max_keys": 1, **values})
+            Throttle(burst=burst, per_second=per_second, max_keys=max_keys)
