@@ -1,4 +1,7 @@
-"""The fee schedule and the tribunal's payment settings, for its administrators."""
+"""The fee schedule and the tribunal's payment settings, for its administrators.
+
+Importing this module also registers the fee's sections of the case pages and of a kind of
+case's start page, and where the filer goes after the declaration (`payments.fees.sections`)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from starlette.routing import BaseRoute
 
 from accounts.middleware import signed_in_user
 from filings.casetypes.services import case_types_of
+from payments.fees import sections as sections  # registers the fee's page sections
 from payments.fees import services
 from payments.fees.forms import fee_form, settings_data, settings_form
 from payments.fees.services import FeeRefused
