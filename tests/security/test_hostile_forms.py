@@ -79,8 +79,11 @@ from hearings.models import (
     PartyUnavailability,
     ResourceKind,
 )
+from payments.fees import services as fee_services
+from payments.models import FeeCharge, FeeWaiver, WaiverState
 from tests.factories.accounts import PASSWORD, make_user
 from tests.factories.filings import make_case, make_demo_case_type
+from tests.factories.payments import make_fee, make_fee_case_type
 from tests.factories.tribunals import make_staff, make_tribunal
 from tests.filings.test_paper_filings import enter_paper_filing
 from tests.filings.test_submission import answer_steps
@@ -111,7 +114,7 @@ EXAMPLES_PER_TARGET = int(os.environ.get("TRIBUNE_FUZZ_EXAMPLES", "10"))
 # but ids, the names in its query string), and in all. The world holds about ten cases, each
 # with pages of its own (its hearing, its decisions, its response): every one is visited.
 URLS_PER_SHAPE = 10
-PAGES_PER_PERSON = 400
+PAGES_PER_PERSON = 500
 ERROR_SUMMARY = "govuk-error-summary"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -417,6 +420,10 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
     # shape the crawl fetches.
     heard, hearing, decisions = await case_awaiting_its_outcome(app, db, tribunal, admin, claimant)
 
+    # Fees: a case of the claimant's owing its fee (its case page offers to pay or ask for a
+    # waiver), and one whose waiver waits for the registry (its decision form).
+    owing, waiting_waiver = await fee_cases(db, tribunal, claimant)
+
     # Another tribunal's case: its ids must be a 404 here.
     elsewhere = await make_tribunal(db)
     foreign = await make_case(db, elsewhere)
@@ -436,7 +443,10 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
             str(paper_filing.id),
             base.rsplit("/", 1)[1],
             *(str(case.id) for case in cases),
+            str(owing.id),
+            str(waiting_waiver.filing_id),
         ],
+        "waiver_id": [str(waiting_waiver.id)],
         "interpreter_id": [str(interpreter.id)],
         "room_id": [str(room.id)],
         "entry_id": [str(unavailable.id)],
@@ -453,6 +463,36 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
         "decision_id": [str(decision.id) for decision in decisions],
     }
     return World(tribunal, people, ids, [str(foreign.id), str(foreign.case_type_version_id)], links)
+
+
+async def fee_cases(
+    db: AsyncSession, tribunal: Tribunal, claimant: User
+) -> tuple[Filing, FeeWaiver]:
+    """Two cases of the claimant charged a $50.00 fee (reduced $10.00): one owing it, one
+    whose fee waiver waits for the registry's decision."""
+    version = await make_fee_case_type(db, tribunal)
+    await make_fee(db, tribunal, version, amount_cents=5000, reduced_amount_cents=1000)
+    charged = []
+    for _ in range(2):
+        case = await make_case(db, tribunal, filer=claimant, version=version)
+        charge = await fee_services.assess(db, tribunal, case, version)
+        assert isinstance(charge, FeeCharge)
+        charged.append((case, charge))
+    case, charge = charged[1]
+    waiver = FeeWaiver(
+        tribunal_id=tribunal.id,
+        filing_id=case.id,
+        charge_id=charge.id,
+        requested_by_id=claimant.id,
+        household_size=3,
+        household_income_cents=9000000,
+        receives_assistance=False,
+        declared_at=utcnow(),
+        state=WaiverState.REQUESTED,
+    )
+    db.add(waiver)
+    await db.commit()
+    return charged[0][0], waiver
 
 
 async def case_awaiting_its_outcome(
