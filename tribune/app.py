@@ -42,6 +42,7 @@ from filings import jobs as filing_jobs
 from filings.documents.scanning import ScannerUnavailable, scanner_from_url
 from hearings import demo as hearing_demo
 from hearings import jitsi
+from payments import demo as payment_demo
 from payments.checkout import jobs as checkout_jobs
 from payments.providers.factory import provider_factory
 from payments.refunds import jobs as refund_jobs
@@ -297,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _load_demo_data(settings: Settings) -> int:
-    async def load(db: AsyncSession) -> tuple[bool, int, int, int, int]:
+    async def load(db: AsyncSession) -> tuple[bool, int, int, int, int, int, int]:
         created = await tribunal_commands.load_demo_data(db)
         await db.flush()
         case_types = await filing_demo.load_demo_case_types(db)
@@ -307,14 +308,25 @@ async def _load_demo_data(settings: Settings) -> int:
         calendars = await hearing_demo.load_demo_hearings(db)
         await db.flush()
         hearings = await hearing_demo.load_demo_hearing_rows(db)
-        return created, case_types, cases, calendars, hearings
+        await db.flush()
+        fees = await payment_demo.load_demo_fees(db)
+        await db.flush()
+        fee_cases = await payment_demo.load_demo_payment_cases(db)
+        return created, case_types, cases, calendars, hearings, fees, fee_cases
 
-    tribunals_created, case_types_created, cases_created, calendars, hearings = await _runner(
-        settings
-    )(load)
+    (
+        tribunals_created,
+        case_types_created,
+        cases_created,
+        calendars,
+        hearings,
+        fees,
+        fee_cases,
+    ) = await _runner(settings)(load)
     print("demo data loaded" if tribunals_created else "demo data already present")
     print(f"demo case types created: {case_types_created}; demo cases created: {cases_created}")
     print(f"demo hearing calendars created: {calendars}; demo hearings created: {hearings}")
+    print(f"demo fees created: {fees}; demo cases owing a fee created: {fee_cases}")
     print(tribunal_commands.describe_demo(Router(routes=build_routes()).url_path_for))
     return 0
 

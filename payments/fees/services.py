@@ -10,23 +10,27 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
 from filings import lifecycle
-from filings.casetypes.services import definition_of
-from filings.models import CaseTypeVersion, Filing
+from filings.casetypes.services import case_types_of, definition_of
+from filings.models import CaseTypeVersion, Filing, VersionStatus
 from payments.models import (
     DEFAULT_CURRENCY,
     Fee,
     FeeCharge,
+    FeeWaiver,
     Payment,
+    PaymentSettings,
     PaymentState,
+    Receipt,
     Refund,
     RefundState,
+    WaiverState,
 )
 from tribunals.models import Tribunal
 from tribune import audit
@@ -281,3 +285,192 @@ async def refresh_awaiting_payment(db: AsyncSession, filing: Filing, charge: Fee
     balance = await balance_of(db, charge)
     await set_awaiting_payment(db, filing, not balance.settled)
     return balance
+
+
+# -- the schedule as its page shows it ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KindOfCase:
+    """A kind of case on the schedule's page: its title, whether its definition says a fee
+    applies, and its entries: the one in force today, those to come and those past."""
+
+    case_type_id: uuid.UUID
+    code: str
+    version: CaseTypeVersion
+    fee_applies: bool
+    in_force: Fee | None
+    future: list[Fee]
+    past: list[Fee]
+
+
+async def schedule_by_kind(db: AsyncSession, tribunal: Tribunal, today: date) -> list[KindOfCase]:
+    """Return each of the tribunal's kinds of case with its schedule (two statements)."""
+    summaries = await case_types_of(db, tribunal.id)
+    entries: dict[uuid.UUID, list[Fee]] = {}
+    for fee in await schedule_of(db, tribunal):
+        entries.setdefault(fee.case_type_id, []).append(fee)
+    kinds = []
+    for summary in summaries:
+        version = next(
+            (v for v in summary.versions if v.status is VersionStatus.PUBLISHED), summary.latest
+        )
+        rule = definition_of(version).fee
+        own = entries.get(summary.case_type.id, [])
+        in_force = next(
+            (
+                fee
+                for fee in own
+                if fee.effective_from <= today
+                and (fee.effective_until is None or fee.effective_until > today)
+            ),
+            None,
+        )
+        kinds.append(
+            KindOfCase(
+                case_type_id=summary.case_type.id,
+                code=summary.case_type.code,
+                version=version,
+                fee_applies=rule is not None and rule.applies,
+                in_force=in_force,
+                future=[fee for fee in own if fee.effective_from > today],
+                past=[
+                    fee
+                    for fee in own
+                    if fee.effective_until is not None and fee.effective_until <= today
+                ],
+            )
+        )
+    return kinds
+
+
+# -- the tribunal's payment settings ------------------------------------------------------------
+
+HOUSEHOLD_SIZES = tuple(range(1, 9))  # the last, 8, stands for eight people or more
+
+
+def default_settings(tribunal: Tribunal) -> PaymentSettings:
+    return PaymentSettings(
+        tribunal_id=tribunal.id,
+        income_thresholds={},
+        waive_for_assistance=True,
+        part_waiver_band_percent=None,
+        pay_within_days=30,
+        refund_approval_above_cents=None,
+        reconciliation_cutoff=time(0, 0),
+    )
+
+
+async def settings_of(db: AsyncSession, tribunal: Tribunal) -> PaymentSettings:
+    """Return the tribunal's payment settings, or the defaults (not saved) if it has none."""
+    saved = await db.get(PaymentSettings, tribunal.id)
+    return saved if saved is not None else default_settings(tribunal)
+
+
+def threshold_for(settings: PaymentSettings, household_size: int) -> int | None:
+    """Return the income under which a household of this size gets a full waiver, or None."""
+    key = str(min(max(household_size, 1), HOUSEHOLD_SIZES[-1]))
+    value = (settings.income_thresholds or {}).get(key)
+    return int(value) if value is not None else None
+
+
+@dataclass(frozen=True)
+class SettingsValues:
+    income_thresholds: dict[str, int]
+    waive_for_assistance: bool
+    part_waiver_band_percent: int | None
+    pay_within_days: int
+    refund_approval_above_cents: int | None
+    reconciliation_cutoff: time
+
+
+async def save_settings(
+    db: AsyncSession, tribunal: Tribunal, values: SettingsValues, *, actor: User
+) -> PaymentSettings:
+    """Save the tribunal's payment settings (the row is made on the first save); audited."""
+    saved = await db.get(PaymentSettings, tribunal.id)
+    if saved is None:
+        saved = default_settings(tribunal)
+        db.add(saved)
+    saved.income_thresholds = dict(values.income_thresholds)
+    saved.waive_for_assistance = values.waive_for_assistance
+    saved.part_waiver_band_percent = values.part_waiver_band_percent
+    saved.pay_within_days = values.pay_within_days
+    saved.refund_approval_above_cents = values.refund_approval_above_cents
+    saved.reconciliation_cutoff = values.reconciliation_cutoff
+    saved.updated_at = utcnow()
+    saved.updated_by_id = actor.id
+    audit.record(
+        db,
+        AuditAction.PAYMENT_SETTINGS_CHANGED,
+        actor_id=actor.id,
+        tribunal_id=tribunal.id,
+        subject_type="tribunal",
+        subject_id=tribunal.id,
+        income_thresholds=dict(values.income_thresholds),
+        waive_for_assistance=values.waive_for_assistance,
+        part_waiver_band_percent=values.part_waiver_band_percent,
+        pay_within_days=values.pay_within_days,
+        refund_approval_above_cents=values.refund_approval_above_cents,
+        reconciliation_cutoff=values.reconciliation_cutoff.strftime("%H:%M"),
+    )
+    return saved
+
+
+# -- everything a case's fee section shows ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """A charged case's money in one place: the balance, the payments (newest first) with
+    their receipts, the refunds, and the fee waivers asked for (newest first)."""
+
+    charge: FeeCharge
+    balance: Balance
+    payments: list[Payment]
+    refunds: list[Refund]
+    receipts: dict[uuid.UUID, Receipt]  # by payment id (a payment's) and refund id (a refund's)
+    waivers: list[FeeWaiver]
+
+    @property
+    def waiting_waiver(self) -> FeeWaiver | None:
+        return next((w for w in self.waivers if w.state is WaiverState.REQUESTED), None)
+
+    @property
+    def last_decided_waiver(self) -> FeeWaiver | None:
+        return next((w for w in self.waivers if w.state is not WaiverState.REQUESTED), None)
+
+
+async def ledger_of(db: AsyncSession, charge: FeeCharge) -> Ledger:
+    """Return the charge's ledger in five statements, whatever the number of rows."""
+    balance = await balance_of(db, charge)
+    payments = list(
+        await db.scalars(
+            select(Payment)
+            .where(Payment.charge_id == charge.id, Payment.tribunal_id == charge.tribunal_id)
+            .order_by(Payment.created_at.desc())
+        )
+    )
+    refunds = list(
+        await db.scalars(
+            select(Refund)
+            .join(Payment, Payment.id == Refund.payment_id)
+            .where(Payment.charge_id == charge.id, Refund.tribunal_id == charge.tribunal_id)
+            .order_by(Refund.created_at.desc())
+        )
+    )
+    receipts: dict[uuid.UUID, Receipt] = {}
+    for receipt in await db.scalars(
+        select(Receipt).where(
+            Receipt.filing_id == charge.filing_id, Receipt.tribunal_id == charge.tribunal_id
+        )
+    ):
+        receipts[receipt.refund_id or receipt.payment_id] = receipt
+    waivers = list(
+        await db.scalars(
+            select(FeeWaiver)
+            .where(FeeWaiver.charge_id == charge.id, FeeWaiver.tribunal_id == charge.tribunal_id)
+            .order_by(FeeWaiver.created_at.desc())
+        )
+    )
+    return Ledger(charge, balance, payments, refunds, receipts, waivers)

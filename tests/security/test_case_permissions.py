@@ -166,8 +166,8 @@ GET_MATRIX: dict[str, dict[str, int]] = {
     "/{tribunal}/claim": rule(SIGNED_IN),
     # The fee page: whoever pays the claimant's fee (its balance, the choices).
     "/{tribunal}/cases/{filing_id:uuid}/fee": rule(("claimant", "representative")),
-    # Being built (issue 13): the routes are reserved and answer 404.
-    "/{tribunal}/cases/{filing_id:uuid}/fee/waiver": rule(),
+    # A fee waiver: the claimant's side (the case's fee is paid: the page says so).
+    "/{tribunal}/cases/{filing_id:uuid}/fee/waiver": rule(("claimant", "representative")),
 }
 
 # Who must not reach each form (POST), and what they get. A 200 here means "may post": those
@@ -212,8 +212,7 @@ POST_REFUSED: dict[str, dict[str, int]] = {
     "/{tribunal}/cases/{filing_id:uuid}/response/check": rule(("respondent",)),
     # Paying the fee by card: whoever pays the claimant's fee.
     "/{tribunal}/cases/{filing_id:uuid}/fee/pay": rule(("claimant", "representative")),
-    # Being built (issue 13): the routes are reserved and answer 404.
-    "/{tribunal}/cases/{filing_id:uuid}/fee/waiver": rule(),
+    "/{tribunal}/cases/{filing_id:uuid}/fee/waiver": rule(("claimant", "representative")),
     "/{tribunal}/cases/{filing_id:uuid}/response/documents/{slot}/upload": rule(("respondent",)),
     # {document_id} is the claimant's document: not the respondent's to remove either.
     "/{tribunal}/cases/{filing_id:uuid}/response/documents/{document_id:uuid}/remove": rule(),

@@ -79,10 +79,11 @@ from hearings.models import (
     PartyUnavailability,
     ResourceKind,
 )
-from payments.models import Payment, Receipt
+from payments.fees import services as fee_services
+from payments.models import FeeCharge, FeeWaiver, Payment, Receipt, WaiverState
 from tests.factories.accounts import PASSWORD, make_user
 from tests.factories.filings import make_case, make_demo_case_type
-from tests.factories.payments import ChargedCase, make_charged_case
+from tests.factories.payments import ChargedCase, make_charged_case, make_fee, make_fee_case_type
 from tests.factories.tribunals import make_staff, make_tribunal
 from tests.filings.test_paper_filings import enter_paper_filing
 from tests.filings.test_submission import answer_steps
@@ -421,7 +422,10 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
 
     # Cases owing a fee: one whose payer is on the sandbox's page (open), one at its bank's
     # confirmation step, one paid (its receipt); the sandbox's pages offer their forms.
-    fee_cases, checkouts = await cases_paying_their_fee(db, claimant, claimant_client, tribunal)
+    paying, checkouts = await cases_paying_their_fee(db, claimant, claimant_client, tribunal)
+    # Fees: a case of the claimant's owing its fee (its case page offers to pay or ask for a
+    # waiver), and one whose waiver waits for the registry (its decision form).
+    owing, waiting_waiver = await fee_cases(db, tribunal, claimant)
 
     # Another tribunal's case: its ids must be a 404 here.
     elsewhere = await make_tribunal(db)
@@ -442,7 +446,9 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
             str(paper_filing.id),
             base.rsplit("/", 1)[1],
             *(str(case.id) for case in cases),
-            *(str(case.filing.id) for case in fee_cases),
+            *(str(case.filing.id) for case in paying),
+            str(owing.id),
+            str(waiting_waiver.filing_id),
         ],
         "payment_id": [
             str(payment.id)
@@ -453,6 +459,7 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
             str(receipt.id) for receipt in (await db.execute(select(Receipt))).scalars()
         ],
         "checkout": checkouts,
+        "waiver_id": [str(waiting_waiver.id)],
         "interpreter_id": [str(interpreter.id)],
         "room_id": [str(room.id)],
         "entry_id": [str(unavailable.id)],
@@ -492,6 +499,36 @@ async def cases_paying_their_fee(
             returned = await client.get(paid.headers["location"])
             assert returned.status_code in (200, 303), returned.text
     return fee_cases, checkouts
+
+
+async def fee_cases(
+    db: AsyncSession, tribunal: Tribunal, claimant: User
+) -> tuple[Filing, FeeWaiver]:
+    """Two cases of the claimant charged a $50.00 fee (reduced $10.00): one owing it, one
+    whose fee waiver waits for the registry's decision."""
+    version = await make_fee_case_type(db, tribunal)
+    await make_fee(db, tribunal, version, amount_cents=5000, reduced_amount_cents=1000)
+    charged = []
+    for _ in range(2):
+        case = await make_case(db, tribunal, filer=claimant, version=version)
+        charge = await fee_services.assess(db, tribunal, case, version)
+        assert isinstance(charge, FeeCharge)
+        charged.append((case, charge))
+    case, charge = charged[1]
+    waiver = FeeWaiver(
+        tribunal_id=tribunal.id,
+        filing_id=case.id,
+        charge_id=charge.id,
+        requested_by_id=claimant.id,
+        household_size=3,
+        household_income_cents=9000000,
+        receives_assistance=False,
+        declared_at=utcnow(),
+        state=WaiverState.REQUESTED,
+    )
+    db.add(waiver)
+    await db.commit()
+    return charged[0][0], waiver
 
 
 async def case_awaiting_its_outcome(
