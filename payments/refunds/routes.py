@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,12 +17,11 @@ from accounts.models import User
 from filings import cases
 from filings.models import Filing
 from payments.fees import services as fees
-from payments.models import FeeCharge, Payment, PaymentSettings, Receipt, Refund, RefundState
+from payments.models import FeeCharge, Payment, Receipt, Refund, RefundState
 from payments.providers.factory import provider_of
 from payments.refunds import services
 from payments.refunds.forms import cents_to_text, counter_payment_form, refund_form
 from payments.refunds.services import RefundRefused
-from tribunals.models import Tribunal
 from tribunals.permissions import Permission
 from tribunals.tenancy import TenantRoute, current_tribunal
 from tribune import i18n
@@ -44,12 +42,6 @@ async def _case(request: Request) -> tuple[Filing, FeeCharge]:
     if charge is None:
         raise HTTPException(status_code=404)
     return found[0], charge
-
-
-async def payment_settings(db: AsyncSession, tribunal: Tribunal) -> PaymentSettings:
-    """The tribunal's payment settings, or the defaults while it has none."""
-    saved = await db.get(PaymentSettings, tribunal.id)
-    return saved or PaymentSettings(tribunal_id=tribunal.id, refund_approval_above_cents=None)
 
 
 def _case_url(request: Request, filing: Filing) -> str:
@@ -138,7 +130,7 @@ async def refund(request: Request) -> Response:
     payment = await services.payment_of(db, filing, request.path_params["payment_id"])
     if payment is None:
         raise HTTPException(status_code=404)
-    settings = await payment_settings(db, tribunal)
+    settings = await fees.settings_of(db, tribunal)
     refundable = services.refundable_cents(payment)
     context: dict[str, Any] = {
         "filing": filing,
