@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts.models import User
-from filings.models import CaseEvent
+from filings.models import CaseEvent, Filing
 from payments.fees import services as fees
 from payments.models import (
     Payment,
@@ -34,9 +34,10 @@ from tests.conftest import new_test_engine
 from tests.factories.payments import ChargedCase, make_charged_case
 from tests.factories.tribunals import make_staff, make_tribunal
 from tests.helpers import as_user, count, french, post_form, text_of
-from tribunals.models import Role, Tribunal
+from tribunals.models import Membership, Role, Tribunal
 from tribune.app import build_outbox
 from tribune.audit import AuditAction, AuditEvent
+from tribune.jobs import Job
 from tribune.mail import OutboxMessage
 from tribune.settings import load_settings
 
@@ -338,7 +339,19 @@ async def sessions() -> AsyncIterator[async_sessionmaker[AsyncSession]]:
         tribunal_ids = (
             await db.scalars(select(Tribunal.id).where(Tribunal.slug.like("rfx%")))
         ).all()
+        user_ids = (
+            await db.scalars(
+                select(Membership.user_id).where(Membership.tribunal_id.in_(tribunal_ids))
+            )
+        ).all()
+        filer_ids = (
+            await db.scalars(select(Filing.filer_id).where(Filing.tribunal_id.in_(tribunal_ids)))
+        ).all()
+        # The receipt's email queued a delivery job: no other test's worker may find it.
+        await db.execute(delete(Job).where(Job.kind == "mail.deliver"))
+        await db.execute(delete(OutboxMessage).where(OutboxMessage.tribunal_id.in_(tribunal_ids)))
         await db.execute(delete(Tribunal).where(Tribunal.id.in_(tribunal_ids)))
+        await db.execute(delete(User).where(User.id.in_([*user_ids, *filer_ids])))
         await db.commit()
     await engine.dispose()
 

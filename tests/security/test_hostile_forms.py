@@ -80,7 +80,16 @@ from hearings.models import (
     ResourceKind,
 )
 from payments.fees import services as fee_services
-from payments.models import FeeCharge, FeeWaiver, Payment, Receipt, WaiverState
+from payments.models import (
+    FeeCharge,
+    FeeWaiver,
+    Payment,
+    PaymentState,
+    Receipt,
+    Refund,
+    RefundState,
+    WaiverState,
+)
 from tests.factories.accounts import PASSWORD, make_user
 from tests.factories.filings import make_case, make_demo_case_type
 from tests.factories.payments import ChargedCase, make_charged_case, make_fee, make_fee_case_type
@@ -437,12 +446,40 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
         Person("respondent", respondent_client),
         Person("administrator", admin_client, staff=True),
     ]
+    # The paid case's refund form, and a refund a fee waiver proposed on it (to confirm or
+    # decline): first among the ids of their shapes, so the crawl reaches their forms.
+    paid = paying[-1]
+    paid_payment = (
+        await db.scalars(
+            select(Payment).where(
+                Payment.filing_id == paid.filing.id,
+                Payment.state == PaymentState.SUCCEEDED,
+            )
+        )
+    ).one()
+    proposed = Refund(
+        tribunal_id=tribunal.id,
+        filing_id=paid.filing.id,
+        payment_id=paid_payment.id,
+        amount_cents=1000,
+        currency=paid_payment.currency,
+        reason="Fee waiver granted after payment",
+        state=RefundState.PROPOSED,
+        idempotency_key=f"refund-{uuid.uuid4()}",
+    )
+    db.add(proposed)
+    await db.commit()
+
     ids = {
         "tribunal": [tribunal.slug],
         "version_id": [str(version.id), str(draft_version.id)],
+        "refund_id": [str(proposed.id)],
+        # Within the first ten addresses of each shape: hearings' pages need the first two,
+        # a payment's refund form the paid case with its payment.
         "filing_id": [
             str(heard.id),
             str(scheduled.id),
+            str(paid.filing.id),
             str(paper_filing.id),
             base.rsplit("/", 1)[1],
             *(str(case.id) for case in cases),
@@ -451,9 +488,12 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
             str(waiting_waiver.filing_id),
         ],
         "payment_id": [
-            str(payment.id)
-            for payment in (await db.execute(select(Payment))).scalars()
-            if payment.tribunal_id == tribunal.id
+            str(paid_payment.id),
+            *(
+                str(payment.id)
+                for payment in (await db.execute(select(Payment))).scalars()
+                if payment.tribunal_id == tribunal.id and payment.id != paid_payment.id
+            ),
         ],
         "receipt_id": [
             str(receipt.id) for receipt in (await db.execute(select(Receipt))).scalars()
