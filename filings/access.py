@@ -45,6 +45,14 @@ def may_read_documents(
     return bool(actors_for(filing, user, set(), list(parties)))
 
 
+def on_claimant_side(filing: Filing, user: User, parties: Sequence[CaseParty] = ()) -> bool:
+    """Return whether `user` reads the case for the claimant: the filer, the claimant, or the
+    claimant's authorised representative."""
+    if filing.filer_id == user.id and filing.entered_by_id != user.id:
+        return True
+    return bool(actors_for(filing, user, set(), list(parties)) & CLAIMANT_SIDE)
+
+
 def registry_role(roles: set[Role]) -> str:
     """Return the capacity registry work is done in: clerk, or administrator when not a clerk."""
     return Role.ADMIN.value if Role.ADMIN in roles and Role.CLERK not in roles else Role.CLERK.value
@@ -62,6 +70,7 @@ class Actor(enum.Enum):
 
 
 STAFF_ACTORS = frozenset({Actor.CLERK, Actor.ADJUDICATOR, Actor.ADMIN})
+CLAIMANT_SIDE = frozenset({Actor.CLAIMANT, Actor.REPRESENTATIVE})
 ROLE_ACTORS = {
     Role.CLERK: Actor.CLERK,
     Role.ADJUDICATOR: Actor.ADJUDICATOR,

@@ -45,7 +45,12 @@ async def download(request: Request) -> Response:
             filing, response, user, is_staff=is_staff, parties=parties
         ):
             raise HTTPException(status_code=404)
-    elif not access.may_read_documents(filing, user, is_staff=is_staff, parties=parties):
+    elif not access.may_read_documents(filing, user, is_staff=is_staff, parties=parties) or (
+        # A document kept from the respondents: the staff and the claimant's side only.
+        documents_services.kept_from_respondents(document)
+        and not is_staff
+        and not access.on_claimant_side(filing, user, parties)
+    ):
         raise HTTPException(status_code=404)
     storage: Storage = request.app.state.storage
     stream = await storage.open(document.storage_key)

@@ -44,6 +44,22 @@ async def inspect_upload(file: ReceivedFile) -> Inspection:
     )
 
 
+# Slots whose documents the respondents' side never reads, only the tribunal's staff and the
+# claimant's side: those later domains register (a fee waiver's proof of income, in
+# ``payments``), since filings imports none of them.
+_CLAIMANT_SIDE_SLOTS: set[str] = set()
+
+
+def keep_from_respondents(slot: str) -> None:
+    """Register a slot whose documents only the staff and the claimant's side may read."""
+    _CLAIMANT_SIDE_SLOTS.add(slot)
+
+
+def kept_from_respondents(document: Document) -> bool:
+    """Return whether the document is read by the staff and the claimant's side only."""
+    return document.slot in _CLAIMANT_SIDE_SLOTS
+
+
 async def documents_of(
     db: AsyncSession, filing: Filing, *, response_id: uuid.UUID | None = None
 ) -> list[Document]:
@@ -146,7 +162,15 @@ def add_document(
     if response_id is not None:
         pass  # a response's documents reach the other parties with the response, once filed
     elif filing.status.is_case:
-        add_event(db, filing, "document_added", actor_id=uploader.id, filename=filename)
+        add_event(
+            db,
+            filing,
+            "document_added",
+            actor_id=uploader.id,
+            # A document kept from the respondents is kept from the parties' timeline too.
+            visible_to_parties=slot not in _CLAIMANT_SIDE_SLOTS,
+            filename=filename,
+        )
     else:
         filing.touched_at = utcnow()  # an upload is work on the draft: it must not expire
     return document

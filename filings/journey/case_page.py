@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
 from filings import access, cases, lifecycle
-from filings.documents.services import documents_of
+from filings.documents.services import documents_of, kept_from_respondents
 from filings.journey.summary import answer_sections
 from filings.models import CaseEvent, CaseParty, CaseTypeVersion, Document, Filing, FilingStatus
 from filings.parties import responses
@@ -57,6 +57,8 @@ async def party_case_view(
     if not actors and not holds:
         return None
     documents = await documents_of(db, filing)
+    if not holds and not access.on_claimant_side(filing, user, parties):
+        documents = [d for d in documents if not kept_from_respondents(d)]
     events = await cases.events_of(db, filing, parties_only=True)
     return_event = next((e for e in reversed(events) if e.kind == "returned"), None)
     # Each party (claimant or respondent) manages who represents them.

@@ -5,17 +5,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from starlette.datastructures import ImmutableMultiDict
+
 from payments.models import WaiverState
 from payments.money import parse_cents
 from payments.waivers.services import MAX_HOUSEHOLD, WaiverValues
 from tribune.forms import Form
 from tribune.i18n import gettext as _
+from tribune.uploads import ReceivedForm
+
+PROOF_FIELD = "proof"
 
 DECISIONS = {
     "approve": WaiverState.APPROVED,
     "part": WaiverState.PART_APPROVED,
     "refuse": WaiverState.REFUSED,
 }
+
+
+def received_fields(received: ReceivedForm) -> ImmutableMultiDict[str, str]:
+    """Return the text fields of a multipart request, as a urlencoded one gives them."""
+    return ImmutableMultiDict(
+        [(name, value) for name, values in received.fields.items() for value in values]
+    )
 
 
 def request_form(data: Mapping[str, Any]) -> tuple[Form, WaiverValues | None]:

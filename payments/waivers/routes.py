@@ -12,18 +12,29 @@ from starlette.routing import BaseRoute
 
 from accounts.middleware import signed_in_user
 from filings import access, cases, lifecycle
+from filings.casetypes.labels import kinds_text
+from filings.documents.forms import upload_error_message, upload_problem_message
+from filings.documents.inspection import FileKind
+from filings.documents.services import UploadProblem
 from filings.models import Filing
 from payments.fees import services as fees
 from payments.models import FeeCharge, WaiverState
 from payments.waivers import services
-from payments.waivers.forms import decision_form, request_form
+from payments.waivers.forms import PROOF_FIELD, decision_form, received_fields, request_form
 from payments.waivers.services import WaiverRefused
 from tribunals.permissions import Permission
 from tribunals.tenancy import TenantRoute, current_tribunal
 from tribune import i18n
 from tribune.db import local_today
 from tribune.forms import Form
-from tribune.web import db_of, outbox_of, redirect, render, url_path
+from tribune.uploads import (
+    ReceivedForm,
+    UploadError,
+    UploadLimits,
+    receive_multipart,
+    request_csrf_verifier,
+)
+from tribune.web import db_of, outbox_of, redirect, render, settings_of, storage_of, url_path
 
 CLAIMANT_SIDE = frozenset({access.Actor.CLAIMANT, access.Actor.REPRESENTATIVE})
 
@@ -63,12 +74,56 @@ async def request_waiver(request: Request) -> Response:
         "waiting": waiting,
         "back_url": case_url + "#fees",
         "open": balance.outstanding_cents > 0 and waiting is None,
+        "proof_accept": ",".join(
+            ext for kind in services.PROOF_SLOT.kinds for ext in FileKind(kind).extensions
+        ),
+        "proof_kinds": kinds_text(list(services.PROOF_SLOT.kinds)),
+        "max_file_megabytes": tribunal.max_file_megabytes,
     }
     if request.method == "GET":
         context["form"] = Form()
         return render(request, "payments/waivers/request.html", context)
-    form, values = request_form(await request.form())
+    received = None
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        # The form with its proof: streamed to disk, the CSRF token checked before any file.
+        limits = UploadLimits(
+            max_file_size=tribunal.max_file_megabytes * 1024 * 1024, max_files=1, max_fields=10
+        )
+        try:
+            received = await receive_multipart(
+                request,
+                limits,
+                verify_csrf=request_csrf_verifier(request, settings_of(request).secret_key),
+            )
+        except UploadError as error:
+            context["form"] = Form()
+            context["form"].add_error(PROOF_FIELD, upload_error_message(error, tribunal, 1))
+            return render(
+                request, "payments/waivers/request.html", context, status_code=error.status_code
+            )
+    try:
+        return await _ask(request, filing, charge, context, received)
+    finally:
+        if received is not None:
+            received.cleanup()
+
+
+async def _ask(
+    request: Request,
+    filing: Filing,
+    charge: FeeCharge,
+    context: dict[str, Any],
+    received: ReceivedForm | None,
+) -> Response:
+    """Record the request (decided at once if the rules can), then its proof if one was sent:
+    a proof refused answers the form again, and the request goes with it (nothing stored)."""
+    tribunal = current_tribunal(request)
+    db = db_of(request)
+    user = signed_in_user(request)
+    data = received_fields(received) if received is not None else await request.form()
+    form, values = request_form(data)
     context["form"] = form
+    proofs = received.files_for(PROOF_FIELD) if received is not None else []
     if values is None:
         return render(request, "payments/waivers/request.html", context, status_code=422)
     try:
@@ -88,7 +143,22 @@ async def request_waiver(request: Request) -> Response:
             form.add_error("household_size", refused.message)
             return render(request, "payments/waivers/request.html", context, status_code=422)
         return _refused(request, filing, refused.message, context["back_url"])
-    return redirect(case_url + "#fees")
+    if proofs:
+        stored = await services.attach_proof(
+            db,
+            storage_of(request),
+            request.app.state.scanner,
+            tribunal,
+            filing,
+            proofs[0],
+            uploader=user,
+        )
+        if isinstance(stored, UploadProblem):
+            form.add_error(
+                PROOF_FIELD, upload_problem_message(stored, services.PROOF_SLOT, tribunal)
+            )
+            return render(request, "payments/waivers/request.html", context, status_code=422)
+    return redirect(context["back_url"])
 
 
 def _refused(request: Request, filing: Filing, message: str, back_url: str) -> Response:
@@ -133,6 +203,7 @@ async def decide(request: Request) -> Response:
         "charge": charge,
         "part_allowed": part_allowed,
         "threshold": fees.threshold_for(settings, waiver.household_size),
+        "proofs": await services.proofs_of(db, filing),
         "case_url": staff_case_url,
         "back_url": url_path(request, "payments:waivers:list", tribunal=tribunal.slug),
     }
@@ -186,6 +257,7 @@ tenant_routes: list[BaseRoute] = [
         permission=Permission.SIGNED_IN,
         methods=["GET", "POST"],
         name="payments:waivers:request",
+        streaming_upload=True,
     ),
     TenantRoute(
         "/staff/fee-waivers",

@@ -23,7 +23,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
 from filings.cases import add_event
-from filings.models import CaseParty, Filing, PartyRole
+from filings.documents.inspection import FileKind
+from filings.documents.scanning import Scanner
+from filings.documents.services import (
+    SlotRules,
+    UploadProblem,
+    documents_of,
+    keep_from_respondents,
+    store_uploads,
+)
+from filings.models import CaseParty, Document, Filing, PartyRole
 from payments.fees import services as fees
 from payments.models import (
     FeeCharge,
@@ -43,8 +52,17 @@ from tribune.db import utcnow
 from tribune.i18n import gettext as _
 from tribune.i18n import use_language
 from tribune.mail import Outbox
+from tribune.storage.base import Storage
+from tribune.uploads import ReceivedFile
 
 MAX_HOUSEHOLD = 20
+# The proof of income or of assistance sent with a request: a case document in a slot of its
+# own, which the case's kind need not define, read by the staff and the claimant's side only.
+# One file a request; a case keeps a few, for the requests made again after a refusal.
+PROOF_SLOT = SlotRules(
+    "fee_waiver_proof", (FileKind.PDF.value, FileKind.JPEG.value, FileKind.PNG.value), 5
+)
+keep_from_respondents(PROOF_SLOT.key)
 PROPOSED_REFUND_REASON = "Fee waiver granted after payment"
 
 EVENTS = {
@@ -221,6 +239,37 @@ def _reason_in(
                 "you pay the reduced fee."
             )
         return _("Your household's income is below the tribunal's limit for its size.")
+
+
+async def attach_proof(
+    db: AsyncSession,
+    storage: Storage,
+    scanner: Scanner,
+    tribunal: Tribunal,
+    filing: Filing,
+    file: ReceivedFile,
+    *,
+    uploader: User,
+) -> int | UploadProblem:
+    """Check the proof sent with a request as every document is checked (the case's count and
+    size limits, its content by magic bytes, duplicates, the virus scan) and store it as a case
+    document in the proof's slot; return 1, or the problem, having stored nothing. Storing
+    commits the request with it (``EarlyCommit.AFTER_STORING_OBJECTS``), so call it last."""
+    return await store_uploads(
+        db,
+        storage,
+        scanner,
+        tribunal=tribunal,
+        filing=filing,
+        slot=PROOF_SLOT,
+        files=[file],
+        uploader=uploader,
+    )
+
+
+async def proofs_of(db: AsyncSession, filing: Filing) -> list[Document]:
+    """Return the proofs sent with the case's fee waiver requests, the earliest first."""
+    return [d for d in await documents_of(db, filing) if d.slot == PROOF_SLOT.key]
 
 
 async def waiting_on(db: AsyncSession, charge: FeeCharge) -> FeeWaiver | None:

@@ -5,10 +5,13 @@ registration (with their error summaries), a tribunal's home, every step of the
 filing journey, the case and confirmation pages, the error pages, the staff
 workspace, the docket, the staff case page, the audit log, the case type
 editor, the hearing calendars, a hearing from booking to outcome as staff and
-parties see it, and a video hearing's page (check-in, waiting room, console, room)
-— in English, some in French, written to a folder and checked by one run of the
-checker (its JVM is slow to start). The test fails listing each error with the page
-it is on.
+parties see it, a video hearing's page (check-in, waiting room, console, room), and
+fees and payments (the fee page, the sandbox's hosted page and its confirmation step, the
+return page paid and declined, a receipt, the fee waiver form and its decision, the fee
+schedule and payment settings, the refund and counter payment forms, the refunds waiting for
+approval, the daily reconciliation and one of its days) — in English, some in French,
+written to a folder and checked by one run of the checker (its JVM is slow to start). The
+test fails listing each error with the page it is on.
 
 The checker is npm's ``vnu-jar``, pinned in ``package.json`` and installed by
 ``make html-checker`` (``.ci/run`` does it); it needs Java. Without either the test
@@ -22,9 +25,11 @@ import json
 import os
 import re
 import shutil
+import uuid
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 import httpx
@@ -45,14 +50,24 @@ from hearings.models import (
     HearingRoom,
     Interpreter,
 )
+from payments.models import (
+    FeeWaiver,
+    Payment,
+    PaymentSettings,
+    PaymentState,
+    Receipt,
+    Refund,
+    RefundState,
+)
 from tests.factories.accounts import make_user
 from tests.factories.filings import make_case, make_demo_case_type
+from tests.factories.payments import ChargedCase, make_card_payment, make_charged_case
 from tests.factories.tribunals import make_staff, make_tribunal
 from tests.filings.test_submission import answer_steps
-from tests.helpers import pdf_bytes, post_form, sign_in, start, upload
-from tribunals.models import Role
+from tests.helpers import hidden_fields, pdf_bytes, post_form, sign_in, start, upload
+from tribunals.models import Role, Tribunal
 from tribune.audit import AuditEvent
-from tribune.db import utcnow
+from tribune.db import local_today, utcnow
 from tribune.settings import PROJECT_ROOT
 
 VNU_JAR = PROJECT_ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -437,6 +452,183 @@ async def collect_pages(app: Starlette, db: AsyncSession, pages: Pages) -> None:
         )
         await pages.get(adjudicator_client, "console (someone let in)", hearing_page)
         await pages.get(claimant_client, "video room", hearing_page)
+
+    await collect_payment_pages(app, db, pages, tribunal)
+
+
+async def collect_payment_pages(
+    app: Starlette, db: AsyncSession, pages: Pages, tribunal: Tribunal
+) -> None:
+    """Fees and payments: the fee page, the sandbox's hosted page and its confirmation step,
+    the return page (paid and declined), a receipt, the fee waiver form and its decision, the
+    schedule and settings, the refund and counter payment forms, the refunds waiting for
+    approval, the daily reconciliation."""
+    t = f"/{tribunal.slug}"
+    french: dict[str, Any] = {"headers": {"Accept-Language": "fr"}}
+    db.add(
+        PaymentSettings(
+            tribunal_id=tribunal.id,
+            income_thresholds={"1": 2500000, "2": 3000000, "8": 6000000},
+            waive_for_assistance=True,
+            part_waiver_band_percent=25,
+            pay_within_days=30,
+            refund_approval_above_cents=10000,
+        )
+    )
+    await db.commit()
+    payer = await make_user(db, name="Paula Payer")
+    owing, confirming, declined, paid = [
+        await make_charged_case(db, tribunal, filer=payer, reduced_amount_cents=1000)
+        for _ in range(4)
+    ]
+    async with new_client(app) as client:
+        await sign_in(client, payer.email)
+        fee_page = f"{t}/cases/{owing.filing.id}/fee"
+        await pages.get(client, "fee page", fee_page)
+        await pages.get(client, "fee page (fr)", fee_page, **french)
+        waiver_form = f"{fee_page}/waiver"
+        await pages.get(client, "fee waiver form", waiver_form)
+        pages.add(
+            "fee waiver form (errors)",
+            await post_form(client, waiver_form, {"household_size": "0"}, page=waiver_form),
+            422,
+        )
+        token = hidden_fields((await client.get(waiver_form)).text)["csrf_token"]
+        pages.add(
+            "fee waiver form (proof refused)",
+            await client.post(
+                waiver_form,
+                data={
+                    "csrf_token": token,
+                    "household_size": "2",
+                    "household_income": "90000",
+                    "receives_assistance": "no",
+                    "declared": "yes",
+                },
+                files={"proof": ("proof.pdf", b"MZ not a PDF", "application/pdf")},
+            ),
+            422,
+        )
+
+        async def hosted_page(case: ChargedCase) -> str:
+            page = f"{t}/cases/{case.filing.id}/fee"
+            started = await post_form(client, f"{page}/pay", {}, page=page)
+            assert started.status_code == 303, started.text
+            return urlsplit(started.headers["location"]).path
+
+        async def pay(hosted: str, card: str) -> httpx.Response:
+            fields = {"card_number": card, "expiry": "12/39", "security_code": "123"}
+            sent = await post_form(client, hosted, {**fields, "name": "Paula Payer"}, page=hosted)
+            assert sent.status_code == 303, sent.text
+            return sent
+
+        hosted = await hosted_page(paid)
+        await pages.get(client, "sandbox payment page", hosted)
+        await pages.get(client, "sandbox payment page (fr)", hosted, **french)
+        pages.add(
+            "sandbox payment page (errors)",
+            await post_form(client, hosted, {"card_number": "1234"}, page=hosted),
+            422,
+        )
+        back = await pay(hosted, "4242424242424242")
+        await pages.get(client, "return page (paid)", back.headers["location"])
+        hosted = await hosted_page(declined)
+        back = await pay(hosted, "4000000000000002")
+        await pages.get(client, "return page (declined)", back.headers["location"])
+        hosted = await hosted_page(confirming)
+        step = await pay(hosted, "4000002760003184")
+        await pages.get(client, "sandbox confirmation step", step.headers["location"])
+        await pages.get(client, "fee page (paid)", f"{t}/cases/{paid.filing.id}/fee")
+        await pages.get(client, "case with a fee (claimant)", f"{t}/cases/{paid.filing.id}")
+        receipt = (
+            await db.scalars(select(Receipt).where(Receipt.filing_id == paid.filing.id))
+        ).one()
+        await pages.get(client, "receipt", f"{t}/receipts/{receipt.id}")
+        await pages.get(client, "receipt (fr)", f"{t}/receipts/{receipt.id}", **french)
+        asked = await post_form(
+            client,
+            waiver_form,
+            {
+                "household_size": "2",
+                "household_income": "90000",
+                "receives_assistance": "no",
+                "declared": "yes",
+            },
+            page=waiver_form,
+        )
+        assert asked.status_code == 303, asked.text
+    waiver = (
+        await db.scalars(select(FeeWaiver).where(FeeWaiver.filing_id == owing.filing.id))
+    ).one()
+    payment = (
+        await db.scalars(
+            select(Payment).where(
+                Payment.filing_id == paid.filing.id, Payment.state == PaymentState.SUCCEEDED
+            )
+        )
+    ).one()
+    counter_case = await make_charged_case(db, tribunal, reduced_amount_cents=1000)
+    await make_card_payment(
+        db, tribunal, counter_case, paid_at=utcnow(), amount_cents=1000, with_provider=False
+    )
+    admin = await make_staff(db, tribunal, Role.ADMIN)
+    clerk = await make_staff(db, tribunal, Role.CLERK)
+    db.add(
+        Refund(
+            tribunal_id=tribunal.id,
+            filing_id=paid.filing.id,
+            payment_id=payment.id,
+            amount_cents=1000,
+            currency=payment.currency,
+            reason="Paid by mistake",
+            state=RefundState.AWAITING_APPROVAL,
+            idempotency_key=f"refund-{uuid.uuid4()}",
+            requested_by_id=clerk.id,
+        )
+    )
+    await db.commit()
+    today = local_today(tribunal.time_zone).isoformat()
+    async with new_client(app) as client:
+        await sign_in(client, admin.email)
+        staff_case = f"{t}/staff/cases"
+        refund_page = f"{staff_case}/{paid.filing.id}/payments/{payment.id}/refund"
+        counter_page = f"{staff_case}/{counter_case.filing.id}/payments/new"
+        for name, url in [
+            ("staff case (paid)", f"{staff_case}/{paid.filing.id}"),
+            ("staff case (awaiting payment)", f"{staff_case}/{counter_case.filing.id}"),
+            ("fee waivers to decide", f"{t}/staff/fee-waivers"),
+            ("fee waiver decision", f"{t}/staff/fee-waivers/{waiver.id}"),
+            ("fee schedule", f"{t}/staff/settings/fees"),
+            ("add a fee", f"{t}/staff/settings/fees/new"),
+            ("payment settings", f"{t}/staff/settings/payments"),
+            ("refund", refund_page),
+            ("record a payment", counter_page),
+            ("refunds to approve", f"{t}/staff/refunds"),
+            ("reconciliation", f"{t}/staff/reconciliation"),
+            ("reconciliation of a day", f"{t}/staff/reconciliation/{today}"),
+        ]:
+            await pages.get(client, name, url)
+        await pages.get(
+            client, "fee waiver decision (fr)", f"{t}/staff/fee-waivers/{waiver.id}", **french
+        )
+        await pages.get(client, "reconciliation (fr)", f"{t}/staff/reconciliation", **french)
+        for name, url in [
+            ("fee waiver decision (errors)", f"{t}/staff/fee-waivers/{waiver.id}"),
+            ("add a fee (errors)", f"{t}/staff/settings/fees/new"),
+            ("payment settings (errors)", f"{t}/staff/settings/payments"),
+            ("record a payment (errors)", counter_page),
+        ]:
+            pages.add(name, await post_form(client, url, {}, page=url), 422)
+        pages.add(
+            "refund (errors)",
+            await post_form(
+                client,
+                refund_page,
+                {"amount": "x", "seen_refundable": str(payment.amount_cents)},
+                page=refund_page,
+            ),
+            422,
+        )
 
 
 def file_name(name: str) -> str:
