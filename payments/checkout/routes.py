@@ -154,7 +154,8 @@ async def return_page(request: Request) -> Response:
         raise HTTPException(status_code=404)
     filing = found[0]
     staff = bool(current_roles(request))
-    if not staff and await services.payer_capacity(db, filing, signed_in_user(request)) is None:
+    payer = await services.payer_capacity(db, filing, signed_in_user(request)) is not None
+    if not staff and not payer:
         raise HTTPException(status_code=404)
     if payment.state in states.OPEN:
         # Not answering, the provider leaves it shown as being confirmed: asked again next time.
@@ -166,7 +167,8 @@ async def return_page(request: Request) -> Response:
         "payment": payment,
         "receipt": receipt,
         "receipt_label": receipt_label(tribunal, receipt) if receipt else "",
-        "payable": payment.state in services.UNPAID,
+        # Only whoever pays may try again: the registry only reads the page.
+        "payable": payer and payment.state in services.UNPAID,
         "fee_url": _fee_url(request, filing),
         "case_url": _case_url(request, filing),
         "polling": payment.state in states.OPEN,

@@ -219,6 +219,12 @@ async def test_declined_and_insufficient_funds_take_nothing_and_offer_to_try_aga
     assert "Try again" in declined
     first = await the_payment(db, case)
     assert (first.state, first.failure_reason) == (PaymentState.FAILED, "card_declined")
+    # The registry reads the same page, without the payer's button to try again.
+    await as_user(client, await make_staff(db, tribunal, Role.CLERK))
+    seen_by_clerk = text_of(await client.get(f"/{tribunal.slug}/payments/{first.id}/return"))
+    assert "Your card was declined." in seen_by_clerk
+    assert "Try again" not in seen_by_clerk
+    await as_user(client, claimant)
 
     # Trying again makes a new attempt, with a new checkout.
     poor = text_of(await pay_and_return(client, tribunal, case, INSUFFICIENT))
