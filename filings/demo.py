@@ -405,19 +405,10 @@ async def load_demo_cases(db: AsyncSession, password: str) -> int:
     return created
 
 
-async def _demo_case(
-    db: AsyncSession,
-    tribunal: Tribunal,
-    version: CaseTypeVersion,
-    claimant: User,
-    status: FilingStatus,
-    representative: str | None,
-    received: datetime,
-    number: int,
-    *,
-    sign_language: str = "none",
-) -> Filing:
-    answers: dict[str, Any] = {
+def demo_answers(claimant: User, *, sign_language: str = "none") -> dict[str, Any]:
+    """Return the answers of a demo claimant's filing without a representative: their
+    contact details in Toronto, no interpreter, the declaration made."""
+    return {
         "eligibility": {"eligible": True},
         "about_you": {
             "full_name": claimant.name,
@@ -442,6 +433,21 @@ async def _demo_case(
         "questions": {},
         "declaration": {"declared": True},
     }
+
+
+async def _demo_case(
+    db: AsyncSession,
+    tribunal: Tribunal,
+    version: CaseTypeVersion,
+    claimant: User,
+    status: FilingStatus,
+    representative: str | None,
+    received: datetime,
+    number: int,
+    *,
+    sign_language: str = "none",
+) -> Filing:
+    answers = demo_answers(claimant, sign_language=sign_language)
     if representative:
         answers["representative"] = {
             "has_representative": True,

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, time, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
 from filings.casetypes.services import definition_of, published_versions
+from filings.demo import demo_answers
 from filings.models import CaseType, CaseTypeVersion, Filing
 from filings.seeding import seed_submitted_case
 from payments.fees import services as fees
@@ -151,31 +151,7 @@ async def _charged_case(
     db: AsyncSession, tribunal: Tribunal, version: CaseTypeVersion, claimant: User, *, days_ago: int
 ) -> tuple[Filing, FeeCharge]:
     received = utcnow() - timedelta(days=days_ago)
-    answers: dict[str, Any] = {
-        "eligibility": {"eligible": True},
-        "about_you": {
-            "full_name": claimant.name,
-            "email": claimant.email,
-            "phone": "416 555 0199",
-            "address_line1": "100 Queen Street West",
-            "address_line2": "",
-            "city": "Toronto",
-            "province": "ON",
-            "postal_code": "M5H 2N2",
-            "case_language": claimant.language,
-            "hearing_language": claimant.language,
-            "contact_method": "email",
-        },
-        "representative": {"has_representative": False},
-        "accessibility": {
-            "needs_interpreter": False,
-            "interpreter_language": "",
-            "sign_language": "none",
-            "other_needs": "",
-        },
-        "questions": {},
-        "declaration": {"declared": True},
-    }
+    answers = demo_answers(claimant)
     filing = await seed_submitted_case(
         db,
         tribunal,
