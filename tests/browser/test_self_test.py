@@ -14,9 +14,9 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from playwright.async_api import BrowserContext, Locator, Page, expect
+from playwright.async_api import Browser, Locator, Page, expect
 
-from tests.browser.conftest import Checker, LiveServer, open_page
+from tests.browser.conftest import Checker, LiveServer, new_context, open_page
 from tests.browser.test_filing_journey import live_database, sign_in_here
 from tests.hearings.test_hearing_page import make_scene
 from tribune.db import utcnow
@@ -81,21 +81,28 @@ async def test_a_party_tests_their_equipment_and_records_that_it_works(
 
 
 async def test_without_javascript_the_page_explains_and_records_a_skipped_test(
-    context: BrowserContext, check_accessibility: Checker, live_server: LiveServer
+    browser: Browser, check_accessibility: Checker, live_server: LiveServer
 ) -> None:
     check = check_accessibility
     async with live_database(live_server) as db:
         scene = await make_scene(db)
         hearing = await scene.hearing(db, utcnow().replace(microsecond=0) + timedelta(days=2))
-    async with open_page(context, check, scripts=False) as page:
-        await page.goto(scene.page(hearing) + "/self-test")
-        await sign_in_here(page, "en", scene.claimant, check)
-        await expect(page.locator("#self-test-no-js")).to_contain_text("This test needs JavaScript")
-        await expect(
-            page.get_by_role("button", name="Test my camera and microphone")
-        ).to_be_hidden()
-        await check(page, "without JavaScript")
-        await page.get_by_label("I will not do the test now").check()
-        await page.get_by_role("button", name="Save my answer").click()
-        await expect(page.locator("#self-test-result")).to_contain_text("Your result: Skipped")
-        await check(page, "recorded without JavaScript")
+    # A browser whose scripts are off: the page must not depend on one having run yet.
+    context = await new_context(browser, live_server, java_script_enabled=False)
+    try:
+        async with open_page(context, check, scripts=False) as page:
+            await page.goto(scene.page(hearing) + "/self-test")
+            await sign_in_here(page, "en", scene.claimant, check)
+            await expect(page.locator("#self-test-no-js")).to_contain_text(
+                "This test needs JavaScript"
+            )
+            await expect(
+                page.get_by_role("button", name="Test my camera and microphone")
+            ).to_be_hidden()
+            await check(page, "without JavaScript")
+            await page.get_by_label("I will not do the test now").check()
+            await page.get_by_role("button", name="Save my answer").click()
+            await expect(page.locator("#self-test-result")).to_contain_text("Your result: Skipped")
+            await check(page, "recorded without JavaScript")
+    finally:
+        await context.close()
