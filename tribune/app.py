@@ -25,6 +25,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Router
 from starlette.staticfiles import StaticFiles
 
+import accountability
+import accountability.feedback.models
+import accountability.standards.models
+import accountability.texts.models
 import accounts.models
 import auditlog
 import filings
@@ -77,6 +81,9 @@ MODEL_MODULES = (
     filings.models,
     hearings.models,
     payments.models,
+    accountability.standards.models,
+    accountability.feedback.models,
+    accountability.texts.models,
 )
 # Every job handler and recurring job: importing a module registers them.
 JOB_MODULES = (mail, account_jobs, filing_jobs, refund_jobs, checkout_jobs, sandbox_jobs)
@@ -93,6 +100,7 @@ def build_routes() -> list[BaseRoute]:
         *filings.routes,
         *hearings.routes,
         *payments.routes,
+        *accountability.routes,
         tribunal_routes.mount(
             [
                 *tribunal_routes.tenant_routes,
@@ -100,6 +108,7 @@ def build_routes() -> list[BaseRoute]:
                 *hearings.tenant_routes,
                 *payments.tenant_routes,
                 *auditlog.tenant_routes,
+                *accountability.tenant_routes,
             ]
         ),
     ]

@@ -390,6 +390,7 @@ APPLICATION_PACKAGES = (
     "auditlog",
     "hearings",
     "payments",
+    "accountability",
 )
 
 

@@ -23,7 +23,16 @@ from tribune.app import build_outbox
 from tribune.settings import PROJECT_ROOT, Settings
 
 TEMPLATES = PROJECT_ROOT / "templates"
-PACKAGES = ("tribune", "accounts", "tribunals", "filings", "auditlog", "hearings", "payments")
+PACKAGES = (
+    "tribune",
+    "accounts",
+    "tribunals",
+    "filings",
+    "auditlog",
+    "hearings",
+    "payments",
+    "accountability",
+)
 
 # -- templates -------------------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""Feedback on every page, its answers, and the hearing satisfaction survey."""

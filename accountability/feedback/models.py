@@ -1,0 +1,3 @@
+"""Tables of `accountability.feedback`."""
+
+from __future__ import annotations

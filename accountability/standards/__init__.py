@@ -1,0 +1,1 @@
+"""Service standards: declared, measured from the case events, published."""

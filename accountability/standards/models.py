@@ -1,0 +1,3 @@
+"""Tables of `accountability.standards`."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Text message reminders: a confirmed mobile number, consent, reminders, opt-outs."""

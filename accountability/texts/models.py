@@ -1,0 +1,3 @@
+"""Tables of `accountability.texts`."""
+
+from __future__ import annotations
