@@ -40,6 +40,12 @@ class Permission(enum.Enum):
     PAYMENTS_MANAGE = "payments:settings:manage"
     # Record counter and cheque payments, decide fee waivers, ask for and approve refunds.
     PAYMENTS_WORK = "payments:payment:work"
+    # The tribunal's service standards as measured, and the cases at risk of missing one.
+    STANDARDS_VIEW = "accountability:standards:view"
+    # Define and version the service standards, publish each quarter's figures, the annual report.
+    STANDARDS_MANAGE = "accountability:standards:manage"
+    # Read the feedback sent from the tribunal's pages, answer it and mark it handled.
+    FEEDBACK_WORK = "accountability:feedback:work"
 
 
 _STAFF = {
@@ -47,6 +53,7 @@ _STAFF = {
     Permission.DOCKET_VIEW,
     Permission.CASE_WORK,
     Permission.HEARINGS_DAY_VIEW,
+    Permission.STANDARDS_VIEW,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -62,6 +69,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.HEARINGS_SCHEDULE,
             Permission.PAYMENTS_MANAGE,
             Permission.PAYMENTS_WORK,
+            Permission.STANDARDS_MANAGE,
+            Permission.FEEDBACK_WORK,
         }
     ),
     Role.CLERK: frozenset(
@@ -70,6 +79,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REGISTRY_WORK,
             Permission.HEARINGS_SCHEDULE,
             Permission.PAYMENTS_WORK,
+            Permission.FEEDBACK_WORK,
         }
     ),
     Role.ADJUDICATOR: frozenset({*_STAFF, Permission.OWN_AVAILABILITY, Permission.OWN_HEARINGS}),
