@@ -38,6 +38,7 @@ import hearings.models
 import payments
 import payments.models
 import tribunals.models
+from accountability import demo as accountability_demo
 from accounts import jobs as account_jobs
 from accounts import routes as account_routes
 from accounts.middleware import AuthenticationMiddleware
@@ -307,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _load_demo_data(settings: Settings) -> int:
-    async def load(db: AsyncSession) -> tuple[bool, int, int, int, int, int, int]:
+    async def load(db: AsyncSession) -> tuple[bool, int, int, int, int, int, int, int]:
         created = await tribunal_commands.load_demo_data(db)
         await db.flush()
         case_types = await filing_demo.load_demo_case_types(db)
@@ -321,7 +322,9 @@ async def _load_demo_data(settings: Settings) -> int:
         fees = await payment_demo.load_demo_fees(db)
         await db.flush()
         fee_cases = await payment_demo.load_demo_payment_cases(db)
-        return created, case_types, cases, calendars, hearings, fees, fee_cases
+        await db.flush()
+        history = await accountability_demo.load_demo_history(db, tribunal_commands.DEMO_PASSWORD)
+        return created, case_types, cases, calendars, hearings, fees, fee_cases, history
 
     (
         tribunals_created,
@@ -331,11 +334,13 @@ async def _load_demo_data(settings: Settings) -> int:
         hearings,
         fees,
         fee_cases,
+        history,
     ) = await _runner(settings)(load)
     print("demo data loaded" if tribunals_created else "demo data already present")
     print(f"demo case types created: {case_types_created}; demo cases created: {cases_created}")
     print(f"demo hearing calendars created: {calendars}; demo hearings created: {hearings}")
     print(f"demo fees created: {fees}; demo cases owing a fee created: {fee_cases}")
+    print(f"demo past cases created (for the service standards): {history}")
     print(tribunal_commands.describe_demo(Router(routes=build_routes()).url_path_for))
     return 0
 
