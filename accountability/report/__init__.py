@@ -1,0 +1,1 @@
+"""The annual performance report: volumes, standards, accommodations, fees, feedback, notices."""
