@@ -41,8 +41,8 @@ TORONTO = ZoneInfo("America/Toronto")
 YEAR = FiscalYear(2025)
 
 
-def local(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=TORONTO)  # type: ignore[misc]
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=TORONTO)
 
 
 async def case(
