@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from filings.docket.flags import registered_flags
 from filings.docket.queries import (
     MAX_PAGE_SIZE,
     MIN_PAGE_SIZE,
@@ -99,6 +100,14 @@ def parse_filters(
         filters = replace(filters, awaiting_payment=True)
     elif awaiting_payment:
         errors["awaiting_payment"] = _("Select whether to show only cases awaiting payment")
+    flags: list[str] = []
+    for flag in registered_flags():
+        value = params.get(flag.key, "")
+        if value == "yes":
+            flags.append(flag.key)
+        elif value:
+            errors[flag.key] = str(flag.error)
+    filters = replace(filters, flags=tuple(flags))
     language = params.get("language", "").strip()
     if language in LANGUAGES:
         filters = replace(filters, language=language)

@@ -72,6 +72,10 @@ class DocketFilters:
     language: str | None = None
     q: str = ""
     sort: Sort = Sort.RECEIVED
+    # The flags later domains add (`filings.docket.flags`), by key, and their conditions once
+    # resolved for the request (`with_flag_conditions`).
+    flags: tuple[str, ...] = ()
+    flag_conditions: tuple[ColumnElement[bool], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -261,6 +265,7 @@ def _conditions(
         conditions.append(Filing.awaiting_payment.is_(True))
     if filters.language:
         conditions.append(Filing.language == filters.language)
+    conditions.extend(filters.flag_conditions)
     search = _search_clause(dialect, filters.q) if with_search else None
     if search is not None:
         conditions.append(search)
@@ -446,6 +451,7 @@ def _index_served(filters: DocketFilters) -> bool:
         or filters.overdue
         or filters.awaiting_payment
         or filters.language
+        or filters.flags
     )
 
 

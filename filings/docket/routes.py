@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -12,6 +13,7 @@ from accounts.middleware import signed_in_user
 from filings import lifecycle
 from filings.deadlines import today_in
 from filings.docket import export as docket_export
+from filings.docket import flags as docket_flags
 from filings.docket import forms as docket_forms
 from filings.docket import queries as docket
 from tribunals.permissions import Permission
@@ -37,12 +39,16 @@ FILTER_FIELDS = (
 )
 
 
+def _filter_fields() -> tuple[str, ...]:
+    return (*FILTER_FIELDS, *(flag.key for flag in docket_flags.registered_flags()))
+
+
 def _filter_query(request: Request) -> list[tuple[str, str]]:
     """Return the query's filter values (no cursor), to carry into links."""
     return [
         (key, value)
         for key, value in request.query_params.multi_items()
-        if key in FILTER_FIELDS and value
+        if key in _filter_fields() and value
     ]
 
 
@@ -54,9 +60,16 @@ async def _filters(request: Request) -> tuple[docket.DocketFilters, Form, dict[s
     filters, errors = docket_forms.parse_filters(
         request.query_params, case_types=case_types, adjudicators=adjudicators
     )
+    filters = replace(
+        filters, flag_conditions=await docket_flags.conditions_of(db, tribunal, filters.flags)
+    )
     form = Form(request.query_params)
     form.errors.update(errors)
-    choices: dict[str, object] = {"case_types": case_types, "adjudicators": adjudicators}
+    choices: dict[str, object] = {
+        "case_types": case_types,
+        "adjudicators": adjudicators,
+        "flags": docket_flags.registered_flags(),
+    }
     return filters, form, choices
 
 
@@ -125,6 +138,7 @@ async def docket_csv(request: Request) -> Response:
         adjudicator=filters.adjudicator_id.hex if filters.adjudicator_id else None,
         overdue=filters.overdue,
         awaiting_payment=filters.awaiting_payment,
+        flags=list(filters.flags),
         language=filters.language,
         searched=bool(filters.q),
         sort=filters.sort.value,
