@@ -177,7 +177,12 @@ class CaseEvent(Model):
     """Something that happened to a filing: the case timeline."""
 
     __tablename__ = "case_events"
-    __table_args__ = (Index("ix_case_events_filing_occurred", "filing_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_case_events_filing_occurred", "filing_id", "occurred_at"),
+        # The service standards find each case's first event of a kind in a tribunal
+        # (accountability.standards.measurement).
+        Index("ix_case_events_tribunal_kind_occurred", "tribunal_id", "kind", "occurred_at"),
+    )
 
     tribunal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tribunals.id", ondelete="CASCADE"))
     filing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("filings.id", ondelete="CASCADE"))

@@ -126,6 +126,10 @@ class AuditAction(enum.StrEnum):
     ROOM_CHANGED = "hearing_room.changed"
     ROOM_DEACTIVATED = "hearing_room.deactivated"
     ROOM_REACTIVATED = "hearing_room.reactivated"
+    SERVICE_STANDARD_CREATED = "service_standard.created"
+    SERVICE_STANDARD_FIGURES_CORRECTED = "service_standard.figures_corrected"
+    SERVICE_STANDARD_FIGURES_PUBLISHED = "service_standard.figures_published"
+    SERVICE_STANDARD_VERSION_ADDED = "service_standard.version_added"
     STORAGE_ORPHANS_SWEPT = "storage.orphans_swept"
     TRIBUNAL_ACCESS_VISIBILITY_CHANGED = "tribunal.access_visibility_changed"
     TRIBUNAL_ACTIVE_PDFS_CHANGED = "tribunal.active_pdfs_changed"
@@ -243,6 +247,14 @@ ACTION_LABELS: dict[AuditAction, LazyProxy] = {
     AuditAction.ROOM_CHANGED: lazy_gettext("Hearing room changed"),
     AuditAction.ROOM_DEACTIVATED: lazy_gettext("Hearing room deactivated"),
     AuditAction.ROOM_REACTIVATED: lazy_gettext("Hearing room reactivated"),
+    AuditAction.SERVICE_STANDARD_CREATED: lazy_gettext("Service standard created"),
+    AuditAction.SERVICE_STANDARD_FIGURES_CORRECTED: lazy_gettext(
+        "Service standard figures corrected"
+    ),
+    AuditAction.SERVICE_STANDARD_FIGURES_PUBLISHED: lazy_gettext(
+        "Service standard figures published"
+    ),
+    AuditAction.SERVICE_STANDARD_VERSION_ADDED: lazy_gettext("Service standard definition changed"),
     AuditAction.STORAGE_ORPHANS_SWEPT: lazy_gettext("Unused stored files deleted"),
     AuditAction.TRIBUNAL_ACCESS_VISIBILITY_CHANGED: lazy_gettext(
         "Staff access shown to parties changed"

@@ -1031,7 +1031,7 @@ async def _end_hearing(
         async with db.begin_nested():
             await _change_hearing(db, hearing, now, **values)
             await release_blocks(db, hearing)
-            await lifecycle.apply(
+            event = await lifecycle.apply(
                 db,
                 outbox,
                 tribunal,
@@ -1046,6 +1046,13 @@ async def _end_hearing(
         await db.refresh(hearing)
         await db.refresh(filing)
         return BookingProblem(BookingProblemKind.HEARING_NOT_SCHEDULED)
+    # The case's event names the hearing and the coded reason, as an outcome's does: the
+    # service standards pause their clocks on adjournments asked for by a party.
+    event.details = {
+        **event.details,
+        "hearing_id": str(hearing.id),
+        **({"adjournment_reason": code.value} if code is not None else {}),
+    }
     _record(
         db,
         ending.action,

@@ -272,6 +272,16 @@ async def test_an_adjournment_or_cancellation_releases_the_time_and_reopens_the_
         await count(db, CaseEvent, CaseEvent.filing_id == scene.filing.id, CaseEvent.kind == event)
         == 1
     )
+    # The case's event names the hearing and, for an adjournment, its coded reason (which the
+    # service standards read).
+    recorded = await db.scalar(
+        select(CaseEvent).where(CaseEvent.filing_id == scene.filing.id, CaseEvent.kind == event)
+    )
+    assert recorded is not None
+    assert recorded.details["hearing_id"] == str(hearing.id)
+    assert recorded.details.get("adjournment_reason") == (
+        "evidence_outstanding" if status is HearingStatus.ADJOURNED else None
+    )
     action = (
         AuditAction.HEARING_ADJOURNED
         if status is HearingStatus.ADJOURNED
