@@ -35,6 +35,7 @@ RESERVED_SLUGS = frozenset(
         "confirm-email",
         "contact",
         "favicon.ico",
+        "feedback",
         "healthz",
         "help",
         "language",

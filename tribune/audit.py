@@ -89,6 +89,8 @@ class AuditAction(enum.StrEnum):
     FEE_WAIVER_PART_APPROVED = "fee_waiver.part_approved"
     FEE_WAIVER_REFUSED = "fee_waiver.refused"
     FEE_WAIVER_REQUESTED = "fee_waiver.requested"
+    FEEDBACK_ANSWERED = "feedback.answered"
+    FEEDBACK_HANDLED = "feedback.handled"
     PAYMENT_CANCELLED = "payment.cancelled"
     PAYMENT_EXPIRED = "payment.expired"
     PAYMENT_FAILED = "payment.failed"
@@ -208,6 +210,8 @@ ACTION_LABELS: dict[AuditAction, LazyProxy] = {
     AuditAction.FEE_WAIVER_PART_APPROVED: lazy_gettext("Fee waiver granted in part"),
     AuditAction.FEE_WAIVER_REFUSED: lazy_gettext("Fee waiver refused"),
     AuditAction.FEE_WAIVER_REQUESTED: lazy_gettext("Fee waiver asked for"),
+    AuditAction.FEEDBACK_ANSWERED: lazy_gettext("Feedback answered by email"),
+    AuditAction.FEEDBACK_HANDLED: lazy_gettext("Feedback marked as handled"),
     AuditAction.PAYMENT_CANCELLED: lazy_gettext("Payment cancelled by the payer"),
     AuditAction.PAYMENT_EXPIRED: lazy_gettext("Payment page expired"),
     AuditAction.PAYMENT_FAILED: lazy_gettext("Payment failed"),

@@ -2,12 +2,12 @@
 
 The test builds a tribunal with something behind every page (a published kind of case and a
 draft of one, a claimant's draft filed up to its last step with a document, cases in several
-states, a respondent who joined one and began a response, an invitation, reset and
-confirmation links in the outbox), then crawls the site as each kind of person (a visitor,
-the claimant, the respondent, an administrator who also holds every other staff role): every
-page without a path parameter, every page whose ids it knows, every link, redirect and
-emailed link it finds. Each ``<form>`` it meets, and each link carrying a query string,
-becomes a target: its route, method and fields, as a browser would send them.
+states, a respondent who joined one and began a response, feedback to answer, an invitation,
+reset, confirmation and hearing survey links in the outbox), then crawls the site as each kind
+of person (a visitor, the claimant, the respondent, an administrator who also holds every other
+staff role): every page without a path parameter, every page whose ids it knows, every link,
+redirect and emailed link it finds. Each ``<form>`` it meets, and each link carrying a query
+string, becomes a target: its route, method and fields, as a browser would send them.
 
 Hypothesis then sends each target the fields with hostile values — strings past any limit
 (up to 100 KB), control, format and bidi characters, invalid UTF-8, huge, negative and
@@ -57,6 +57,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from starlette.applications import Starlette
 from starlette.routing import compile_path
 
+from accountability.feedback.models import Feedback, FeedbackKind, SenderRole
+from accountability.feedback.survey import send_invitations
 from accounts.models import User
 from auditlog.services import PAGE_SIZE as AUDIT_PAGE_SIZE
 from filings.casetypes.services import create_case_type
@@ -436,6 +438,39 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
     # waiver), and one whose waiver waits for the registry (its decision form).
     owing, waiting_waiver = await fee_cases(db, tribunal, claimant)
 
+    # Feedback sent from the tribunal's home page with an address (its page offers the answer
+    # and "handled" forms), and a case whose hearing was held: its parties' survey links are in
+    # the outbox.
+    feedback = Feedback(
+        tribunal_id=tribunal.id,
+        path=f"{t}/",
+        language="en",
+        kind=FeedbackKind.PROBLEM,
+        text="The page is blank.",
+        contact_email="jane@example.org",
+        role=SenderRole.PUBLIC,
+    )
+    db.add(feedback)
+    surveyed = await make_case(
+        db, tribunal, filer=claimant, version=version, status=FilingStatus.HEARD
+    )
+    held_start = utcnow().replace(microsecond=0) - timedelta(days=1)
+    db.add(
+        Hearing(
+            tribunal_id=tribunal.id,
+            filing_id=surveyed.id,
+            starts_at=held_start,
+            ends_at=held_start + timedelta(hours=1),
+            mode=HearingMode.TELEPHONE,
+            adjudicator_id=admin.id,
+            status=HearingStatus.HELD,
+            calendar_uid=f"hearing-{uuid.uuid4()}@tribune",
+        )
+    )
+    await db.flush()
+    assert await send_invitations(db, app.state.outbox, tribunal, surveyed)
+    await db.commit()
+
     # Another tribunal's case: its ids must be a 404 here.
     elsewhere = await make_tribunal(db)
     foreign = await make_case(db, elsewhere)
@@ -514,6 +549,7 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
             str(running_hearing.id),
         ],
         "decision_id": [str(decision.id) for decision in decisions],
+        "feedback_id": [str(feedback.id)],
     }
     return World(tribunal, people, ids, [str(foreign.id), str(foreign.case_type_version_id)], links)
 

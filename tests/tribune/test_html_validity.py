@@ -5,11 +5,13 @@ registration (with their error summaries), a tribunal's home, every step of the
 filing journey, the case and confirmation pages, the error pages, the staff
 workspace, the docket, the staff case page, the audit log, the case type
 editor, the hearing calendars, a hearing from booking to outcome as staff and
-parties see it, a video hearing's page (check-in, waiting room, console, room), and
+parties see it, a video hearing's page (check-in, waiting room, console, room),
 fees and payments (the fee page, the sandbox's hosted page and its confirmation step, the
 return page paid and declined, a receipt, the fee waiver form and its decision, the fee
 schedule and payment settings, the refund and counter payment forms, the refunds waiting for
-approval, the daily reconciliation and one of its days) — in English, some in French,
+approval, the daily reconciliation and one of its days), and feedback and the hearing survey
+(the question, its thanks and refusals, the registry's list and answers, the survey and its
+link's refusals) — in English, some in French,
 written to a folder and checked by one run of the checker (its JVM is slow to start). The
 test fails listing each error with the page it is on.
 
@@ -38,6 +40,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
+from accountability.feedback.models import Feedback
+from accountability.feedback.services import FEEDBACK_PER_HOUR
 from filings.casetypes.services import create_case_type
 from filings.demo import DEMO_CASE_TYPES
 from filings.models import CaseParty, FilingStatus, PartyRole
@@ -64,10 +68,12 @@ from tests.factories.filings import make_case, make_demo_case_type
 from tests.factories.payments import ChargedCase, make_card_payment, make_charged_case
 from tests.factories.tribunals import make_staff, make_tribunal
 from tests.filings.test_submission import answer_steps
-from tests.helpers import hidden_fields, pdf_bytes, post_form, sign_in, start, upload
+from tests.hearings.outcomes import add_hearing, make_scene
+from tests.helpers import hidden_fields, link_in, pdf_bytes, post_form, sign_in, start, upload
 from tribunals.models import Role, Tribunal
 from tribune.audit import AuditEvent
 from tribune.db import local_today, utcnow
+from tribune.mail import OutboxMessage
 from tribune.settings import PROJECT_ROOT
 
 VNU_JAR = PROJECT_ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -454,6 +460,135 @@ async def collect_pages(app: Starlette, db: AsyncSession, pages: Pages) -> None:
         await pages.get(claimant_client, "video room", hearing_page)
 
     await collect_payment_pages(app, db, pages, tribunal)
+    await collect_feedback_pages(app, db, pages, tribunal)
+
+
+async def collect_feedback_pages(
+    app: Starlette, db: AsyncSession, pages: Pages, tribunal: Tribunal
+) -> None:
+    """Feedback and the hearing survey: the question a "No" or a problem asks (with its
+    errors), the thanks, the refusal of a flood, the registry's list and a feedback's page
+    (answered, and with the answer's errors), the survey (with its errors), its thanks and a
+    used and an unknown link; some in French."""
+    t = f"/{tribunal.slug}"
+    french: dict[str, Any] = {"headers": {"Accept-Language": "fr"}}
+    question = f"/feedback?from_page={t}/&feedback=not_helpful"
+    async with new_client(app, "198.51.100.20") as client:
+        await pages.get(client, "feedback question (not helpful)", question)
+        await pages.get(
+            client, "feedback question (problem, fr)", f"{question}&feedback=problem", **french
+        )
+        pages.add(
+            "feedback question (errors)",
+            await post_form(
+                client,
+                "/feedback",
+                {"from_page": f"{t}/", "feedback": "problem", "text": "", "email": "x"},
+                page=question,
+            ),
+            422,
+        )
+        sent = await post_form(
+            client,
+            "/feedback",
+            {
+                "from_page": f"{t}/",
+                "feedback": "problem",
+                "text": "The form would not send. Call me at 416 555 0199.",
+                "email": "jane@example.org",
+            },
+            page=question,
+        )
+        assert sent.status_code == 303, sent.text
+        await pages.get(client, "feedback thanks", sent.headers["location"])
+        for _ in range(FEEDBACK_PER_HOUR - 1):
+            await post_form(client, "/feedback", {"from_page": "/", "feedback": "helpful"})
+        pages.add(
+            "feedback refused (too many)",
+            await post_form(client, "/feedback", {"from_page": "/", "feedback": "helpful"}),
+            429,
+        )
+    scene = await make_scene(db, FilingStatus.SCHEDULED, claimant_language="fr")
+    await add_hearing(db, scene)
+    async with new_client(app) as client:
+        await sign_in(client, scene.adjudicator.email)
+        outcome = f"{scene.staff_case}/hearings"
+        hearing_id = (
+            await db.scalars(select(Hearing.id).where(Hearing.filing_id == scene.case.id))
+        ).one()
+        held = await post_form(
+            client,
+            f"{outcome}/{hearing_id}/outcome",
+            {"sequence": "0", "outcome": "held"},
+            page=scene.staff_case,
+        )
+        assert held.status_code == 303, held.text
+    links = [
+        link_in(message)
+        for message in (
+            await db.scalars(
+                select(OutboxMessage).where(OutboxMessage.template == "hearing_survey")
+            )
+        ).all()
+    ]
+    async with new_client(app) as client:
+        await pages.get(client, "hearing survey (fr)", links[0], **french)
+        pages.add(
+            "hearing survey (errors)",
+            await post_form(
+                client,
+                urlsplit(links[0]).path,
+                {"token": links[0].split("token=")[1], "comment": "x" * 501},
+                page=links[0],
+            ),
+            422,
+        )
+        answered = await post_form(
+            client,
+            urlsplit(links[0]).path,
+            {
+                "token": links[0].split("token=")[1],
+                "satisfaction": "4",
+                "could_take_part": "yes",
+                "explained_clearly": "partly",
+            },
+            page=links[0],
+        )
+        assert answered.status_code == 303, answered.text
+        await pages.get(client, "hearing survey thanks", answered.headers["location"])
+        await pages.get(client, "hearing survey (answered)", links[0], status=409)
+        await pages.get(
+            client,
+            "hearing survey (unknown link)",
+            f"{urlsplit(links[0]).path}?token=x",
+            status=404,
+        )
+    item = (await db.scalars(select(Feedback).where(Feedback.tribunal_id == tribunal.id))).one()
+    clerk = await make_staff(db, tribunal, Role.CLERK)
+    async with new_client(app) as client:
+        await sign_in(client, clerk.email)
+        listing = f"{t}/staff/feedback"
+        await pages.get(client, "feedback list", listing)
+        await pages.get(client, "feedback list (fr)", f"{listing}?status=all", **french)
+        item_page = f"{listing}/{item.id}"
+        await pages.get(client, "feedback", item_page)
+        pages.add(
+            "feedback answer (errors)",
+            await post_form(client, f"{item_page}/answer", {"answer": ""}, page=item_page),
+            422,
+        )
+        answer = await post_form(
+            client, f"{item_page}/answer", {"answer": "Thank you: it is fixed."}, page=item_page
+        )
+        assert answer.status_code == 303, answer.text
+        await pages.get(client, "feedback (answered)", answer.headers["location"])
+        handled = await post_form(client, f"{item_page}/handled", {}, page=item_page)
+        assert handled.status_code == 303, handled.text
+        pages.add(
+            "feedback (already handled)",
+            await post_form(client, f"{item_page}/handled", {}, page=item_page),
+            409,
+        )
 
 
 async def collect_payment_pages(
