@@ -17,7 +17,8 @@ from tribune.db import Model, enum_by_value
 class StopReason(enum.Enum):
     """Why texts to a number stopped."""
 
-    PERSON = "person"  # the person said STOP (by text, or on their account page)
+    PERSON = "person"  # the person stopped them on their account page
+    TEXTED = "texted"  # the number's owner replied STOP (or ARRÊT...): it gets no more texts
     OPTED_OUT = "opted_out"  # the provider reported the number as opted out
     FAILED = "failed"  # the provider could not deliver to it for good
 

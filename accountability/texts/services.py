@@ -145,11 +145,20 @@ class NumberRefused(Exception):  # noqa: N818 - reads as what happened
         self.status_code = status_code
 
 
+# Why a number gets no text at all, whoever asks (a STOP on the account page only stops that
+# account's reminders).
+NUMBER_BLOCKED = (StopReason.TEXTED, StopReason.OPTED_OUT, StopReason.FAILED)
+
+
 async def _number_stopped(db: AsyncSession, number: str) -> bool:
-    """Return whether the number's owner asked for no texts, or the provider cannot reach it."""
+    """Return whether the number's owner texted STOP, or the provider cannot reach it."""
     stopped = await db.scalar(
         select(MobileNumber.id)
-        .where(MobileNumber.number == number, MobileNumber.stopped_at.is_not(None))
+        .where(
+            MobileNumber.number == number,
+            MobileNumber.stopped_at.is_not(None),
+            MobileNumber.stop_reason.in_(NUMBER_BLOCKED),
+        )
         .limit(1)
     )
     return stopped is not None
@@ -412,10 +421,10 @@ async def handle_received(
         )
     )
     if word in STOP_WORDS:
-        changed = [row for row in rows if row.stop_reason is not StopReason.PERSON]
+        changed = [row for row in rows if row.stop_reason is not StopReason.TEXTED]
         for row in changed:
             row.stopped_at = now
-            row.stop_reason = StopReason.PERSON
+            row.stop_reason = StopReason.TEXTED
             if row.consented_at is not None:
                 _record(db, row, ConsentAction.STOPPED, ConsentChannel.TEXT, now)
         if not changed:

@@ -103,7 +103,7 @@ async def test_a_stop_word_stops_texts_at_once_with_one_confirmation(
     assert answer.text == "stopped"
     mobile = await mobile_of(db, mobile)
     assert not mobile.takes_reminders
-    assert mobile.stop_reason is StopReason.PERSON
+    assert mobile.stop_reason is StopReason.TEXTED
     await db.refresh(waiting)
     assert waiting.status is TextStatus.CANCELLED
     [confirmation] = await texts_to(db, NUMBER, services.STOPPED_KIND)

@@ -34,6 +34,7 @@ from tests.factories.accounts import make_user
 from tests.helpers import count, french, post_form, sign_in, text_of
 from tribune import texts
 from tribune.db import utcnow
+from tribune.settings import Settings
 from tribune.texts import TextMessage, TextStatus
 
 PAGE = "/account/text-messages"
@@ -345,6 +346,23 @@ async def test_stop_and_start_from_the_account_page(
 
     unknown = await post_form(client, REMINDERS, {"action": "explode"}, page=PAGE)
     assert unknown.status_code == 400
+
+
+async def test_a_stop_on_one_account_leaves_the_number_to_others_but_a_texted_stop_does_not(
+    db: AsyncSession, settings: Settings, person: User
+) -> None:
+    mobile = await give_number(db, person)
+    await services.stop(db, mobile)
+    await db.commit()
+    other = await make_user(db)
+    await services.set_number(db, settings, other, NUMBER)
+    assert len(await texts_to(db, NUMBER, services.CODE_KIND)) == 1
+
+    await services.handle_received(db, NUMBER, "ARRÊT")
+    with pytest.raises(services.NumberRefused) as refused:
+        await services.set_number(db, settings, await make_user(db), NUMBER)
+    assert "Reply START" in refused.value.message
+    assert len(await texts_to(db, NUMBER, services.CODE_KIND)) == 1
 
 
 async def test_removing_the_number_stops_texts_and_keeps_the_consent_history(

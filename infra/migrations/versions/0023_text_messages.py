@@ -84,7 +84,13 @@ def upgrade() -> None:
         sa.Column(
             "stop_reason",
             sa.Enum(
-                "person", "opted_out", "failed", name="stopreason", native_enum=False, length=32
+                "person",
+                "texted",
+                "opted_out",
+                "failed",
+                name="stopreason",
+                native_enum=False,
+                length=32,
             ),
             nullable=True,
         ),
