@@ -39,6 +39,7 @@ import payments
 import payments.models
 import tribunals.models
 from accountability import demo as accountability_demo
+from accountability.texts import jobs as text_jobs
 from accounts import jobs as account_jobs
 from accounts import routes as account_routes
 from accounts.middleware import AuthenticationMiddleware
@@ -55,7 +56,7 @@ from payments.sandbox import jobs as sandbox_jobs
 from tribunals import commands as tribunal_commands
 from tribunals import routes as tribunal_routes
 from tribunals.tenancy import TenantMiddleware
-from tribune import audit, jobs, mail, ratelimits
+from tribune import audit, jobs, mail, ratelimits, texts
 from tribune import routes as project_routes
 from tribune.db import Base, Database
 from tribune.errors import http_exception_handler, server_error_handler
@@ -77,6 +78,7 @@ MODEL_MODULES = (
     jobs,
     mail,
     ratelimits,
+    texts,
     accounts.models,
     tribunals.models,
     filings.models,
@@ -87,7 +89,16 @@ MODEL_MODULES = (
     accountability.texts.models,
 )
 # Every job handler and recurring job: importing a module registers them.
-JOB_MODULES = (mail, account_jobs, filing_jobs, refund_jobs, checkout_jobs, sandbox_jobs)
+JOB_MODULES = (
+    mail,
+    texts,
+    account_jobs,
+    filing_jobs,
+    refund_jobs,
+    checkout_jobs,
+    sandbox_jobs,
+    text_jobs,
+)
 metadata = Base.metadata
 
 
@@ -200,6 +211,8 @@ def create_app(
     # clerks' day view and /readyz; a video outage leaves the process ready (filings go on).
     app.state.jitsi_health = jitsi.HealthCache()
     app.state.payment_providers = provider_factory(settings, app.state.outbox.url)
+    # Who sends text messages: the outbox in development, GC Notify in production.
+    app.state.text_provider = texts.provider_for(settings.sms)
     app.state.readiness_checks = [
         project_routes.ReadinessCheck(
             "video",

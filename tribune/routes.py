@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute
 from tribune.mail import OutboxMessage
 from tribune.settings import PROJECT_ROOT
 from tribune.storage.base import Storage
+from tribune.texts import TextMessage
 from tribune.web import Endpoint, db_of, page, render, shows_outbox
 
 # A load balancer's probe must get an answer before its own timeout.
@@ -80,15 +81,18 @@ async def favicon(request: Request) -> Response:
 
 
 async def outbox(request: Request) -> Response:
-    """Development only, from this machine: the messages the platform sent, to follow links."""
+    """Development only, from this machine: the emails and texts the platform sent, to follow
+    links and read confirmation codes."""
     if not shows_outbox(request):
         raise HTTPException(status_code=404)
+    db = db_of(request)
     messages = (
-        await db_of(request).execute(
-            select(OutboxMessage).order_by(OutboxMessage.created_at.desc()).limit(50)
-        )
+        await db.execute(select(OutboxMessage).order_by(OutboxMessage.created_at.desc()).limit(50))
     ).scalars()
-    return render(request, "outbox.html", {"messages": list(messages)})
+    texts = (
+        await db.execute(select(TextMessage).order_by(TextMessage.created_at.desc()).limit(50))
+    ).scalars()
+    return render(request, "outbox.html", {"messages": list(messages), "texts": list(texts)})
 
 
 def _info_page(template: str) -> Endpoint:

@@ -74,6 +74,30 @@ class PaymentProviderSettings:
     sandbox_late_seconds: int = 60
 
 
+SMS_PROVIDERS = ("outbox", "gc-notify")
+GC_NOTIFY_API_URL = "https://api.notification.canada.ca"
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    """Who sends text messages, and how the platform talks to it.
+
+    ``outbox`` (the default): texts stay in the outbox, where a developer reads them on the
+    outbox page; nothing leaves the platform. ``gc-notify``: the Government of Canada's GC
+    Notify, at ``gc_notify_api_url`` with ``gc_notify_api_key``, every text sent through the
+    template ``gc_notify_template_id`` whose content is the one placeholder ``((body))``. The
+    provider's callbacks (delivery receipts, received texts) carry ``callback_token`` as a
+    bearer token; without one they are all refused. At most ``per_minute`` texts are handed
+    to the provider in any minute (GC Notify allows 1,000 API requests a minute per key)."""
+
+    provider: str = "outbox"
+    gc_notify_api_url: str = GC_NOTIFY_API_URL
+    gc_notify_api_key: str = ""
+    gc_notify_template_id: str = ""
+    callback_token: str = ""
+    per_minute: int = 1000
+
+
 @dataclass(frozen=True)
 class Settings:
     environment: str
@@ -97,6 +121,7 @@ class Settings:
     pattern_time_limit_ms: int = 1000
     jitsi: JitsiSettings = JitsiSettings()
     payments: PaymentProviderSettings = PaymentProviderSettings()
+    sms: SmsSettings = SmsSettings()
 
     @property
     def is_production(self) -> bool:
@@ -194,7 +219,35 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         allowed_hosts=_allowed_hosts(env, base_url, production),
         jitsi=_jitsi(env),
         payments=_payments(env, secret_key, production),
+        sms=_sms(env),
     )
+
+
+def _sms(environ: Mapping[str, str]) -> SmsSettings:
+    provider = environ.get("TRIBUNE_SMS_PROVIDER", "outbox").strip().lower() or "outbox"
+    if provider not in SMS_PROVIDERS:
+        raise ConfigurationError(f"TRIBUNE_SMS_PROVIDER must be one of {', '.join(SMS_PROVIDERS)}")
+    settings = SmsSettings(
+        provider=provider,
+        gc_notify_api_url=environ.get("TRIBUNE_GC_NOTIFY_API_URL", GC_NOTIFY_API_URL)
+        .strip()
+        .rstrip("/")
+        or GC_NOTIFY_API_URL,
+        gc_notify_api_key=environ.get("TRIBUNE_GC_NOTIFY_API_KEY", "").strip(),
+        gc_notify_template_id=environ.get("TRIBUNE_GC_NOTIFY_TEMPLATE_ID", "").strip(),
+        callback_token=environ.get("TRIBUNE_SMS_CALLBACK_TOKEN", "").strip(),
+        per_minute=_int(environ, "TRIBUNE_SMS_PER_MINUTE", 1000),
+    )
+    if provider == "gc-notify" and not (
+        settings.gc_notify_api_key and settings.gc_notify_template_id and settings.callback_token
+    ):
+        # Without the callback token every delivery receipt is refused, and a number that can
+        # no longer receive texts would be texted for ever.
+        raise ConfigurationError(
+            "TRIBUNE_SMS_PROVIDER=gc-notify needs TRIBUNE_GC_NOTIFY_API_KEY, "
+            "TRIBUNE_GC_NOTIFY_TEMPLATE_ID and TRIBUNE_SMS_CALLBACK_TOKEN"
+        )
+    return settings
 
 
 def _payments(

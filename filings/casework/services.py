@@ -30,6 +30,7 @@ from tribunals.permissions import Permission, permissions_of
 from tribune import audit
 from tribune.audit import AuditAction
 from tribune.mail import OutboxMessage
+from tribune.texts import TextMessage
 from tribune.views import PageView
 
 NOTE_MAX_LENGTH = 5000
@@ -134,6 +135,16 @@ async def messages_of(db: AsyncSession, filing: Filing) -> list[OutboxMessage]:
     return list(rows.scalars())
 
 
+async def texts_of(db: AsyncSession, filing: Filing) -> list[TextMessage]:
+    """Return the texts sent about the case (reminders), oldest first, with their status."""
+    rows = await db.execute(
+        select(TextMessage)
+        .where(TextMessage.case_id == filing.id, TextMessage.tribunal_id == filing.tribunal_id)
+        .order_by(TextMessage.created_at, TextMessage.id)
+    )
+    return list(rows.scalars())
+
+
 async def users_by_id(db: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, User]:
     if not ids:
         return {}
@@ -178,6 +189,7 @@ class StaffCaseView(PageView):
     assigned: User | None
     may_assign: bool
     messages: list[OutboxMessage]
+    texts: list[TextMessage]
     responses: dict[uuid.UUID, FiledResponse]
     may_add_respondent: bool
     transitions: list[lifecycle.Transition]
@@ -223,6 +235,7 @@ async def staff_case_view(
         assigned=people.get(assigned_id) if assigned_id else None,
         may_assign=bool(roles & ASSIGNERS),
         messages=await messages_of(db, filing),
+        texts=await texts_of(db, filing),
         responses=await filed_responses(db, filing, version, parties),
         may_add_respondent=Permission.REGISTRY_WORK in permissions_of(roles)
         and filing.status in RESPONDENT_STATES,

@@ -59,6 +59,7 @@ from starlette.routing import compile_path
 
 from accountability.feedback.models import Feedback, FeedbackKind, SenderRole
 from accountability.feedback.survey import send_invitations
+from accountability.texts.models import MobileNumber
 from accounts.models import User
 from auditlog.services import PAGE_SIZE as AUDIT_PAGE_SIZE
 from filings.casetypes.services import create_case_type
@@ -475,6 +476,11 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
     elsewhere = await make_tribunal(db)
     foreign = await make_case(db, elsewhere)
 
+    # Mobile numbers in each state whose text message page offers different forms: the
+    # claimant takes reminders (stop, remove), the respondent waits for a code (enter it, ask
+    # for another), the administrator confirmed theirs without consenting (the consent form).
+    await mobile_numbers(db, claimant, respondent, admin)
+
     people = [
         Person("visitor", visitor_client),
         Person("claimant", claimant_client),
@@ -552,6 +558,26 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
         "feedback_id": [str(feedback.id)],
     }
     return World(tribunal, people, ids, [str(foreign.id), str(foreign.case_type_version_id)], links)
+
+
+async def mobile_numbers(db: AsyncSession, taking: User, waiting: User, confirmed: User) -> None:
+    now = utcnow()
+    db.add_all(
+        [
+            MobileNumber(
+                user_id=taking.id, number="+16135550123", confirmed_at=now, consented_at=now
+            ),
+            MobileNumber(
+                user_id=waiting.id,
+                number="+15145550199",
+                code_hash="0" * 64,
+                code_sent_at=now,
+                code_expires_at=now + timedelta(minutes=10),
+            ),
+            MobileNumber(user_id=confirmed.id, number="+14165550177", confirmed_at=now),
+        ]
+    )
+    await db.commit()
 
 
 async def cases_paying_their_fee(

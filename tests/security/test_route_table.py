@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 
+from accountability.texts.models import MobileNumber
 from accounts.models import User
 from hearings.attendance.services import signature_for
 from tests.factories.accounts import PASSWORD, make_user
@@ -601,3 +602,73 @@ async def test_every_signed_webhook_refuses_what_its_secret_did_not_sign_and_cha
             assert await snapshot(db, scene.admin.id) == before, info.path
             checked.append(info.path)
     assert "/webhooks/jaas" in checked
+
+
+# The SMS provider's callbacks prove their sender with a bearer token (GC Notify's scheme), not a
+# signature over the body: held to the same refusals, for their token.
+BEARER_WEBHOOKS = {"/webhooks/text-messages/received", "/webhooks/text-messages/status"}
+CALLBACK_TOKEN = "a-configured-callback-token-0123456789"
+
+
+def forged_bearers(token: str) -> dict[str, dict[str, str]]:
+    return {
+        "none": {},
+        "empty": {"Authorization": ""},
+        "no token": {"Authorization": "Bearer"},
+        "another token": {"Authorization": f"Bearer {token}-not"},
+        "a prefix of it": {"Authorization": f"Bearer {token[:-1]}"},
+        "another scheme": {"Authorization": f"Basic {token}"},
+        "without its scheme": {"Authorization": token},
+        "in the query string": {},
+    }
+
+
+@pytest.mark.parametrize("token", ["", CALLBACK_TOKEN])
+async def test_every_bearer_token_webhook_refuses_another_token_and_changes_nothing(
+    settings: Settings, database: Database, db: AsyncSession, scene: Scene, token: str
+) -> None:
+    # A number that a believed STOP would stop, and a receipt that would mark it failing.
+    now = utcnow()
+    db.add(
+        MobileNumber(
+            user_id=scene.admin.id, number="+16135550123", confirmed_at=now, consented_at=now
+        )
+    )
+    await db.commit()
+    sms = replace(settings.sms, callback_token=token)
+    app = create_app(replace(settings, sms=sms), database, inline_worker=False)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.12", 50000))
+    body = (
+        b'{"id": "4f1d7a52-8d0e-4f6b-9b7e-1c2d3e4f5a6b", "source_number": "16135550123",'
+        b' "destination_number": "16135550199", "message": "STOP", "reference": "",'
+        b' "to": "+16135550123", "status": "permanent-failure",'
+        b' "date_received": "2027-01-12T15:15:30.000000Z"}'
+    )
+    routes = [info for info in signed_webhooks(app) if info.path in BEARER_WEBHOOKS]
+    assert {info.path for info in routes} == BEARER_WEBHOOKS
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        for info in routes:
+            before = await snapshot(db, scene.admin.id)
+            for what, headers in forged_bearers(token or "anything").items():
+                url = info.path + (f"?token={token}" if what == "in the query string" else "")
+                response = await client.post(
+                    url, content=body, headers={"Content-Type": "application/json", **headers}
+                )
+                assert response.status_code == 400, f"{info.path}, {what}: {response.status_code}"
+                assert response.text == "refused", f"{info.path}, {what}"
+            if not token:
+                # With no token configured, not even an empty bearer is believed.
+                response = await client.post(
+                    info.path, content=body, headers={"Authorization": "Bearer "}
+                )
+                assert response.status_code == 400, info.path
+            assert await snapshot(db, scene.admin.id) == before, info.path
+        if token:
+            # The right token is believed: the STOP is acted on (the checks above could fail).
+            right = await client.post(
+                "/webhooks/text-messages/received",
+                content=body,
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert right.status_code == 200
+            assert right.text == "stopped"

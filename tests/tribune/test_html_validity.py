@@ -9,9 +9,11 @@ parties see it, a video hearing's page (check-in, waiting room, console, room),
 fees and payments (the fee page, the sandbox's hosted page and its confirmation step, the
 return page paid and declined, a receipt, the fee waiver form and its decision, the fee
 schedule and payment settings, the refund and counter payment forms, the refunds waiting for
-approval, the daily reconciliation and one of its days), and feedback and the hearing survey
+approval, the daily reconciliation and one of its days), feedback and the hearing survey
 (the question, its thanks and refusals, the registry's list and answers, the survey and its
-link's refusals) — in English, some in French,
+link's refusals), and the account's text message pages (a mobile number, its code, consent,
+each state of a number), a case's delivery log with a text and the outbox with texts — in
+English, some in French,
 written to a folder and checked by one run of the checker (its JVM is slow to start). The
 test fails listing each error with the page it is on.
 
@@ -42,6 +44,7 @@ from starlette.applications import Starlette
 
 from accountability.feedback.models import Feedback
 from accountability.feedback.services import FEEDBACK_PER_HOUR
+from accountability.texts.models import MobileNumber, StopReason
 from filings.casetypes.services import create_case_type
 from filings.demo import DEMO_CASE_TYPES
 from filings.models import CaseParty, FilingStatus, PartyRole
@@ -71,10 +74,12 @@ from tests.filings.test_submission import answer_steps
 from tests.hearings.outcomes import add_hearing, make_scene
 from tests.helpers import hidden_fields, link_in, pdf_bytes, post_form, sign_in, start, upload
 from tribunals.models import Role, Tribunal
+from tribune import texts
 from tribune.audit import AuditEvent
 from tribune.db import local_today, utcnow
 from tribune.mail import OutboxMessage
 from tribune.settings import PROJECT_ROOT
+from tribune.texts import TextStatus
 
 VNU_JAR = PROJECT_ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 VNU_SECONDS = 300
@@ -764,6 +769,81 @@ async def collect_payment_pages(
             ),
             422,
         )
+
+    await collect_text_message_pages(app, db, pages, tribunal)
+
+
+async def collect_text_message_pages(
+    app: Starlette, db: AsyncSession, pages: Pages, tribunal: Tribunal
+) -> None:
+    """The account's text message pages in each state of a number (none, waiting for its code,
+    confirmed, taking reminders, stopped by the provider), with their errors, some in
+    French; a case's delivery log with a text; the outbox with texts."""
+    french: dict[str, Any] = {"headers": {"Accept-Language": "fr"}}
+    page = "/account/text-messages"
+    person = await make_user(db)
+    async with new_client(app) as client:
+        await sign_in(client, person.email)
+        await pages.get(client, "text messages (no number)", page)
+        await pages.get(client, "mobile number", f"{page}/number")
+        pages.add(
+            "mobile number (errors)",
+            await post_form(client, f"{page}/number", {"number": "212 555 0123"}, page=page),
+            422,
+        )
+        added = await post_form(client, f"{page}/number", {"number": "613 555 0123"}, page=page)
+        assert added.status_code == 303, added.text
+        await pages.get(client, "text messages (waiting for the code)", page)
+        await pages.get(client, "enter the code", f"{page}/confirm?sent=new")
+        await pages.get(client, "enter the code (fr)", f"{page}/confirm", **french)
+        pages.add(
+            "enter the code (errors)",
+            await post_form(client, f"{page}/confirm", {"code": "12"}, page=page),
+            422,
+        )
+        mobile = (
+            await db.scalars(select(MobileNumber).where(MobileNumber.user_id == person.id))
+        ).one()
+        mobile.confirmed_at = utcnow()
+        await db.commit()
+        await pages.get(client, "text messages (confirmed)", f"{page}?updated=confirmed")
+        pages.add(
+            "text messages (consent errors)",
+            await post_form(client, f"{page}/reminders", {"action": "start"}, page=page),
+            422,
+        )
+        started = await post_form(
+            client, f"{page}/reminders", {"action": "start", "consent": "yes"}, page=page
+        )
+        assert started.status_code == 303, started.text
+        await pages.get(client, "text messages (taking reminders)", started.headers["location"])
+        await pages.get(client, "text messages (taking reminders, fr)", page, **french)
+        mobile.stopped_at = utcnow()
+        mobile.stop_reason = StopReason.FAILED
+        await db.commit()
+        await pages.get(client, "text messages (failing number)", page)
+
+    case = await make_case(db, tribunal)
+    text = texts.queue(
+        db,
+        to="+16135550123",
+        language="fr",
+        kind="hearing_reminder",
+        body="TAIT : rappel de votre audience le mercredi 10 mars 2027 à 14 h 00 HNE.",
+        tribunal_id=tribunal.id,
+        case_id=case.id,
+    )
+    text.status = TextStatus.PERMANENT_FAILURE
+    text.status_at = utcnow()
+    await db.commit()
+    clerk = await make_staff(db, tribunal, Role.CLERK)
+    async with new_client(app) as client:
+        await sign_in(client, clerk.email)
+        await pages.get(
+            client, "staff case (a text in its log)", f"/{tribunal.slug}/staff/cases/{case.id}"
+        )
+    async with new_client(app, "127.0.0.1") as client:
+        await pages.get(client, "outbox with texts (development)", "/outbox")
 
 
 def file_name(name: str) -> str:
