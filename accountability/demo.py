@@ -19,6 +19,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accountability.standards.models import ClockUnit
+from accountability.standards.periods import Quarter, last_quarters
+from accountability.standards.services import DefinitionValues, create_standard, standards_of
+from accountability.standards.snapshots import publish_quarter
 from accounts.services import ensure_user
 from filings.casetypes.services import published_versions
 from filings.deadlines import add_business_days, is_business_day, today_in
@@ -272,3 +276,85 @@ def _add_hearings(
                 recorded_by_id=adjudicator_id,
             )
         )
+
+
+# -- the demo tribunals' service standards --------------------------------------------------
+
+
+def _demo_standards(effective_from: date) -> list[tuple[str, DefinitionValues]]:
+    """The standards each demo tribunal declares, in force since `effective_from`."""
+    return [
+        (
+            "check-filings",
+            DefinitionValues(
+                name_en="Check a new filing",
+                name_fr="Vérifier un nouveau dossier",
+                description_en="We accept a complete filing, or return it to say what is "
+                "missing, within 10 business days.",
+                description_fr="Nous acceptons un dossier complet, ou le renvoyons en disant ce "
+                "qui manque, en 10 jours ouvrables.",
+                start_event="submitted",
+                stop_event="accepted",
+                pause_event="returned",
+                resume_event="resubmitted",
+                limit_days=10,
+                unit=ClockUnit.BUSINESS_DAYS,
+                target_percent=80,
+                effective_from=effective_from,
+            ),
+        ),
+        (
+            "hold-hearings",
+            DefinitionValues(
+                name_en="Hold the hearing",
+                name_fr="Tenir l’audience",
+                description_en="We hold the hearing within 90 days of accepting the case.",
+                description_fr="Nous tenons l’audience dans les 90 jours suivant l’acceptation "
+                "du dossier.",
+                start_event="accepted",
+                stop_event="heard",
+                pause_event="party_adjournment",
+                resume_event="scheduled",
+                limit_days=90,
+                unit=ClockUnit.CALENDAR_DAYS,
+                target_percent=80,
+                effective_from=effective_from,
+            ),
+        ),
+        (
+            "issue-decisions",
+            DefinitionValues(
+                name_en="Issue the decision",
+                name_fr="Rendre la décision",
+                description_en="We issue a written decision within 30 days of the hearing.",
+                description_fr="Nous rendons une décision écrite dans les 30 jours suivant "
+                "l’audience.",
+                start_event="heard",
+                stop_event="decided",
+                limit_days=30,
+                unit=ClockUnit.CALENDAR_DAYS,
+                target_percent=80,
+                effective_from=effective_from,
+            ),
+        ),
+    ]
+
+
+async def load_demo_standards(db: AsyncSession) -> int:
+    """Give each demo tribunal its service standards, in force since the quarter its history
+    starts in, and publish the figures of the last four quarters that have ended; once.
+    Return how many standards were made."""
+    made = 0
+    for slug in DEMO_SLUGS:
+        tribunal = await tribunal_by_slug(db, slug)
+        if tribunal is None or await standards_of(db, tribunal):
+            continue
+        today = today_in(tribunal)
+        since = Quarter.containing(today - timedelta(days=HISTORY_DAYS)).first_day
+        for code, values in _demo_standards(since):
+            await create_standard(db, tribunal, code, values, user=None)
+            made += 1
+        await db.flush()
+        for quarter in last_quarters(today):
+            await publish_quarter(db, tribunal, quarter, user=None)
+    return made

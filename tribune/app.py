@@ -337,6 +337,8 @@ async def _load_demo_data(settings: Settings) -> int:
         fee_cases = await payment_demo.load_demo_payment_cases(db)
         await db.flush()
         history = await accountability_demo.load_demo_history(db, tribunal_commands.DEMO_PASSWORD)
+        await db.flush()
+        await accountability_demo.load_demo_standards(db)
         return created, case_types, cases, calendars, hearings, fees, fee_cases, history
 
     (

@@ -11,11 +11,18 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accountability.demo import CASES_PER_TRIBUNAL, HISTORY_CLAIMANTS, load_demo_history
+from accountability.demo import (
+    CASES_PER_TRIBUNAL,
+    HISTORY_CLAIMANTS,
+    load_demo_history,
+    load_demo_standards,
+)
+from accountability.standards.snapshots import figures_of, published_quarters
 from filings.demo import load_demo_case_types
 from filings.models import CaseEvent, Filing, FilingStatus
 from hearings.models import Hearing, HearingStatus
 from tribunals.commands import DEMO_PASSWORD, load_demo_data
+from tribunals.models import Tribunal
 from tribune.db import utcnow
 
 ENDS_IN = {
@@ -77,3 +84,29 @@ async def test_the_history_is_made_once_and_reads_like_real_casework(db: AsyncSe
             )
     assert now - min(event.occurred_at for event in events) > timedelta(days=365)
     assert len(HISTORY_CLAIMANTS) >= 10
+
+
+async def test_the_demo_tribunals_publish_four_quarters_of_three_standards(
+    db: AsyncSession,
+) -> None:
+    await load_demo_data(db)
+    await load_demo_case_types(db)
+    await load_demo_history(db, DEMO_PASSWORD)
+    await db.flush()
+    assert await load_demo_standards(db) == 6
+    assert await load_demo_standards(db) == 0  # once
+    tribunals = {filing.tribunal_id for filing in (await db.scalars(select(Filing))).all()}
+    for tribunal_id in tribunals:
+        tribunal = await db.get(Tribunal, tribunal_id)
+        assert tribunal is not None
+        published = await published_quarters(db, tribunal)
+        assert len(published) == 4
+        for snapshot in published:
+            figures = figures_of(snapshot)
+            assert [standard.code for standard in figures] == [
+                "check-filings",
+                "hold-hearings",
+                "issue-decisions",
+            ]
+            # Every quarter's filings check measures ten cases or more: its share is shown.
+            assert figures[0].totals.stopped >= 10
