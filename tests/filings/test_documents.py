@@ -642,14 +642,16 @@ def test_a_pdf_naming_javascript_with_escaped_letters_is_marked(tmp_path: Path) 
 
 
 def test_a_big_image_is_checked_in_reasonable_time(tmp_path: Path) -> None:
-    # 48 megapixels, just under the limit: decoded whole, in well under two seconds.
+    # 48 megapixels, just under the limit: decoded whole in about half a second of CPU. The
+    # bound is on this thread's CPU time, not the wall clock, so that a busy machine cannot
+    # fail it, and loose enough to catch only a decoder gone pathological.
     for kind in ("PNG", "JPEG"):
         data = image(kind, (8_000, 6_000))
         path = tmp_path / f"scan.{kind.lower()}"
         path.write_bytes(data)
-        started = time.perf_counter()
+        started = time.thread_time()
         assert inspect(path, len(data)).accepted
-        assert time.perf_counter() - started < 2
+        assert time.thread_time() - started < 5
 
 
 DAMAGEABLE: dict[str, Callable[[], bytes]] = {
@@ -888,14 +890,15 @@ def test_scanner_urls() -> None:
 def test_a_word_file_of_too_many_parts_is_refused_before_its_directory_is_read(
     tmp_path: Path,
 ) -> None:
-    # 200,000 entries took seconds to list; the archive's own count is read first.
+    # 200,000 entries took seconds of CPU to list; the archive's own count is read first. CPU
+    # time of this thread, so that a busy machine cannot fail it.
     parts = {f"word/media/part{n}.xml": b"" for n in range(MAX_ZIP_ENTRIES + 1)}
     content = docx(**parts)
     path = tmp_path / "appeal.docx"
     path.write_bytes(content)
-    started = time.perf_counter()
+    started = time.thread_time()
     inspection = inspect(path, len(content))
     assert inspection.problem is Problem.TOO_MANY_PARTS
-    assert time.perf_counter() - started < 0.1
+    assert time.thread_time() - started < 0.5
     path.write_bytes(docx())
     assert inspect(path, path.stat().st_size).accepted
