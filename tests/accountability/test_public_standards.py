@@ -36,6 +36,7 @@ from tests.accountability.factories import (
     make_standards_tribunal,
     make_timeline_case,
 )
+from tests.factories.filings import make_case_type
 from tests.factories.tribunals import make_tribunal
 from tribunals.commands import DEMO_PASSWORD, load_demo_data
 from tribunals.models import Tribunal
@@ -196,6 +197,46 @@ async def test_the_page_in_french(client: httpx.AsyncClient, db: AsyncSession) -
     assert "jours ouvrables" in rows["T1 2025–26"][4]
     assert "Ontario" in text
     assert "Acknowledge a filing" not in text
+
+
+async def test_the_method_names_the_kind_of_case_a_standard_is_limited_to(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    tribunal = await make_standards_tribunal(db)
+    await make_case_type(db, tribunal, code="benefits-appeal", title_en="Benefits appeal")
+    made = await make_standard(db, tribunal, code="acknowledge", effective_from=Q1.first_day)
+    decision = await make_standard(
+        db,
+        tribunal,
+        code="decision",
+        name_en="Issue the decision",
+        start_event="heard",
+        stop_event="decided",
+        limit_days=30,
+        unit=ClockUnit.CALENDAR_DAYS,
+        case_type_code="benefits-appeal",
+        effective_from=Q1.first_day,
+    )
+    await publish(db, tribunal, Q3, [(made, Figures(met=27, missed=3))])
+    await publish(
+        db,
+        tribunal,
+        Q4,
+        [(made, Figures(met=27, missed=3)), (decision, Figures(met=11, missed=1))],
+    )
+    page = (await client.get(f"/{tribunal.slug}/service-standards")).text
+    assert "Only cases of the kind “Benefits appeal”" in page
+    assert "Calendar days: every day of the week, holidays included" in page
+    assert "80% within 30 calendar days" in page
+    assert "Hearing held" in page
+    assert "Decision issued" in page
+    assert "Never: the clock runs from its start to its stop" in page
+    # Its one quarter published, after the other standard's two.
+    assert [label for label, _cells in table_rows(page)] == [
+        "Q3 2025–26",
+        "Q4 2025–26",
+        "Q4 2025–26",
+    ]
 
 
 async def test_a_cell_of_9_cases_shows_fewer_than_10_and_no_share_anywhere(
