@@ -8,7 +8,9 @@ it, and nothing else of the layout.
 
 Sub-packages, one per concern, each with the same file names: ``standards`` (the standards
 a tribunal declares, versioned; their measurement in SQL from the case events; the quarterly
-figures published as snapshots; the public page, the staff figures and the annual report),
+figures published as snapshots; the staff figures and the annual report), ``publication``
+(the public "Our service standards" page of each tribunal and its CSV and JSON downloads, from
+the published figures only),
 ``feedback`` (the "Was this page helpful?" and "Report a problem" forms on every page, the
 staff's list and answers, and the survey each party gets after a hearing) and ``texts`` (a
 person's mobile number, its confirmation and consent, reminders by text message, the
@@ -20,11 +22,12 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from accountability.feedback import routes as feedback_routes
+from accountability.publication import routes as publication_routes
 from accountability.standards import routes as standards_routes
 from accountability.texts import routes as texts_routes
 
 # Named apart from the sub-packages, which these names would otherwise hide.
-_packages = (feedback_routes, standards_routes, texts_routes)
+_packages = (feedback_routes, publication_routes, standards_routes, texts_routes)
 
 # Routes outside any tribunal: the feedback forms, the account's text messages, the SMS
 # provider's callbacks.

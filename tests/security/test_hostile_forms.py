@@ -41,7 +41,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl, quote_from_bytes, urljoin, urlsplit
@@ -59,6 +59,8 @@ from starlette.routing import compile_path
 
 from accountability.feedback.models import Feedback, FeedbackKind, SenderRole
 from accountability.feedback.survey import send_invitations
+from accountability.standards.measurement import Figures
+from accountability.standards.periods import Quarter
 from accountability.texts.models import MobileNumber
 from accounts.models import User
 from auditlog.services import PAGE_SIZE as AUDIT_PAGE_SIZE
@@ -93,6 +95,8 @@ from payments.models import (
     RefundState,
     WaiverState,
 )
+from tests.accountability.factories import make_standard
+from tests.accountability.test_public_standards import publish
 from tests.factories.accounts import PASSWORD, make_user
 from tests.factories.filings import make_case, make_demo_case_type
 from tests.factories.payments import ChargedCase, make_charged_case, make_fee, make_fee_case_type
@@ -452,6 +456,10 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
         role=SenderRole.PUBLIC,
     )
     db.add(feedback)
+    # A quarter's figures published: the public "Our service standards" page shows them, and
+    # links to their downloads.
+    published_standard = await make_standard(db, tribunal, effective_from=date(2025, 4, 1))
+    await publish(db, tribunal, Quarter(2025, 1), [(published_standard, Figures(met=12, missed=3))])
     surveyed = await make_case(
         db, tribunal, filer=claimant, version=version, status=FilingStatus.HEARD
     )

@@ -9,7 +9,8 @@ parties see it, a video hearing's page (check-in, waiting room, console, room),
 fees and payments (the fee page, the sandbox's hosted page and its confirmation step, the
 return page paid and declined, a receipt, the fee waiver form and its decision, the fee
 schedule and payment settings, the refund and counter payment forms, the refunds waiting for
-approval, the daily reconciliation and one of its days), feedback and the hearing survey
+approval, the daily reconciliation and one of its days), the public "Our service standards"
+page (figures published, corrected and suppressed, and none yet), feedback and the hearing survey
 (the question, its thanks and refusals, the registry's list and answers, the survey and its
 link's refusals), and the account's text message pages (a mobile number, its code, consent,
 each state of a number), a case's delivery log with a text and the outbox with texts — in
@@ -30,7 +31,7 @@ import os
 import re
 import shutil
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,6 +45,7 @@ from starlette.applications import Starlette
 
 from accountability.feedback.models import Feedback
 from accountability.feedback.services import FEEDBACK_PER_HOUR
+from accountability.standards.measurement import Figures
 from accountability.texts.models import MobileNumber, StopReason
 from filings.casetypes.services import create_case_type
 from filings.demo import DEMO_CASE_TYPES
@@ -66,8 +68,10 @@ from payments.models import (
     Refund,
     RefundState,
 )
+from tests.accountability.factories import make_standard, make_standards_tribunal
+from tests.accountability.test_public_standards import Q1, Q2, Q3, Q4, publish
 from tests.factories.accounts import make_user
-from tests.factories.filings import make_case, make_demo_case_type
+from tests.factories.filings import make_case, make_case_type, make_demo_case_type
 from tests.factories.payments import ChargedCase, make_card_payment, make_charged_case
 from tests.factories.tribunals import make_staff, make_tribunal
 from tests.filings.test_submission import answer_steps
@@ -466,6 +470,7 @@ async def collect_pages(app: Starlette, db: AsyncSession, pages: Pages) -> None:
 
     await collect_payment_pages(app, db, pages, tribunal)
     await collect_feedback_pages(app, db, pages, tribunal)
+    await collect_public_standards_pages(app, db, pages)
 
 
 async def collect_feedback_pages(
@@ -593,6 +598,47 @@ async def collect_feedback_pages(
             "feedback (already handled)",
             await post_form(client, f"{item_page}/handled", {}, page=item_page),
             409,
+        )
+
+
+async def collect_public_standards_pages(app: Starlette, db: AsyncSession, pages: Pages) -> None:
+    """The public "Our service standards" page: a tribunal's four published quarters (one of
+    fewer than 10 cases, one corrected; a standard of one kind of case), in English and French,
+    and a tribunal that has published nothing yet."""
+    tribunal = await make_standards_tribunal(db)
+    await make_case_type(db, tribunal, code="benefits-appeal")
+    made = await make_standard(db, tribunal, code="acknowledge", effective_from=Q1.first_day)
+    limited = await make_standard(
+        db,
+        tribunal,
+        code="decision",
+        start_event="heard",
+        stop_event="decided",
+        case_type_code="benefits-appeal",
+        effective_from=Q1.first_day,
+    )
+    for quarter, met in ((Q1, 17), (Q2, 6), (Q3, 14), (Q4, 27)):
+        await publish(
+            db, tribunal, quarter, [(made, Figures(met=met, missed=3)), (limited, Figures(met=8))]
+        )
+    await publish(
+        db,
+        tribunal,
+        Q4,
+        [(made, Figures(met=30, missed=2)), (limited, Figures(met=8, missed=4))],
+        version=2,
+        note="A decision recorded late was added.",
+        published_at=datetime(2026, 4, 20, 15, tzinfo=UTC),
+    )
+    quiet = await make_tribunal(db)
+    async with new_client(app) as client:
+        page = f"/{tribunal.slug}/service-standards"
+        await pages.get(client, "our service standards", page)
+        await pages.get(
+            client, "our service standards (fr)", page, headers={"Accept-Language": "fr"}
+        )
+        await pages.get(
+            client, "our service standards (none published)", f"/{quiet.slug}/service-standards"
         )
 
 
