@@ -307,7 +307,11 @@ def _money_lines(lines: list[MoneyLine], amount: str, number: str, note: str) ->
             Value(Kind.MONEY, line.cents, line.currency),
             note,
         )
-        yield Line(number, count(line.count), note)
+        yield Line(
+            _("%(figure)s (%(currency)s)", figure=number, currency=line.currency),
+            count(line.count),
+            note,
+        )
 
 
 def _fees(report: AnnualReport) -> Section:
