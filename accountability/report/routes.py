@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from accountability.report import services
+from accountability.report.forms import YEAR_FIELD, year_form, year_label
 from accountability.report.sections import (
     sections,
     standard_columns,
@@ -32,41 +33,14 @@ from tribune.forms import Form
 from tribune.i18n import gettext as _
 from tribune.web import db_of, render, url_path
 
-YEAR_FIELD = "year"
 PAGE_TEMPLATE = "accountability/report/page.html"
 
 
-def year_label(year: FiscalYear, years: services.ReportYears) -> str:
-    """A year as the chooser names it: the current one is marked "to date"."""
-    if year == years.current:
-        return _("%(year)s (to date)", year=year.label)
-    return year.label
-
-
-def _chosen(request: Request, years: services.ReportYears) -> tuple[Form, FiscalYear | None]:
-    """Return the year chooser as filled in and the year it names: the default when none is
-    named, None (with an error on the form) when it names none the report covers."""
-    form = Form(request.query_params)
-    text = form.value(YEAR_FIELD).strip()
-    if not text:
-        form.values[YEAR_FIELD] = str(years.default.start_year)
-        return form, years.default
-    year = FiscalYear(int(text)) if text.isascii() and text.isdigit() and len(text) == 4 else None
-    if year is None or year not in years:
-        form.add_error(
-            YEAR_FIELD,
-            _(
-                "Choose a fiscal year from %(first)s to %(last)s",
-                first=years.years[-1].label,
-                last=years.current.label,
-            ),
-        )
-        return form, None
-    return form, year
-
-
 def _context(
-    request: Request, form: Form, years: services.ReportYears, report: Any
+    request: Request,
+    form: Form,
+    years: services.ReportYears,
+    report: services.AnnualReport | None,
 ) -> dict[str, Any]:
     tribunal = current_tribunal(request)
     csv_url = ""
@@ -92,7 +66,7 @@ async def _years_and_choice(
 ) -> tuple[services.ReportYears, Form, FiscalYear | None]:
     tribunal = current_tribunal(request)
     years = await services.report_years(db_of(request), tribunal, now)
-    form, year = _chosen(request, years)
+    form, year = year_form(request.query_params, years)
     return years, form, year
 
 
