@@ -28,6 +28,7 @@ from accountability.feedback.models import (
     SurveyAnswer,
     SurveyChoice,
 )
+from accountability.report.sections import Kind, Value
 from accountability.standards.periods import FiscalYear
 from filings.models import CaseTypeVersion, FilingStatus
 from filings.seeding import LaterEvent, seed_submitted_case
@@ -43,6 +44,7 @@ from tribunals.models import Role, Tribunal
 from tribune.audit import AuditAction, AuditEvent
 from tribune.db import local_today, utcnow
 from tribune.mail import MessageStatus, OutboxMessage
+from tribune.settings import PROJECT_ROOT
 from tribune.texts import TextMessage, TextStatus
 
 YEAR = FiscalYear(2025)
@@ -510,3 +512,30 @@ async def test_the_report_takes_as_many_statements_for_many_cases_as_for_few(
     # The report is checked to hold the cases: 30 received in the large tribunal.
     assert page_figures(page)["Cases received"] == "30"
     assert utcnow() > local(2025, 4, 1)
+
+
+# -- values and printing ------------------------------------------------------------------------
+
+
+def test_the_csv_values_are_the_same_in_both_languages() -> None:
+    assert Value(Kind.MONEY, 123456).plain == "1234.56"
+    assert Value(Kind.MONEY, -5).plain == "-0.05"
+    assert Value(Kind.PERCENT, 5 / 6).plain == "83.3"
+    assert Value(Kind.AVERAGE, 4.25).plain == "4.2"
+    assert Value(Kind.COUNT, 12000).plain == "12000"
+    assert Value(Kind.DAYS, None).plain == ""
+
+
+def test_the_printed_report_leaves_out_the_navigation_forms_and_feedback() -> None:
+    css = (PROJECT_ROOT / "static" / "css" / "tribune.css").read_text()
+    printed = "".join(re.findall(r"@media print \{(.*?)\n\}", css, re.DOTALL))
+    for hidden in (
+        ".tribune-no-print",
+        ".govuk-service-navigation",
+        ".govuk-footer",
+        ".tribune-feedback",
+        ".govuk-button",
+    ):
+        assert hidden in printed
+    assert ".tribune-report__table tr" in printed
+    assert "break-inside: avoid" in printed
