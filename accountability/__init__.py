@@ -23,11 +23,12 @@ from starlette.routing import BaseRoute
 
 from accountability.feedback import routes as feedback_routes
 from accountability.publication import routes as publication_routes
+from accountability.report import routes as report_routes
 from accountability.standards import routes as standards_routes
 from accountability.texts import routes as texts_routes
 
 # Named apart from the sub-packages, which these names would otherwise hide.
-_packages = (feedback_routes, publication_routes, standards_routes, texts_routes)
+_packages = (feedback_routes, publication_routes, report_routes, standards_routes, texts_routes)
 
 # Routes outside any tribunal: the feedback forms, the account's text messages, the SMS
 # provider's callbacks.

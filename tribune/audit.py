@@ -37,6 +37,7 @@ class AuditAction(enum.StrEnum):
     ACCOUNT_SIGNED_OUT = "account.signed_out"
     ACCOUNT_SIGNED_OUT_EVERYWHERE = "account.signed_out_everywhere"
     ACCOUNT_TIME_ZONE_CHANGED = "account.time_zone_changed"
+    ANNUAL_REPORT_EXPORTED = "annual_report.exported"
     AUDIT_EXPORTED = "audit.exported"
     AVAILABILITY_EXCEPTION_ADDED = "availability.exception_added"
     AVAILABILITY_EXCEPTION_REMOVED = "availability.exception_removed"
@@ -158,6 +159,7 @@ ACTION_LABELS: dict[AuditAction, LazyProxy] = {
     AuditAction.ACCOUNT_SIGNED_OUT: lazy_gettext("Signed out"),
     AuditAction.ACCOUNT_SIGNED_OUT_EVERYWHERE: lazy_gettext("Signed out everywhere"),
     AuditAction.ACCOUNT_TIME_ZONE_CHANGED: lazy_gettext("Time zone changed"),
+    AuditAction.ANNUAL_REPORT_EXPORTED: lazy_gettext("Annual performance report exported"),
     AuditAction.AUDIT_EXPORTED: lazy_gettext("Audit log exported"),
     AuditAction.AVAILABILITY_EXCEPTION_ADDED: lazy_gettext("Availability exception added"),
     AuditAction.AVAILABILITY_EXCEPTION_REMOVED: lazy_gettext("Availability exception removed"),

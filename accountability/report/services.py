@@ -12,12 +12,15 @@ waivers granted. Notices are the messages the platform wrote for the tribunal in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, String, and_, case, distinct, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accountability.feedback.services import FeedbackFigures, report_figures
+from accountability.standards.measurement import YearFigures, measure_year
+from accountability.standards.periods import FiscalYear, fiscal_year_of
+from accountability.standards.services import standards_of
 from filings.models import CaseEvent, Filing
 from hearings.models import Hearing
 from payments.models import (
@@ -30,10 +33,11 @@ from payments.models import (
     WaiverState,
 )
 from tribunals.models import Tribunal
+from tribune.db import local_today
 from tribune.mail import MessageStatus, OutboxMessage
+from tribune.texts import FAILED as TEXT_FAILURES
+from tribune.texts import TextMessage, TextStatus
 
-# The month a fiscal year starts in (April, as the Government of Canada's and Ontario's).
-FISCAL_YEAR_START_MONTH = 4
 TERMINAL_EVENTS = ("decided", "closed", "withdrawn", "dismissed")
 # Pending cases' ages, in days on the year's last day: (key, at least, under).
 AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
@@ -44,38 +48,6 @@ AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
 )
 PAID_STATES = (PaymentState.SUCCEEDED, PaymentState.PARTLY_REFUNDED, PaymentState.REFUNDED)
 GRANTED_WAIVERS = (WaiverState.APPROVED, WaiverState.PART_APPROVED)
-
-
-@dataclass(frozen=True)
-class FiscalYear:
-    """A fiscal year, named by the calendar year it starts in: 2025 is April 2025 to March
-    2026."""
-
-    start_year: int
-
-    @property
-    def first_day(self) -> date:
-        return date(self.start_year, FISCAL_YEAR_START_MONTH, 1)
-
-    @property
-    def last_day(self) -> date:
-        return date(self.start_year + 1, FISCAL_YEAR_START_MONTH, 1) - timedelta(days=1)
-
-    @property
-    def label(self) -> str:
-        return f"{self.start_year}–{self.start_year + 1}"
-
-    def bounds(self, zone: str) -> tuple[datetime, datetime]:
-        """Return the year's first instant and the next year's first, where the tribunal sits."""
-        tz = ZoneInfo(zone)
-        start = datetime.combine(self.first_day, time.min, tz)
-        end = datetime.combine(self.last_day + timedelta(days=1), time.min, tz)
-        return start, end
-
-
-def fiscal_year_of(day: date) -> FiscalYear:
-    """Return the fiscal year a day falls in."""
-    return FiscalYear(day.year if day.month >= FISCAL_YEAR_START_MONTH else day.year - 1)
 
 
 @dataclass(frozen=True)
@@ -287,4 +259,126 @@ async def notices(db: AsyncSession, tribunal: Tribunal, year: FiscalYear) -> Not
         sent=counts.get(MessageStatus.SENT, 0),
         kept=counts.get(MessageStatus.KEPT, 0),
         queued=counts.get(MessageStatus.QUEUED, 0),
+    )
+
+
+@dataclass(frozen=True)
+class Texts:
+    """The text messages written for the tribunal in the year, by what became of them:
+    delivered (the provider's receipt said so), sent (handed to the provider, no final receipt
+    yet), kept in the outbox (a platform without a provider), failed (the provider refused or
+    could not deliver them), still queued, and cancelled (texts to the number stopped before
+    they left)."""
+
+    delivered: int
+    sent: int
+    kept: int
+    failed: int
+    queued: int
+    cancelled: int
+
+
+async def texts(db: AsyncSession, tribunal: Tribunal, year: FiscalYear) -> Texts:
+    """Return the year's text messages by delivery status, in one statement."""
+    start, end = year.bounds(tribunal.time_zone)
+    counts: dict[TextStatus, int] = dict.fromkeys(TextStatus, 0)
+    rows = await db.execute(
+        select(TextMessage.status, func.count())
+        .where(
+            TextMessage.tribunal_id == tribunal.id,
+            TextMessage.created_at >= start,
+            TextMessage.created_at < end,
+        )
+        .group_by(TextMessage.status)
+    )
+    for status, count in rows:
+        counts[status] = int(count)
+    return Texts(
+        delivered=counts[TextStatus.DELIVERED],
+        sent=counts[TextStatus.SENT],
+        kept=counts[TextStatus.KEPT],
+        failed=sum(counts[status] for status in TEXT_FAILURES),
+        queued=counts[TextStatus.QUEUED],
+        cancelled=counts[TextStatus.CANCELLED],
+    )
+
+
+# -- the years a report can cover, and the whole report -------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportYears:
+    """The fiscal years a tribunal's report can cover: from the year its first case was
+    received to the current one (to date), newest first; the default is the last complete
+    year (the current one while it is the only one)."""
+
+    years: tuple[FiscalYear, ...]
+    current: FiscalYear
+
+    @property
+    def default(self) -> FiscalYear:
+        return self.years[1] if len(self.years) > 1 else self.current
+
+    def __contains__(self, year: object) -> bool:
+        return year in self.years
+
+
+async def report_years(db: AsyncSession, tribunal: Tribunal, now: datetime) -> ReportYears:
+    """Return the years the tribunal's report can cover, in one statement."""
+    current = fiscal_year_of(local_today(tribunal.time_zone, now))
+    first_received = await db.scalar(
+        select(func.min(Filing.submitted_at)).where(
+            Filing.tribunal_id == tribunal.id, Filing.submitted_at.is_not(None)
+        )
+    )
+    first = current
+    if first_received is not None:
+        first = min(first, fiscal_year_of(local_today(tribunal.time_zone, first_received)))
+    years = tuple(
+        FiscalYear(start) for start in range(current.start_year, first.start_year - 1, -1)
+    )
+    return ReportYears(years=years, current=current)
+
+
+@dataclass(frozen=True)
+class AnnualReport:
+    """Every figure of a tribunal's report over a fiscal year, as of `generated_at` (the
+    year's figures so far while it runs: `to_date`)."""
+
+    year: FiscalYear
+    generated_at: datetime
+    to_date: bool
+    volumes: Volumes
+    standards: list[YearFigures]
+    accommodations: Accommodations
+    fees: Fees
+    feedback: FeedbackFigures
+    notices: Notices
+    texts: Texts
+
+
+async def annual_report(
+    db: AsyncSession, tribunal: Tribunal, year: FiscalYear, now: datetime
+) -> AnnualReport:
+    """Return the tribunal's report over a fiscal year that has started, as of `now`: about
+    fifteen statements, and a few more per standard (`measure_year`), whatever the number of
+    cases. Raises ValueError if the year has not started."""
+    if year.starts_at(tribunal.time_zone) > now:
+        raise ValueError("the fiscal year has not started")
+    measured = []
+    for standard in await standards_of(db, tribunal):
+        figures = await measure_year(db, tribunal, standard, year.start_year, now=now)
+        if figures is not None:
+            measured.append(figures)
+    return AnnualReport(
+        year=year,
+        generated_at=now,
+        to_date=not year.has_ended(tribunal.time_zone, now),
+        volumes=await volumes(db, tribunal, year),
+        standards=measured,
+        accommodations=await accommodations(db, tribunal, year),
+        fees=await fees(db, tribunal, year),
+        feedback=await report_figures(db, tribunal, year.first_day, year.last_day),
+        notices=await notices(db, tribunal, year),
+        texts=await texts(db, tribunal, year),
     )

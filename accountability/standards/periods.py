@@ -1,4 +1,5 @@
-"""Fiscal years and quarters, the periods standards are measured and published over.
+"""Fiscal years and quarters, the periods standards are measured and published over and the
+annual report covers.
 
 The fiscal year runs from April to March (the Government of Ontario's and Canada's), and
 is named by the calendar year it starts in: fiscal year 2026 is April 2026 to March 2027,
@@ -25,6 +26,71 @@ def local_midnight(day: date, zone: str) -> datetime:
 
 
 @dataclass(frozen=True, order=True)
+class FiscalYear:
+    """A fiscal year, named by the calendar year it starts in: 2025 is April 2025 to March
+    2026, written 2025–26. The one notion of a year the standards and the annual report
+    share."""
+
+    start_year: int
+
+    @classmethod
+    def containing(cls, day: date) -> FiscalYear:
+        """Return the fiscal year a day falls in."""
+        return cls(day.year if day.month >= FISCAL_YEAR_START_MONTH else day.year - 1)
+
+    @property
+    def first_day(self) -> date:
+        return date(self.start_year, FISCAL_YEAR_START_MONTH, 1)
+
+    @property
+    def end_day(self) -> date:
+        """The day after the year's last: the next year's first."""
+        return date(self.start_year + 1, FISCAL_YEAR_START_MONTH, 1)
+
+    @property
+    def last_day(self) -> date:
+        return self.end_day - timedelta(days=1)
+
+    @property
+    def label(self) -> str:
+        """The year as it is written: 2025–26."""
+        return f"{self.start_year}–{(self.start_year + 1) % 100:02d}"
+
+    @property
+    def quarters(self) -> tuple[Quarter, Quarter, Quarter, Quarter]:
+        """The year's four quarters, in order."""
+        return (
+            Quarter(self.start_year, 1),
+            Quarter(self.start_year, 2),
+            Quarter(self.start_year, 3),
+            Quarter(self.start_year, 4),
+        )
+
+    def starts_at(self, zone: str) -> datetime:
+        """The instant the year starts, where the tribunal sits."""
+        return local_midnight(self.first_day, zone)
+
+    def ends_at(self, zone: str) -> datetime:
+        """The instant the year ends (the next one's start), where the tribunal sits."""
+        return local_midnight(self.end_day, zone)
+
+    def bounds(self, zone: str) -> tuple[datetime, datetime]:
+        """Return the year's first instant and the next year's first, where the tribunal sits."""
+        return self.starts_at(zone), self.ends_at(zone)
+
+    def has_ended(self, zone: str, now: datetime) -> bool:
+        return now >= self.ends_at(zone)
+
+    def previous(self) -> FiscalYear:
+        return FiscalYear(self.start_year - 1)
+
+
+def fiscal_year_of(day: date) -> FiscalYear:
+    """Return the fiscal year a day falls in."""
+    return FiscalYear.containing(day)
+
+
+@dataclass(frozen=True, order=True)
 class Quarter:
     """A quarter of a fiscal year."""
 
@@ -39,8 +105,11 @@ class Quarter:
     def containing(cls, day: date) -> Quarter:
         """Return the quarter a day falls in."""
         months = (day.month - FISCAL_YEAR_START_MONTH) % 12
-        fiscal_year = day.year if day.month >= FISCAL_YEAR_START_MONTH else day.year - 1
-        return cls(fiscal_year, months // 3 + 1)
+        return cls(FiscalYear.containing(day).start_year, months // 3 + 1)
+
+    @property
+    def year(self) -> FiscalYear:
+        return FiscalYear(self.fiscal_year)
 
     @property
     def first_day(self) -> date:
@@ -89,17 +158,12 @@ class Quarter:
 
 def fiscal_year_label(fiscal_year: int) -> str:
     """Return the fiscal year as it is written: 2026–27."""
-    return f"{fiscal_year}–{(fiscal_year + 1) % 100:02d}"
+    return FiscalYear(fiscal_year).label
 
 
 def quarters_of(fiscal_year: int) -> tuple[Quarter, Quarter, Quarter, Quarter]:
     """Return the four quarters of a fiscal year, in order."""
-    return (
-        Quarter(fiscal_year, 1),
-        Quarter(fiscal_year, 2),
-        Quarter(fiscal_year, 3),
-        Quarter(fiscal_year, 4),
-    )
+    return FiscalYear(fiscal_year).quarters
 
 
 def is_quarter_start(day: date) -> bool:

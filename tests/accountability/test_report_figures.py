@@ -13,14 +13,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accountability.report.services import (
-    FiscalYear,
     MoneyLine,
     accommodations,
     fees,
-    fiscal_year_of,
     notices,
     volumes,
 )
+from accountability.standards.periods import FiscalYear, Quarter, fiscal_year_of, quarters_of
 from filings.models import CaseTypeVersion, FilingStatus
 from filings.seeding import LaterEvent, seed_submitted_case
 from hearings.models import Hearing, HearingMode, HearingStatus, Interpreter
@@ -73,7 +72,10 @@ def test_a_fiscal_year_runs_april_to_march() -> None:
     assert fiscal_year_of(date(2025, 4, 1)) == YEAR
     assert fiscal_year_of(date(2026, 3, 31)) == YEAR
     assert fiscal_year_of(date(2025, 3, 31)) == FiscalYear(2024)
-    assert YEAR.label == "2025–2026"
+    assert YEAR.label == "2025–26"
+    # The standards' quarters are the same year's.
+    assert YEAR.quarters == quarters_of(2025)
+    assert Quarter.containing(date(2026, 3, 31)).year == YEAR
     start, end = YEAR.bounds("America/Toronto")
     assert start == local(2025, 4, 1)
     assert end == local(2026, 4, 1)

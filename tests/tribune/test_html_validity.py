@@ -46,6 +46,7 @@ from starlette.applications import Starlette
 from accountability.feedback.models import Feedback
 from accountability.feedback.services import FEEDBACK_PER_HOUR
 from accountability.standards.measurement import Figures
+from accountability.standards.periods import FiscalYear
 from accountability.texts.models import MobileNumber, StopReason
 from filings.casetypes.services import create_case_type
 from filings.demo import DEMO_CASE_TYPES
@@ -471,6 +472,7 @@ async def collect_pages(app: Starlette, db: AsyncSession, pages: Pages) -> None:
     await collect_payment_pages(app, db, pages, tribunal)
     await collect_feedback_pages(app, db, pages, tribunal)
     await collect_public_standards_pages(app, db, pages)
+    await collect_report_pages(app, db, pages, tribunal)
 
 
 async def collect_feedback_pages(
@@ -890,6 +892,24 @@ async def collect_text_message_pages(
         )
     async with new_client(app, "127.0.0.1") as client:
         await pages.get(client, "outbox with texts (development)", "/outbox")
+
+
+async def collect_report_pages(
+    app: Starlette, db: AsyncSession, pages: Pages, tribunal: Tribunal
+) -> None:
+    """The annual performance report: the year so far with a service standard measured, in
+    English and French, and a wrong year refused."""
+    admin = await make_staff(db, tribunal, Role.ADMIN)
+    current = FiscalYear.containing(local_today(tribunal.time_zone))
+    await make_standard(db, tribunal, effective_from=current.first_day)
+    report = f"/{tribunal.slug}/staff/annual-report"
+    async with new_client(app) as client:
+        await sign_in(client, admin.email)
+        await pages.get(client, "annual report", f"{report}?year={current.start_year}")
+        await pages.get(client, "annual report (a wrong year)", f"{report}?year=1999", 422)
+    async with new_client(app) as client:
+        await sign_in(client, (await make_staff(db, tribunal, Role.ADMIN, language="fr")).email)
+        await pages.get(client, "annual report (fr)", report)
 
 
 def file_name(name: str) -> str:
