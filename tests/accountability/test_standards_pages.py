@@ -612,3 +612,51 @@ async def test_a_quarter_without_a_standard_in_force_has_nothing_to_publish(
     correct = f"{publishing}/{key(previous)}/correct"
     assert (await client.get(correct)).status_code == 409
     assert await count(db, PublishedFigures, PublishedFigures.tribunal_id == tribunal.id) == 0
+
+
+async def test_a_new_version_cannot_change_a_published_quarter(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    tribunal = await make_standards_tribunal(db)
+    standard = await standard_in_force(db, tribunal)
+    _current, previous, earlier = quarters(tribunal)
+    await snapshots.publish_quarter(db, tribunal, earlier, user=None)
+    await db.commit()
+    await as_user(client, await make_staff(db, tribunal, Role.ADMIN))
+    url = f"/{tribunal.slug}/staff/service-standards/{standard.id}/new-version"
+    day = earlier.first_day
+    response = await post_form(
+        client,
+        url,
+        definition(
+            note="Shorter limit.",
+            **{
+                "effective_from-day": str(day.day),
+                "effective_from-month": str(day.month),
+                "effective_from-year": str(day.year),
+            },
+        ),
+        page=url,
+    )
+    assert response.status_code == 422
+    [(field, message)] = error_summary(text_of(response))
+    assert field == "effective_from"
+    assert "are published with the definitions then in force" in message
+    assert await count(db, StandardVersion, StandardVersion.standard_id == standard.id) == 1
+    # From the quarter after it, the version is saved.
+    day = previous.first_day
+    saved = await post_form(
+        client,
+        url,
+        definition(
+            note="Shorter limit.",
+            **{
+                "effective_from-day": str(day.day),
+                "effective_from-month": str(day.month),
+                "effective_from-year": str(day.year),
+            },
+        ),
+        page=url,
+    )
+    assert saved.status_code == 303
+    assert await count(db, StandardVersion, StandardVersion.standard_id == standard.id) == 2
