@@ -26,6 +26,11 @@ UNIT_LABELS = {
     ClockUnit.BUSINESS_DAYS: lazy_gettext("Business days (weekdays but holidays)"),
     ClockUnit.CALENDAR_DAYS: lazy_gettext("Calendar days"),
 }
+# The units as a sentence names them: "80 % within 10 days (business days)".
+UNIT_NAMES = {
+    ClockUnit.BUSINESS_DAYS: lazy_gettext("business days"),
+    ClockUnit.CALENDAR_DAYS: lazy_gettext("calendar days"),
+}
 # The fields of a definition, in the order the form shows them (and its error summary).
 FIELDS = (
     "code",
@@ -180,6 +185,7 @@ def correction_form(data: Mapping[str, Any]) -> tuple[Form, str | None]:
 __all__ = [
     "FIELDS",
     "UNIT_LABELS",
+    "UNIT_NAMES",
     "correction_form",
     "definition_form",
     "merge_errors",

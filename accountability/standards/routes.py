@@ -23,6 +23,7 @@ from accountability.standards.chart import Bar, quarters_chart
 from accountability.standards.docket import AT_RISK, AT_RISK_WITHIN_DAYS
 from accountability.standards.forms import (
     UNIT_LABELS,
+    UNIT_NAMES,
     correction_form,
     definition_form,
     merge_errors,
@@ -211,7 +212,7 @@ async def figures_page(request: Request) -> Response:
             "current": current,
             "docket_url": _docket_at_risk_url(request, tribunal),
             "within_days": AT_RISK_WITHIN_DAYS,
-            "unit_labels": UNIT_LABELS,
+            "unit_names": UNIT_NAMES,
             "event_label": _event_label,
             "can_manage": Permission.STANDARDS_MANAGE in _permissions(request),
         },
@@ -269,7 +270,7 @@ async def at_risk_page(request: Request) -> Response:
             else None,
             "docket_url": _docket_at_risk_url(request, tribunal),
             "within_days": AT_RISK_WITHIN_DAYS,
-            "unit_labels": UNIT_LABELS,
+            "unit_names": UNIT_NAMES,
         },
     )
 
@@ -306,7 +307,7 @@ async def manage_page(request: Request) -> Response:
         {
             "listed": listed,
             "created": request.query_params.get("created") == "1",
-            "unit_labels": UNIT_LABELS,
+            "unit_names": UNIT_NAMES,
         },
     )
 
@@ -438,7 +439,7 @@ async def _standard_page(
             "in_force": in_force,
             "names": names,
             "saved": request.query_params.get("saved") == "1",
-            "unit_labels": UNIT_LABELS,
+            "unit_names": UNIT_NAMES,
             "event_label": _event_label,
             "case_type_names": {
                 item.case_type.code: i18n.localised(item.latest, "title") for item in summaries
@@ -574,7 +575,7 @@ async def _refused_page(
 def _figures_context(measured: list[StandardFigures]) -> dict[str, Any]:
     return {
         "measured": measured,
-        "unit_labels": UNIT_LABELS,
+        "unit_names": UNIT_NAMES,
         "event_label": _event_label,
         "breakdown_labels": BREAKDOWN_LABELS,
     }
