@@ -710,7 +710,11 @@ async def recompute(request: Request) -> Response:
     current = await _published_or_refused(request, tribunal, quarter)
     if isinstance(current, Response):
         return current
-    differences = await snapshots.recompute(db_of(request), tribunal, current)
+    # Each standard's totals first, then its breakdowns.
+    differences = sorted(
+        await snapshots.recompute(db_of(request), tribunal, current),
+        key=lambda item: (item.code, not item.figure.startswith("totals.")),
+    )
     return render(
         request,
         "accountability/standards/recompute.html",
@@ -742,7 +746,12 @@ def _figure_label(name: str) -> str:
     figure = labels.get(parts[-1], parts[-1])
     if parts[0] == "breakdowns" and len(parts) == 4:
         group = str(VALUE_LABELS.get((parts[1], parts[2]), parts[2]))
-        return f"{figure} — {BREAKDOWN_LABELS.get(parts[1], parts[1])}: {group}"
+        return i18n.gettext(
+            "%(figure)s — %(breakdown)s: %(group)s",
+            figure=figure,
+            breakdown=str(BREAKDOWN_LABELS.get(parts[1], parts[1])),
+            group=group,
+        )
     return figure
 
 
