@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
@@ -95,7 +96,7 @@ class StandardPanel:
 
     definition: StandardDefinition
     rows: list[QuarterRow]
-    chart: Any
+    chart: Markup
     at_risk: AtRiskPage
     next_url: str | None
 
@@ -105,7 +106,7 @@ def _share(figures: StandardFigures | None) -> float | None:
     return None if share is None else share * 100
 
 
-def _chart(standard: StandardDefinition, rows: list[QuarterRow]) -> Any:
+def _chart(standard: StandardDefinition, rows: list[QuarterRow]) -> Markup:
     version = standard.version
     name = i18n.localised(version, "name")
     return quarters_chart(
@@ -561,14 +562,16 @@ def _publishing_done(request: Request, tribunal: Tribunal, done: str) -> Respons
     return redirect(f"{base}?{urlencode({'done': done})}")
 
 
-async def _refused_page(
-    request: Request, quarter: Quarter, message: str, status_code: int = 409
+def _refused_page(
+    request: Request, quarter: Quarter, message: str, *, published: bool = False
 ) -> Response:
+    """Say why a quarter cannot be published (or, `published`, why its publication cannot be
+    corrected or recomputed) as asked (409): nothing changed."""
     return render(
         request,
         "accountability/standards/refused.html",
-        {"quarter": quarter, "message": message},
-        status_code=status_code,
+        {"quarter": quarter, "message": message, "published": published},
+        status_code=409,
     )
 
 
@@ -577,7 +580,6 @@ def _figures_context(measured: list[StandardFigures]) -> dict[str, Any]:
         "measured": measured,
         "unit_names": UNIT_NAMES,
         "event_label": _event_label,
-        "breakdown_labels": BREAKDOWN_LABELS,
     }
 
 
@@ -594,11 +596,11 @@ async def publish(request: Request) -> Response:
                 db, tribunal, quarter, user=signed_in_user(request), now=now
             )
         except snapshots.PublicationRefused as refused:
-            return await _refused_page(request, quarter, refused.message)
+            return _refused_page(request, quarter, refused.message)
         return _publishing_done(request, tribunal, f"published-{quarter_key(quarter)}")
     # What publishing would refuse is said before the figures are shown.
     if not quarter.has_ended(tribunal.time_zone, now):
-        return await _refused_page(
+        return _refused_page(
             request,
             quarter,
             i18n.gettext(
@@ -609,7 +611,7 @@ async def publish(request: Request) -> Response:
             ),
         )
     if await snapshots.latest_published(db, tribunal, quarter) is not None:
-        return await _refused_page(
+        return _refused_page(
             request,
             quarter,
             i18n.gettext(
@@ -620,7 +622,7 @@ async def publish(request: Request) -> Response:
         )
     measured = await snapshots.measure_for_publication(db, tribunal, quarter, now=now)
     if not measured:
-        return await _refused_page(
+        return _refused_page(
             request,
             quarter,
             i18n.gettext(
@@ -640,13 +642,14 @@ async def _published_or_refused(
 ) -> PublishedFigures | Response:
     current = await snapshots.latest_published(db_of(request), tribunal, quarter)
     if current is None:
-        return await _refused_page(
+        return _refused_page(
             request,
             quarter,
             i18n.gettext(
                 "The figures of %(quarter)s are not published yet: publish them first.",
                 quarter=quarter.label,
             ),
+            published=True,
         )
     return current
 

@@ -610,7 +610,12 @@ async def test_a_quarter_without_a_standard_in_force_has_nothing_to_publish(
         assert response.status_code == 409
         assert "No service standard was in force" in text_of(response)
     correct = f"{publishing}/{key(previous)}/correct"
-    assert (await client.get(correct)).status_code == 409
+    for url in (correct, f"{publishing}/{key(previous)}/recompute"):
+        refused = await client.get(url)
+        assert refused.status_code == 409
+        assert "are not published yet: publish them first" in text_of(refused)
+    refused_correction = await post_form(client, correct, {"note": "A note."}, page=publishing)
+    assert refused_correction.status_code == 409
     assert await count(db, PublishedFigures, PublishedFigures.tribunal_id == tribunal.id) == 0
 
 
