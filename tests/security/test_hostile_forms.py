@@ -60,7 +60,10 @@ from starlette.routing import compile_path
 from accountability.feedback.models import Feedback, FeedbackKind, SenderRole
 from accountability.feedback.survey import send_invitations
 from accountability.standards.measurement import Figures
+from accountability.standards.models import ClockUnit, ServiceStandard
 from accountability.standards.periods import Quarter
+from accountability.standards.services import DefinitionValues, create_standard
+from accountability.standards.snapshots import publish_quarter
 from accountability.texts.models import MobileNumber
 from accounts.models import User
 from auditlog.services import PAGE_SIZE as AUDIT_PAGE_SIZE
@@ -118,7 +121,7 @@ from tests.security.test_route_table import RouteInfo, all_routes
 from tribunals.models import Membership, Role, Tribunal
 from tribunals.permissions import Permission
 from tribune.audit import AuditEvent
-from tribune.db import utcnow
+from tribune.db import local_today, utcnow
 from tribune.mail import OutboxMessage
 from tribune.security import CSRF_FIELD, CSRF_HEADER
 from tribune.storage.base import new_object_key
@@ -480,6 +483,10 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
     assert await send_invitations(db, app.state.outbox, tribunal, surveyed)
     await db.commit()
 
+    # A service standard in force since two quarters ago, the earlier of them published: its
+    # figures, cases at risk, versions, the quarter to publish and the one to correct.
+    standard, quarters_of_standards = await service_standard(db, tribunal, admin)
+
     # Another tribunal's case: its ids must be a 404 here.
     elsewhere = await make_tribunal(db)
     foreign = await make_case(db, elsewhere)
@@ -564,8 +571,41 @@ async def build_world(app: Starlette, db: AsyncSession) -> World:
         ],
         "decision_id": [str(decision.id) for decision in decisions],
         "feedback_id": [str(feedback.id)],
+        "standard_id": [str(standard.id)],
+        "quarter": quarters_of_standards,
     }
     return World(tribunal, people, ids, [str(foreign.id), str(foreign.case_type_version_id)], links)
+
+
+async def service_standard(
+    db: AsyncSession, tribunal: Tribunal, admin: User
+) -> tuple[ServiceStandard, list[str]]:
+    """A standard in force from two quarters before the current one, that earlier quarter
+    published; return it and the two quarters as their addresses name them (the one to
+    publish, the one to correct)."""
+    current = Quarter.containing(local_today(tribunal.time_zone))
+    previous, earlier = current.previous(), current.previous().previous()
+    made = await create_standard(
+        db,
+        tribunal,
+        "acknowledge",
+        DefinitionValues(
+            name_en="Acknowledge a filing",
+            name_fr="Accuser réception d’un dossier",
+            start_event="submitted",
+            stop_event="accepted",
+            limit_days=10,
+            unit=ClockUnit.BUSINESS_DAYS,
+            target_percent=80,
+            effective_from=earlier.first_day,
+        ),
+        user=admin,
+    )
+    await publish_quarter(db, tribunal, earlier, user=admin)
+    await db.commit()
+    return made.standard, [
+        f"{quarter.fiscal_year}-q{quarter.number}" for quarter in (previous, earlier)
+    ]
 
 
 async def mobile_numbers(db: AsyncSession, taking: User, waiting: User, confirmed: User) -> None:

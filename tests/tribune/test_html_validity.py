@@ -46,11 +46,14 @@ from starlette.applications import Starlette
 from accountability.feedback.models import Feedback
 from accountability.feedback.services import FEEDBACK_PER_HOUR
 from accountability.standards.measurement import Figures
-from accountability.standards.periods import FiscalYear
+from accountability.standards.models import ClockUnit
+from accountability.standards.periods import FiscalYear, Quarter
+from accountability.standards.services import DefinitionValues, create_standard
+from accountability.standards.snapshots import publish_quarter
 from accountability.texts.models import MobileNumber, StopReason
 from filings.casetypes.services import create_case_type
 from filings.demo import DEMO_CASE_TYPES
-from filings.models import CaseParty, FilingStatus, PartyRole
+from filings.models import CaseEvent, CaseParty, FilingStatus, PartyRole
 from hearings.models import (
     AvailabilityException,
     ExceptionKind,
@@ -473,6 +476,123 @@ async def collect_pages(app: Starlette, db: AsyncSession, pages: Pages) -> None:
     await collect_feedback_pages(app, db, pages, tribunal)
     await collect_public_standards_pages(app, db, pages)
     await collect_report_pages(app, db, pages, tribunal)
+    await collect_standards_pages(app, db, pages, tribunal)
+
+
+async def collect_standards_pages(
+    app: Starlette, db: AsyncSession, pages: Pages, tribunal: Tribunal
+) -> None:
+    """The service standards: the staff's figures with cases at risk and their next page, the
+    administrators' list, a standard's versions, the definition form (new, a new version, with
+    errors), publishing (the list, the check before publishing, a refusal), a correction (with
+    errors) and the recomputation (agreeing and not); some in French."""
+    t = f"/{tribunal.slug}/staff/service-standards"
+    current = Quarter.containing(local_today(tribunal.time_zone))
+    previous, earlier = current.previous(), current.previous().previous()
+    admin = await make_staff(db, tribunal, Role.ADMIN)
+    made = await create_standard(
+        db,
+        tribunal,
+        "acknowledge",
+        DefinitionValues(
+            name_en="Acknowledge a filing",
+            name_fr="Accuser réception d’un dossier",
+            start_event="submitted",
+            stop_event="accepted",
+            limit_days=10,
+            unit=ClockUnit.CALENDAR_DAYS,
+            target_percent=80,
+            effective_from=earlier.first_day,
+            pause_event="returned",
+            resume_event="resubmitted",
+        ),
+        user=admin,
+    )
+    start = earlier.starts_at(tribunal.time_zone) + timedelta(days=2)
+    version = await make_case_type(db, tribunal)
+    late = await make_case(db, tribunal, version=version)
+    db.add(
+        CaseEvent(tribunal_id=tribunal.id, filing_id=late.id, kind="submitted", occurred_at=start)
+    )
+    # More cases at risk than a page holds: the figures page links to the next.
+    for days in range(21):
+        case = await make_case(db, tribunal, version=version)
+        db.add(
+            CaseEvent(
+                tribunal_id=tribunal.id,
+                filing_id=case.id,
+                kind="submitted",
+                occurred_at=utcnow() - timedelta(days=20 + days),
+            )
+        )
+    await publish_quarter(db, tribunal, earlier, user=admin)
+    await db.commit()
+    standard = made.standard
+    published = f"{t}/publishing/{earlier.fiscal_year}-q{earlier.number}"
+    unpublished = f"{t}/publishing/{previous.fiscal_year}-q{previous.number}"
+    running = f"{t}/publishing/{current.fiscal_year}-q{current.number}"
+    french_admin = await make_staff(db, tribunal, Role.ADMIN, language="fr")
+    async with new_client(app) as client:
+        await sign_in(client, admin.email)
+        figures = await client.get(t)
+        pages.add("service standards (staff)", figures)
+        next_page = re.search(r'href="([^"]+/at-risk\?after=[^"]+)"', figures.text)
+        assert next_page, "no next page of cases at risk"
+        await pages.get(
+            client, "cases at risk (next page)", next_page.group(1).replace("&amp;", "&")
+        )
+        await pages.get(client, "service standards (manage)", f"{t}/manage")
+        await pages.get(client, "service standard", f"{t}/{standard.id}")
+        await pages.get(client, "new service standard", f"{t}/new")
+        pages.add(
+            "new service standard (errors)",
+            await post_form(
+                client,
+                f"{t}/new",
+                {"code": "X", "limit_days": "0", "target_percent": "101", "unit": "x"},
+                page=f"{t}/new",
+            ),
+            422,
+        )
+        await pages.get(client, "new version of a standard", f"{t}/{standard.id}/new-version")
+        await pages.get(client, "publishing the figures", f"{t}/publishing")
+        await pages.get(client, "publish a quarter (check)", f"{unpublished}/publish")
+        await pages.get(client, "publish a quarter (refused)", f"{running}/publish", status=409)
+        await pages.get(client, "correct a quarter", f"{published}/correct")
+        pages.add(
+            "correct a quarter (errors)",
+            await post_form(
+                client, f"{published}/correct", {"note": ""}, page=f"{published}/correct"
+            ),
+            422,
+        )
+        await pages.get(client, "recompute a quarter (agreeing)", f"{published}/recompute")
+        db.add(
+            CaseEvent(
+                tribunal_id=tribunal.id,
+                filing_id=late.id,
+                kind="accepted",
+                occurred_at=start + timedelta(days=1),
+            )
+        )
+        await db.commit()
+        await pages.get(client, "recompute a quarter (differing)", f"{published}/recompute")
+    async with new_client(app) as client:
+        await sign_in(client, french_admin.email)
+        await pages.get(client, "service standards (staff, fr)", t)
+        await pages.get(client, "service standard (fr)", f"{t}/{standard.id}")
+        pages.add(
+            "new version of a standard (errors, fr)",
+            await post_form(
+                client,
+                f"{t}/{standard.id}/new-version",
+                {"start_event": "decided", "stop_event": "accepted"},
+                page=f"{t}/{standard.id}/new-version",
+            ),
+            422,
+        )
+        await pages.get(client, "publish a quarter (check, fr)", f"{unpublished}/publish")
+        await pages.get(client, "recompute a quarter (differing, fr)", f"{published}/recompute")
 
 
 async def collect_feedback_pages(
