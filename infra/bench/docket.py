@@ -591,19 +591,22 @@ def app_environment(database_url: str, data_dir: Path) -> dict[str, str]:
 
 
 def start_app(environment: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+    # The server's log goes to a file, not a pipe: a pipe nobody reads during the run fills up
+    # and stalls every worker at its next log line.
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - open as long as the server runs
     server = subprocess.Popen(
         [sys.executable, "-m", "tribune", "serve", "--port", str(port), "--workers", str(workers)],
         cwd=PROJECT_ROOT,
         env=environment,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz", server)
     except BaseException:
         stop(server)
-        assert server.stderr is not None
-        sys.stderr.write(server.stderr.read().decode(errors="replace")[-4000:])
+        log.seek(0)
+        sys.stderr.write(log.read().decode(errors="replace")[-4000:])
         raise
     return server
 
