@@ -7,13 +7,10 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from markupsafe import Markup
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -53,13 +50,13 @@ from accountability.standards.services import (
     create_standard,
     definition_errors,
     definitions_in_force,
+    names_of,
     standard_of,
     standards_of,
     version_in_force,
     versions_of,
 )
 from accounts.middleware import signed_in_user
-from accounts.models import User
 from filings.casetypes.services import case_types_of
 from tribunals.models import Tribunal
 from tribunals.permissions import Permission, permissions_of
@@ -286,14 +283,6 @@ def _event_label(code: str | None) -> str:
     return str(found.label) if found else code
 
 
-async def _names(db: AsyncSession, ids: set[uuid.UUID | None]) -> dict[uuid.UUID, str]:
-    wanted = {item for item in ids if item is not None}
-    if not wanted:
-        return {}
-    rows = await db.execute(select(User.id, User.name).where(User.id.in_(wanted)))
-    return {row.id: row.name for row in rows}
-
-
 async def manage_page(request: Request) -> Response:
     """The tribunal's standards, each with its definition in force, and the way to add one."""
     tribunal = current_tribunal(request)
@@ -424,7 +413,7 @@ async def _standard_page(
     tribunal = current_tribunal(request)
     db = db_of(request)
     versions = await versions_of(db, standard)
-    names = await _names(db, {version.created_by_id for version in versions})
+    names = await names_of(db, {version.created_by_id for version in versions})
     in_force = await version_in_force(db, standard, local_today(tribunal.time_zone))
     history = [
         (version, _changes(versions[index - 1] if index else None, version))
@@ -496,31 +485,6 @@ async def new_version(request: Request) -> Response:
 # -- publishing ---------------------------------------------------------------------------------
 
 
-async def _quarters_to_publish(
-    db: AsyncSession, tribunal: Tribunal, published: set[Quarter], now: datetime
-) -> list[Quarter]:
-    """Return the latest ended quarters with a standard in force and not yet published."""
-    standards = await standards_of(db, tribunal)
-    if not standards:
-        return []
-    first_day = await db.scalar(
-        select(StandardVersion.effective_from)
-        .where(StandardVersion.tribunal_id == tribunal.id)
-        .order_by(StandardVersion.effective_from)
-        .limit(1)
-    )
-    if first_day is None:
-        return []
-    earliest = Quarter.containing(first_day)
-    quarter = Quarter.containing(local_today(tribunal.time_zone, now)).previous()
-    chosen: list[Quarter] = []
-    while quarter >= earliest and len(chosen) < QUARTERS_LISTED:
-        if quarter not in published:
-            chosen.append(quarter)
-        quarter = quarter.previous()
-    return chosen
-
-
 async def publishing_page(request: Request) -> Response:
     """The ended quarters not yet published, to publish; the published ones, to correct or to
     recompute and compare."""
@@ -528,21 +492,13 @@ async def publishing_page(request: Request) -> Response:
     db = db_of(request)
     now = utcnow()
     published = await snapshots.published_quarters(db, tribunal, limit=QUARTERS_LISTED)
-    seen = {Quarter(item.fiscal_year, item.quarter) for item in published}
-    # The quarters published before the last few are not offered again.
-    all_published = seen | set(
-        Quarter(row.fiscal_year, row.quarter)
-        for row in await db.execute(
-            select(PublishedFigures.fiscal_year, PublishedFigures.quarter)
-            .where(PublishedFigures.tribunal_id == tribunal.id)
-            .distinct()
-        )
-    )
     return render(
         request,
         "accountability/standards/publishing.html",
         {
-            "to_publish": await _quarters_to_publish(db, tribunal, all_published, now),
+            "to_publish": await snapshots.quarters_to_publish(
+                db, tribunal, now=now, limit=QUARTERS_LISTED
+            ),
             "published": [(Quarter(item.fiscal_year, item.quarter), item) for item in published],
             "quarter_key": quarter_key,
             "done": request.query_params.get("done", ""),
@@ -665,7 +621,7 @@ async def _correct_page(
     db = db_of(request)
     tribunal = current_tribunal(request)
     history = await snapshots.publication_history(db, tribunal, quarter)
-    names = await _names(db, {item.published_by_id for item in history})
+    names = await names_of(db, {item.published_by_id for item in history})
     return render(
         request,
         "accountability/standards/correct.html",

@@ -501,3 +501,13 @@ class Definition:
             target_percent=int(data["target_percent"]),
             effective_from=date.fromisoformat(str(data["effective_from"])),
         )
+
+
+async def names_of(db: AsyncSession, user_ids: set[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    """Return the names of the people who saved versions or published figures, by id (one
+    query, none when there is no one to name)."""
+    wanted = {item for item in user_ids if item is not None}
+    if not wanted:
+        return {}
+    rows = await db.execute(select(User.id, User.name).where(User.id.in_(wanted)))
+    return {row.id: row.name for row in rows}

@@ -28,14 +28,14 @@ from accountability.standards.measurement import (
     measure,
     measure_quarter,
 )
-from accountability.standards.models import PublishedFigures, ServiceStandard
+from accountability.standards.models import PublishedFigures, ServiceStandard, StandardVersion
 from accountability.standards.periods import Quarter
 from accountability.standards.services import Definition, standard_of, standards_of
 from accounts.models import User
 from tribunals.models import Tribunal
 from tribune import audit
 from tribune.audit import AuditAction
-from tribune.db import utcnow
+from tribune.db import local_today, utcnow
 from tribune.i18n import format_date, format_number
 from tribune.i18n import gettext as _
 
@@ -377,3 +377,36 @@ async def recompute(
                     FigureDifference(str(item["code"]), name, before.get(name), after.get(name))
                 )
     return differences
+
+
+# -- what is left to publish ------------------------------------------------------------------
+
+
+async def quarters_to_publish(
+    db: AsyncSession, tribunal: Tribunal, *, now: datetime | None = None, limit: int = 8
+) -> list[Quarter]:
+    """Return the latest `limit` ended quarters, from the first a standard was in force, that
+    have not been published, the latest first (two queries)."""
+    first_day = await db.scalar(
+        select(func.min(StandardVersion.effective_from)).where(
+            StandardVersion.tribunal_id == tribunal.id
+        )
+    )
+    if first_day is None:
+        return []
+    published = {
+        Quarter(row.fiscal_year, row.quarter)
+        for row in await db.execute(
+            select(PublishedFigures.fiscal_year, PublishedFigures.quarter)
+            .where(PublishedFigures.tribunal_id == tribunal.id)
+            .distinct()
+        )
+    }
+    earliest = Quarter.containing(first_day)
+    quarter = Quarter.containing(local_today(tribunal.time_zone, now or utcnow())).previous()
+    chosen: list[Quarter] = []
+    while quarter >= earliest and len(chosen) < limit:
+        if quarter not in published:
+            chosen.append(quarter)
+        quarter = quarter.previous()
+    return chosen

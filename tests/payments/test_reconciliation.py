@@ -390,8 +390,11 @@ async def test_the_pages_read_in_each_language(
     admin.language = language
     await db.commit()
     await as_user(client, admin)
+    workspace = text_of(await client.get(f"/{tribunal.slug}/staff"))
     days = text_of(await client.get(f"/{tribunal.slug}/staff/reconciliation"))
     day = text_of(await client.get(day_url(tribunal)))
     expected = (lambda text: text) if language == "en" else french
+    # The administrator finds it in the workspace, by name.
+    assert expected("Daily reconciliation") in workspace
     assert expected("Daily reconciliation") in days
     assert expected("Every card payment and refund") in day

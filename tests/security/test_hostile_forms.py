@@ -133,9 +133,12 @@ EXAMPLES_PER_TARGET = int(os.environ.get("TRIBUNE_FUZZ_EXAMPLES", "10"))
 # but ids, the names in its query string), and in all. The world holds about ten cases, each
 # with pages of its own (its hearing, its decisions, its response): every one is visited.
 URLS_PER_SHAPE = 10
-PAGES_PER_PERSON = 500
+PAGES_PER_PERSON = 800
 ERROR_SUMMARY = "govuk-error-summary"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# A day in a path (a day's hearings, a day's reconciliation) is what the page is about, as an id
+# is: ninety days of one page are one shape, not ninety.
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 # -- the world ----------------------------------------------------------------------------------
 
@@ -835,7 +838,8 @@ class RouteTable:
         return None
 
     def shape_of(self, url: str) -> tuple[str, ...]:
-        """Return what sets a page apart from others of its route but the ids it is about."""
+        """Return what sets a page apart from others of its route but the ids and days it is
+        about."""
         parts = urlsplit(url)
         for pattern, info in self._patterns:
             matched = pattern.match(parts.path)
@@ -844,7 +848,7 @@ class RouteTable:
                 params = [
                     f"{name}={value}"
                     for name, value in matched.groupdict().items()
-                    if not UUID.fullmatch(value)
+                    if not (UUID.fullmatch(value) or DAY.fullmatch(value))
                 ]
                 return (info.path, *params, "?", *names)
         return (parts.path,)
