@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
+from tribune.i18n import format_number
+from tribune.i18n import gettext as _
+
 WIDTH = 480
 HEIGHT = 240
 LEFT = 44  # room for the percentages of the axis
@@ -33,6 +36,11 @@ class Bar:
     share: float | None
     # What to write on the bar's place when there is no share ("fewer than 10").
     missing_label: str = ""
+
+
+def _percent(value: int) -> str:
+    """A whole percentage as the tables write it, in the current language ("84%", "84 %")."""
+    return _("%(percent)s%%", percent=format_number(value))
 
 
 def _y(share: float) -> float:
@@ -70,7 +78,7 @@ def quarters_chart(
     for tick in (0, 25, 50, 75, 100):
         y = _y(tick)
         parts.append(line.format(LEFT, y, WIDTH, y, GRID_COLOUR, 1))
-        parts.append(text.format(LEFT - 6, y + 4, "end", 12, MUTED_COLOUR, f"{tick} %"))
+        parts.append(text.format(LEFT - 6, y + 4, "end", 12, MUTED_COLOUR, _percent(tick)))
     for index, bar in enumerate(bars):
         centre = LEFT + slot * index + slot / 2
         if bar.share is not None:
@@ -81,9 +89,8 @@ def quarters_chart(
                 ).format(centre - bar_width / 2, top, bar_width, baseline - top, BAR_COLOUR)
             )
             label_y = max(top - 4, TOP + 10)
-            parts.append(
-                text.format(centre, label_y, "middle", 12, TARGET_COLOUR, f"{bar.share:.0f} %")
-            )
+            share = _percent(round(bar.share))
+            parts.append(text.format(centre, label_y, "middle", 12, TARGET_COLOUR, share))
         else:
             parts.append(
                 text.format(centre, baseline - 6, "middle", 11, MUTED_COLOUR, bar.missing_label)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from accountability.standards.chart import Bar, quarters_chart
+from tribune.i18n import use_language
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -55,3 +56,20 @@ def test_what_the_chart_is_given_is_escaped() -> None:
     assert "<script>" not in svg
     assert "<b>" not in svg
     ET.fromstring(str(svg))  # noqa: S314 - still well-formed
+
+
+def test_the_chart_writes_percentages_as_the_tables_do_in_each_language() -> None:
+    def texts(language: str) -> list[str | None]:
+        with use_language(language):
+            svg = quarters_chart(
+                chart_id="c",
+                title="t",
+                description="d",
+                bars=[Bar("Q1", 84.4)],
+                target=80,
+                target_label="",
+            )
+        return [text.text for text in ET.fromstring(str(svg)).iter(f"{SVG}text")]  # noqa: S314
+
+    assert {"84%", "100%"} <= set(texts("en"))
+    assert {"84\u00a0%", "100\u00a0%"} <= set(texts("fr"))  # a non-breaking space
