@@ -20,6 +20,7 @@ from accountability.standards import events, snapshots
 from accountability.standards.chart import Bar, quarters_chart
 from accountability.standards.docket import AT_RISK, AT_RISK_WITHIN_DAYS
 from accountability.standards.forms import (
+    FIELDS,
     UNIT_LABELS,
     UNIT_NAMES,
     correction_form,
@@ -361,21 +362,9 @@ async def new_standard(request: Request) -> Response:
     return redirect(f"{standard_url}?saved=1")
 
 
-# What a version says, field by field, compared with the version before it.
-_COMPARED = (
-    "name_en",
-    "name_fr",
-    "description_en",
-    "description_fr",
-    "start_event",
-    "stop_event",
-    "pause_event",
-    "resume_event",
-    "case_type_code",
-    "limit_days",
-    "unit",
-    "target_percent",
-)
+# What a version says, field by field, compared with the version before it: the form's fields
+# but the standard's code, the day it applies from and its note.
+_COMPARED = tuple(name for name in FIELDS if name not in ("code", "effective_from", "note"))
 
 
 def _field_labels() -> dict[str, str]:
