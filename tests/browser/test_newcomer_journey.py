@@ -84,9 +84,12 @@ async def test_newcomer_finds_a_tribunal_registers_and_signs_in(
 
     await start_in(page, language, check)
     tribunal_links = page.locator("#results").get_by_role("link")
-    await expect(tribunal_links).to_have_text(
-        [*sorted(TRIBUNAL_NAMES[language].values(), key=str.casefold)]
-    )
+    await expect(tribunal_links.first).to_be_visible()
+    # Every tribunal, in alphabetical order; other browser tests may have added their own to the
+    # live server's database, so the demo tribunals are looked for among them.
+    names = await tribunal_links.all_text_contents()
+    assert names == sorted(names, key=str.casefold)
+    assert set(TRIBUNAL_NAMES[language].values()) <= set(names)
     await page.screenshot(path=RESULTS_DIR / f"home-{language}.png", full_page=True)
 
     await search_for_the_board(page, language)
