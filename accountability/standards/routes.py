@@ -544,37 +544,10 @@ async def publish(request: Request) -> Response:
             return _refused_page(request, quarter, refused.message)
         return _publishing_done(request, tribunal, f"published-{quarter_key(quarter)}")
     # What publishing would refuse is said before the figures are shown.
-    if not quarter.has_ended(tribunal.time_zone, now):
-        return _refused_page(
-            request,
-            quarter,
-            i18n.gettext(
-                "The figures of %(quarter)s can be published once the quarter has ended, "
-                "from %(day)s.",
-                quarter=quarter.label,
-                day=i18n.format_date(quarter.end_day),
-            ),
-        )
-    if await snapshots.latest_published(db, tribunal, quarter) is not None:
-        return _refused_page(
-            request,
-            quarter,
-            i18n.gettext(
-                "The figures of %(quarter)s are published already. To change them, publish a "
-                "correction with a note of what changed and why.",
-                quarter=quarter.label,
-            ),
-        )
-    measured = await snapshots.measure_for_publication(db, tribunal, quarter, now=now)
-    if not measured:
-        return _refused_page(
-            request,
-            quarter,
-            i18n.gettext(
-                "No service standard was in force in %(quarter)s: there is nothing to publish.",
-                quarter=quarter.label,
-            ),
-        )
+    try:
+        measured = await snapshots.figures_to_publish(db, tribunal, quarter, now=now)
+    except snapshots.PublicationRefused as refused:
+        return _refused_page(request, quarter, refused.message)
     return render(
         request,
         "accountability/standards/publish.html",

@@ -247,16 +247,11 @@ def _refuse_unless_ended(tribunal: Tribunal, quarter: Quarter, now: datetime) ->
         )
 
 
-async def publish_quarter(
-    db: AsyncSession,
-    tribunal: Tribunal,
-    quarter: Quarter,
-    *,
-    user: User | None,
-    now: datetime | None = None,
-) -> PublishedFigures:
-    """Publish a quarter's figures (version 1) and return them. Raises PublicationRefused
-    (nothing stored) if the quarter has not ended, is published already (a change is a
+async def figures_to_publish(
+    db: AsyncSession, tribunal: Tribunal, quarter: Quarter, *, now: datetime | None = None
+) -> list[StandardFigures]:
+    """Return the figures publishing a quarter would store (version 1). Raises
+    PublicationRefused if the quarter has not ended, is published already (a change is a
     correction: `publish_correction`), or had no standard in force."""
     now = now or utcnow()
     _refuse_unless_ended(tribunal, quarter, now)
@@ -276,6 +271,21 @@ async def publish_quarter(
                 quarter=quarter.label,
             )
         )
+    return measured
+
+
+async def publish_quarter(
+    db: AsyncSession,
+    tribunal: Tribunal,
+    quarter: Quarter,
+    *,
+    user: User | None,
+    now: datetime | None = None,
+) -> PublishedFigures:
+    """Publish a quarter's figures (version 1) and return them. Raises PublicationRefused
+    (nothing stored) for the reasons `figures_to_publish` gives."""
+    now = now or utcnow()
+    measured = await figures_to_publish(db, tribunal, quarter, now=now)
     return await _store(db, tribunal, quarter, figures_json(quarter, measured), 1, "", user, now)
 
 
