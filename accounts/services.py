@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import AccountToken, SignInAttempt, TokenPurpose, User, UserSession
@@ -416,6 +416,14 @@ def start_session(db: AsyncSession, settings: Settings, user: User) -> str:
     return token
 
 
+# Built once: every signed-in request runs it, and building it costs more than running it.
+_LIVE_SESSION = (
+    select(UserSession, User)
+    .join(User, User.id == UserSession.user_id)
+    .where(UserSession.token_hash == bindparam("token_hash"), UserSession.revoked_at.is_(None))
+)
+
+
 async def load_session(
     db: AsyncSession, settings: Settings, token: str
 ) -> tuple[UserSession, User] | None:
@@ -425,13 +433,7 @@ async def load_session(
     """
     if not token or len(token) > 100:
         return None
-    row = (
-        await db.execute(
-            select(UserSession, User)
-            .join(User, User.id == UserSession.user_id)
-            .where(UserSession.token_hash == hash_token(token), UserSession.revoked_at.is_(None))
-        )
-    ).one_or_none()
+    row = (await db.execute(_LIVE_SESSION, {"token_hash": hash_token(token)})).one_or_none()
     if row is None:
         return None
     session, user = row

@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tribune.db import Model, enum_by_value
@@ -48,6 +48,10 @@ class Tribunal(Model):
     response_business_days: Mapped[int] = mapped_column(default=20, server_default="20")
     # Whether parties may see which staff roles (never names) opened their case.
     show_access_to_parties: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Bumped by the database itself (triggers, migration 0024) whenever the tribunal's case
+    # types, staff or staff's names change: workers keep what they derive from those rows
+    # for as long as this stays the same (`tribunals.cache`).
+    cache_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     @property
     def reference_prefix(self) -> str:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import User
@@ -138,7 +138,38 @@ async def create_tribunal(db: AsyncSession, details: TribunalDetails) -> Tribuna
 
 async def tribunal_by_slug(db: AsyncSession, slug: str) -> Tribunal | None:
     """Return the tribunal with this slug, or None if there is none."""
-    return (await db.execute(select(Tribunal).where(Tribunal.slug == slug))).scalar_one_or_none()
+    return (await db.execute(_TRIBUNAL, {"slug": slug})).scalar_one_or_none()
+
+
+# Built once: every tribunal page runs one of them.
+_TRIBUNAL = select(Tribunal).where(Tribunal.slug == bindparam("slug"))
+_TRIBUNAL_AND_ROLES = select(
+    Tribunal,
+    *(
+        exists()
+        .where(
+            Membership.tribunal_id == Tribunal.id,
+            Membership.user_id == bindparam("user_id"),
+            Membership.role == role,
+        )
+        .label(role.value)
+        for role in Role
+    ),
+).where(Tribunal.slug == bindparam("slug"))
+
+
+async def tribunal_and_roles(
+    db: AsyncSession, slug: str, user_id: uuid.UUID | None
+) -> tuple[Tribunal | None, set[Role]]:
+    """Return the tribunal with this slug and the roles a person holds in it, in one
+    statement: every tribunal page asks both. Roles are read afresh on every request, so a
+    role removed takes effect on the next one."""
+    if user_id is None:
+        return await tribunal_by_slug(db, slug), set()
+    row = (await db.execute(_TRIBUNAL_AND_ROLES, {"slug": slug, "user_id": user_id})).one_or_none()
+    if row is None:
+        return None, set()
+    return row[0], {role for role, has in zip(Role, row[1:], strict=True) if has}
 
 
 def _like_pattern(query: str) -> str:

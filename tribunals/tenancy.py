@@ -18,12 +18,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from accounts.middleware import current_user, sign_in_url
 from tribunals.models import Role, Tribunal
 from tribunals.permissions import Permission, permissions_of
-from tribunals.services import RESERVED_SLUGS, SLUG_PATTERN, roles_of, tribunal_by_slug
-from tribune.web import Endpoint, db_of, redirect, with_csrf_and_commit
+from tribunals.services import RESERVED_SLUGS, SLUG_PATTERN, tribunal_and_roles
+from tribune.web import Endpoint, redirect, with_csrf_and_commit
 
 
 class TenantMiddleware:
-    """Put the tribunal named by the path (or None) on ``request.state.tribunal``."""
+    """Put the tribunal named by the path (or None) on ``request.state.tribunal``, and the
+    signed-in person's roles in it on ``request.state.roles`` (after AuthenticationMiddleware).
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -32,9 +34,13 @@ class TenantMiddleware:
         if scope["type"] == "http":
             state = scope.setdefault("state", {})
             state["tribunal"] = None
+            state["roles"] = set()
             segment = scope["path"].lstrip("/").split("/", 1)[0]
             if segment not in RESERVED_SLUGS and SLUG_PATTERN.match(segment):
-                state["tribunal"] = await tribunal_by_slug(state["db"], segment)
+                user = state.get("user")
+                state["tribunal"], state["roles"] = await tribunal_and_roles(
+                    state["db"], segment, user.id if user is not None else None
+                )
         await self.app(scope, receive, send)
 
 
@@ -54,11 +60,8 @@ def current_roles(request: Request) -> set[Role]:
 def _require(permission: Permission, endpoint: Endpoint) -> Endpoint:
     @functools.wraps(endpoint)
     async def guarded(request: Request) -> Response:
-        tribunal = current_tribunal(request)
+        current_tribunal(request)
         user = current_user(request)
-        request.state.roles = set()
-        if user is not None:
-            request.state.roles = await roles_of(db_of(request), user.id, tribunal.id)
         if permission is Permission.PUBLIC:
             return await endpoint(request)
         if user is None:

@@ -144,7 +144,13 @@ def format_datetime(value: datetime, zone: str = "America/Toronto", format: str 
 
 
 def format_number(value: int | float) -> str:
-    return numbers.format_decimal(value, locale=_locale())
+    return _formatted_number(value, get_language())
+
+
+@lru_cache(maxsize=4096)
+def _formatted_number(value: int | float, language: str) -> str:
+    # Counts and totals repeat from page to page; Babel formats each in tens of microseconds.
+    return numbers.format_decimal(value, locale=_LOCALES[language])
 
 
 def format_money(cents: int, currency: str = "CAD") -> str:

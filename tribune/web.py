@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -92,6 +93,19 @@ def url_path(request: Request, name: str, /, **params: Any) -> str:
     return index.path(name, params)
 
 
+def path_for_each(request: Request, name: str, key: str, /, **params: Any) -> Callable[[Any], str]:
+    """Return a function giving the path of the route called ``name`` for each value of its
+    parameter ``key`` (a UUID), the other parameters fixed: a table builds the rest of its
+    rows' links once rather than once a row."""
+    marker = uuid.UUID(int=0)
+    prefix, found, suffix = url_path(request, name, **params, **{key: marker}).partition(
+        str(marker)
+    )
+    if not found:
+        raise ValueError(f"the route {name} does not put {key} in its path as it is")
+    return lambda value: f"{prefix}{value}{suffix}"
+
+
 class RouteIndex:
     """The app's routes by name, so that building a path does not try every route in turn
     (Starlette's ``url_path_for`` does: a few hundred routes, a dozen links a page). It gives
@@ -100,6 +114,7 @@ class RouteIndex:
     def __init__(self, routes: list[BaseRoute]) -> None:
         self._routes = routes
         self._by_name: dict[str, list[tuple[Mount | None, BaseRoute]]] = {}
+        self._kept: dict[tuple[Any, ...], str] = {}
         for route in routes:
             if isinstance(route, Mount) and route.name is None:
                 for child in route.routes:
@@ -109,7 +124,22 @@ class RouteIndex:
             elif getattr(route, "name", None):
                 self._by_name.setdefault(route.name, []).append((None, route))  # type: ignore[attr-defined]
 
+    # Paths whose parameters are all strings (a static file, a tribunal's slug) repeat on every
+    # page: they are kept. Paths naming a row (a UUID) are built each time.
+    MAX_KEPT = 4096
+
     def path(self, name: str, params: dict[str, Any]) -> str:
+        if all(type(value) is str for value in params.values()):
+            key = (name, *params.items())
+            kept = self._kept.get(key)
+            if kept is None:
+                if len(self._kept) >= self.MAX_KEPT:
+                    self._kept.clear()
+                kept = self._kept[key] = self._build(name, params)
+            return kept
+        return self._build(name, params)
+
+    def _build(self, name: str, params: dict[str, Any]) -> str:
         for mount, route in self._by_name.get(name, ()):
             try:
                 if mount is None:

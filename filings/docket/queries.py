@@ -8,17 +8,21 @@ import enum
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Hashable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    BindParameter,
     Boolean,
     ColumnElement,
+    Date,
     Select,
     and_,
+    bindparam,
     false,
     func,
     literal_column,
@@ -235,7 +239,7 @@ def _conditions(
     (any case status), `with_status=False` any condition on the status (the caller adds its
     own)."""
     conditions: list[ColumnElement[bool]] = [
-        Filing.tribunal_id == tribunal.id,
+        Filing.tribunal_id == _tribunal_id(tribunal),
         Filing.submitted_at.is_not(None),
     ]
     if with_status:
@@ -245,7 +249,7 @@ def _conditions(
         conditions.append(
             Filing.case_type_version_id.in_(
                 select(CaseTypeVersion.id).where(
-                    CaseTypeVersion.tribunal_id == tribunal.id,
+                    CaseTypeVersion.tribunal_id == _tribunal_id(tribunal),
                     CaseTypeVersion.case_type_id == filters.case_type_id,
                 )
             )
@@ -260,7 +264,7 @@ def _conditions(
     if filters.adjudicator_id is not None:
         conditions.append(Filing.assigned_adjudicator_id == filters.adjudicator_id)
     if filters.overdue:
-        conditions.append(Filing.due_on < today_in(tribunal))
+        conditions.append(Filing.due_on < bindparam("today", today_in(tribunal), type_=Date))
     if filters.awaiting_payment:
         conditions.append(Filing.awaiting_payment.is_(True))
     if filters.language:
@@ -272,17 +276,65 @@ def _conditions(
     return conditions
 
 
+def _tribunal_id(tribunal: Tribunal) -> BindParameter[uuid.UUID]:
+    # Named, so that a statement kept by `_kept` serves every tribunal (see `_parameters`).
+    return bindparam("tribunal_id", tribunal.id, type_=Filing.tribunal_id.type)
+
+
 def _after(cursor: Cursor) -> ColumnElement[bool]:
     # Row-value comparisons, so that PostgreSQL reads an index range from the cursor on;
     # the spelled-out OR form made it scan and skip every earlier row.
+    row_id = bindparam("cursor_id", cursor.id, type_=Filing.id.type)
     if cursor.sort is Sort.RECEIVED:
-        return tuple_(Filing.submitted_at, Filing.id) < tuple_(cursor.key, cursor.id)
+        key = bindparam("cursor_key", cursor.key, type_=Filing.submitted_at.type)
+        return tuple_(Filing.submitted_at, Filing.id) < tuple_(key, row_id)
     if cursor.key is None:
-        return and_(Filing.due_on.is_(None), Filing.id > cursor.id)
-    return or_(
-        tuple_(Filing.due_on, Filing.id) > tuple_(cursor.key, cursor.id),
-        Filing.due_on.is_(None),
-    )
+        return and_(Filing.due_on.is_(None), Filing.id > row_id)
+    key = bindparam("cursor_key", cursor.key, type_=Filing.due_on.type)
+    return or_(tuple_(Filing.due_on, Filing.id) > tuple_(key, row_id), Filing.due_on.is_(None))
+
+
+# Statements kept per worker, by everything that shapes them but the tribunal, the cursor and
+# the day, which are parameters: building a statement and its cache key costs more Python than
+# running it. A search or a flag is built per request (its words and conditions vary too much).
+KEPT_STATEMENTS = 256
+_kept_statements: OrderedDict[Hashable, Select[Any]] = OrderedDict()
+
+
+def _kept(key: Hashable | None, build: Callable[[], Select[Any]]) -> Select[Any]:
+    """Return the statement kept under `key`, building it if there is none (None: build)."""
+    if key is None:
+        return build()
+    statement = _kept_statements.get(key)
+    if statement is None:
+        statement = _kept_statements[key] = build()
+        while len(_kept_statements) > KEPT_STATEMENTS:
+            _kept_statements.popitem(last=False)
+    else:
+        _kept_statements.move_to_end(key)
+    return statement
+
+
+def _shape(dialect: str, tribunal: Tribunal, filters: DocketFilters, *rest: Hashable) -> Hashable:
+    """Return the key under which a statement for these filters is kept, or None."""
+    if filters.q or filters.flags:
+        return None
+    # The time zone turns the received dates into moments; flag conditions are left out.
+    return (dialect, tribunal.time_zone, replace(filters, flag_conditions=()), *rest)
+
+
+def _parameters(
+    tribunal: Tribunal, filters: DocketFilters, cursor: Cursor | None
+) -> dict[str, Any]:
+    """Return the values of a kept statement's parameters for this request."""
+    values: dict[str, Any] = {"tribunal_id": tribunal.id}
+    if filters.overdue:
+        values["today"] = today_in(tribunal)
+    if cursor is not None:
+        values["cursor_id"] = cursor.id
+        if cursor.key is not None:
+            values["cursor_key"] = cursor.key
+    return values
 
 
 class SearchPlan(enum.Enum):
@@ -340,7 +392,7 @@ def _rows_statement(
         assert search is not None
         matches = (
             select(Filing.id)
-            .where(Filing.tribunal_id == tribunal.id, search)
+            .where(Filing.tribunal_id == _tribunal_id(tribunal), search)
             .cte("matches")
             .prefix_with("MATERIALIZED")
         )
@@ -370,7 +422,8 @@ def _rows_statement(
         statement = statement.order_by(Filing.submitted_at.desc(), Filing.id.desc())
     else:
         statement = statement.order_by(Filing.due_on.asc().nulls_last(), Filing.id.asc())
-    return statement.limit(limit)
+    # The page size as a literal: PostgreSQL plans a bound LIMIT again on every execution.
+    return statement.limit(literal_column(str(int(limit))))
 
 
 def _row(values: Any) -> DocketRow:
@@ -408,9 +461,16 @@ async def _fetch(
     """
     dialect = db.get_bind().dialect.name
 
+    connection = await db.connection()
+    cursor_kind = None if cursor is None else (cursor.sort, cursor.key is None)
+
     async def run(plan: SearchPlan) -> list[DocketRow]:
-        statement = _rows_statement(dialect, tribunal, filters, cursor, size + 1, plan)
-        return [_row(values) for values in await db.execute(statement)]
+        statement = _kept(
+            _shape(dialect, tribunal, filters, "rows", cursor_kind, size, plan),
+            lambda: _rows_statement(dialect, tribunal, filters, cursor, size + 1, plan),
+        )
+        result = await connection.execute(statement, _parameters(tribunal, filters, cursor))
+        return [_row(values) for values in result]
 
     searching = (
         dialect == "postgresql"
@@ -436,7 +496,7 @@ def _capped_count(
     rows = (
         select(literal_column("1"))
         .where(*conditions, Filing.status == status)
-        .limit(cap + 1)
+        .limit(literal_column(str(int(cap + 1))))
         .subquery()
     )
     return select(func.count()).select_from(rows).scalar_subquery()
@@ -470,19 +530,21 @@ async def status_counts(
     if filters.q:
         return None
     dialect = db.get_bind().dialect.name
+    connection = await db.connection()
+    parameters = _parameters(tribunal, filters, None)
     if _index_served(filters):
-        # The same conditions (and parameters) serve every status's count.
-        conditions = _conditions(dialect, tribunal, filters, with_status=False)
-        values = (
-            await db.execute(
-                select(
-                    *(
-                        _capped_count(conditions, status, cap).label(status.value)
-                        for status in CASE_STATUSES
-                    )
-                )
-            )
-        ).one()
+
+        def build() -> Select[Any]:
+            # The same conditions (and parameters) serve every status's count.
+            conditions = _conditions(dialect, tribunal, filters, with_status=False)
+            counts = [
+                _capped_count(conditions, status, cap).label(status.value)
+                for status in CASE_STATUSES
+            ]
+            return cast("Select[Any]", select(*counts))
+
+        key = _shape(dialect, tribunal, filters, "counts", cap)
+        values = (await connection.execute(_kept(key, build), parameters)).one()
         return StatusCounts(
             per_status={
                 status: min(int(count), cap)
@@ -492,13 +554,18 @@ async def status_counts(
                 status for status, count in zip(CASE_STATUSES, values, strict=True) if count > cap
             ),
         )
-    matching = (
-        select(Filing.status)
-        .where(*_conditions(dialect, tribunal, filters, any_status=True))
-        .limit(cap + 1)
-        .subquery()
-    )
-    grouped = await db.execute(select(matching.c.status, func.count()).group_by(matching.c.status))
+
+    def build_grouped() -> Select[Any]:
+        matching = (
+            select(Filing.status)
+            .where(*_conditions(dialect, tribunal, filters, any_status=True))
+            .limit(literal_column(str(int(cap + 1))))
+            .subquery()
+        )
+        return select(matching.c.status, func.count()).group_by(matching.c.status)
+
+    key = _shape(dialect, tribunal, filters, "grouped counts", cap)
+    grouped = await connection.execute(_kept(key, build_grouped), parameters)
     per_status: dict[FilingStatus, int] = dict.fromkeys(CASE_STATUSES, 0)
     for status, count in grouped:
         per_status[status] = count

@@ -16,13 +16,14 @@ from filings.docket import export as docket_export
 from filings.docket import flags as docket_flags
 from filings.docket import forms as docket_forms
 from filings.docket import queries as docket
+from tribunals import cache as tribunal_cache
 from tribunals.permissions import Permission
 from tribunals.tenancy import TenantRoute, current_tribunal
 from tribune import audit, i18n
 from tribune.audit import AuditAction
 from tribune.db import EarlyCommit, commit_early
 from tribune.forms import Form
-from tribune.web import db_of, render, url_path
+from tribune.web import db_of, path_for_each, render, url_path
 
 FILTER_FIELDS = (
     "q",
@@ -55,8 +56,13 @@ def _filter_query(request: Request) -> list[tuple[str, str]]:
 async def _filters(request: Request) -> tuple[docket.DocketFilters, Form, dict[str, object]]:
     tribunal = current_tribunal(request)
     db = db_of(request)
-    case_types = await docket.case_type_choices(db, tribunal)
-    adjudicators = await docket.adjudicator_choices(db, tribunal)
+    # Kept per worker while the tribunal's case types and staff stay as they are.
+    case_types = await tribunal_cache.cached(
+        tribunal, "docket.case_types", lambda: docket.case_type_choices(db, tribunal)
+    )
+    adjudicators = await tribunal_cache.cached(
+        tribunal, "docket.adjudicators", lambda: docket.adjudicator_choices(db, tribunal)
+    )
     filters, errors = docket_forms.parse_filters(
         request.query_params, case_types=case_types, adjudicators=adjudicators
     )
@@ -105,6 +111,14 @@ async def docket_page(request: Request) -> Response:
         "is_first_page": not request.query_params.get("after"),
         "htmx": htmx,
         "csv_url": f"{csv}?{urlencode(query)}" if query else csv,
+        # Built once a page, not once a row.
+        "case_path": path_for_each(
+            request, "filings:casework:case", "filing_id", tribunal=tribunal.slug
+        ),
+        "due_from_texts": {
+            due_from: i18n.gettext("from: %(who)s", who=str(label))
+            for due_from, label in docket.DUE_FROM_LABELS.items()
+        },
         **choices,
     }
     # htmx swaps only successful answers: its fragment shows the error summary with a 200.
