@@ -159,7 +159,7 @@ def create_app(
     inline_worker: bool | None = None,
 ) -> Starlette:
     settings = settings or load_settings()
-    database = database or Database.from_url(settings.database_url)
+    database = database or Database.from_url(settings.database_url, settings.database_pool_size)
     run_worker = settings.inline_worker if inline_worker is None else inline_worker
 
     @contextlib.asynccontextmanager
@@ -240,7 +240,7 @@ def migrate(settings: Settings, revision: str = "head") -> None:
 
 def _runner(settings: Settings) -> Callable[[Callable[[AsyncSession], Awaitable[Any]]], Any]:
     async def run(work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
-        database = Database.from_url(settings.database_url)
+        database = Database.from_url(settings.database_url, settings.database_pool_size)
         try:
             async with database.session() as db:
                 result = await work(db)
@@ -363,7 +363,7 @@ async def _load_demo_data(settings: Settings) -> int:
 async def _run_worker(settings: Settings) -> int:
     import signal
 
-    database = Database.from_url(settings.database_url)
+    database = Database.from_url(settings.database_url, settings.database_pool_size)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

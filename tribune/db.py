@@ -146,6 +146,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+DEFAULT_POOL_SIZE = 10
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Return an async engine for the URL, configured for its database."""
     if url.startswith("sqlite"):
@@ -153,6 +156,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         _configure_sqlite(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # Connections past the pool's size are closed as soon as they are returned: a pool smaller
+    # than a worker's usual concurrency opens and closes a connection on most requests.
+    kwargs.setdefault("pool_size", DEFAULT_POOL_SIZE)
+    kwargs.setdefault("max_overflow", kwargs["pool_size"])
     return create_async_engine(url, **kwargs)
 
 
@@ -164,8 +171,10 @@ class Database:
         self.sessionmaker = sessionmaker
 
     @classmethod
-    def from_url(cls, url: str) -> Database:
-        engine = create_engine(url)
+    def from_url(cls, url: str, pool_size: int = DEFAULT_POOL_SIZE) -> Database:
+        engine = create_engine(
+            url, **({} if url.startswith("sqlite") else {"pool_size": pool_size})
+        )
         return cls(engine, async_sessionmaker(engine, expire_on_commit=False))
 
     @property

@@ -103,6 +103,8 @@ class Settings:
     environment: str
     data_dir: Path
     database_url: str
+    # Connections each process keeps open to PostgreSQL (as many again may open under a burst).
+    database_pool_size: int
     storage_url: str
     s3_endpoint_url: str | None
     s3_region: str | None
@@ -203,6 +205,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         database_url=env.get("TRIBUNE_DATABASE_URL")
         or f"sqlite+aiosqlite:///{data_dir / 'tribune.sqlite3'}",
+        database_pool_size=_int(env, "TRIBUNE_DATABASE_POOL_SIZE", 10),
         storage_url=env.get("TRIBUNE_STORAGE_URL") or str(data_dir / "documents"),
         s3_endpoint_url=env.get("TRIBUNE_S3_ENDPOINT_URL") or None,
         s3_region=env.get("TRIBUNE_S3_REGION") or env.get("AWS_DEFAULT_REGION") or None,
