@@ -1,5 +1,5 @@
 """Docket benchmark: the staff docket over a million cases on PostgreSQL, beside a hand-written
-page doing the same work and a bare app.
+page doing the same work and a bare app, and the other hot pages.
 
 Run from the project folder, with PostgreSQL reachable (the admin URL's role creates databases):
 
@@ -34,7 +34,18 @@ What it does:
    then rebuilt, the reference counters set, and the database vacuumed and ANALYZEd (VACUUM as
    autovacuum would have by then: index-only scans need it). It prints the load time and the
    rows per second.
-3. Starts three servers on free ports, each with --workers processes: the app (`python -m
+3. Adds what the other hot pages need (`hot_pages.py`, beside this file; once: a rerun on the
+   same database finds it): the claimant of the newest online filing gets a known address and
+   password (hot_pages.CLAIMANT_EMAIL, CLAIMANT_PASSWORD) and the next seven online filings (as
+   filer and claimant party), through the ORM; hearing hours, a room and the adjudicators'
+   weekly availability (`hearings.calendars.services`), then two hearings of an hour for each
+   adjudicator (video, telephone, the first adjudicator's in the room) booked for accepted
+   cases on the business day ten business days ahead, as a clerk books them
+   (`hearings.scheduling.services.book_hearing`); the standard "acknowledge a filing within 10
+   business days, 80 %" in force from the first of the last four quarters that ended, and those
+   quarters published (`accountability.standards` services and `snapshots.publish_quarter`).
+   --docket-only leaves these pages out.
+4. Starts three servers on free ports, each with --workers processes: the app (`python -m
    tribune serve`, development settings, no inline worker), the bare app and the same-work
    app; and signs the clerk in with httpx (the CSRF token from the sign-in form) for the
    session cookie.
@@ -56,7 +67,7 @@ What it does:
      response headers. It serves the unfiltered docket only (per_page and after). The
      difference between it and the docket is the docket's overhead: middleware, ORM, sessions,
      building statements.
-4. Fetches the docket's first page from the app and from the same-work app with the same
+5. Fetches the docket's first page from the app and from the same-work app with the same
    cookie and compares them once the per-request tokens are blanked out (the CSRF token, a CSP
    nonce): if they differ, it prints the first lines of a unified diff (or the same-work app's
    error) and exits 1 before measuring anything, so that the reference keeps doing the
@@ -67,22 +78,27 @@ What it does:
    names the last row seen, so the walk takes the most rows a step (up to 200) that divide
    the rows before that page, and sets per_page back on the last link. Every URL measured is
    fetched once first and must answer 200 (one that does not is reported as a missed target
-   and not measured; a docket answering 404 leaves only the bare page).
-5. Measures each case with wrk (`apt-get install -y wrk`; without /usr/bin/wrk, or with
+   and not measured; a docket answering 404 leaves only the bare page and the hot pages).
+6. Measures each case with wrk (`apt-get install -y wrk`; without /usr/bin/wrk, or with
    --httpx, a small asyncio httpx load generator in a subprocess stands in and the script says
    so: its own ceiling is far lower, about 70 requests per second on two busy cores, where wrk
    drives the bare page past 800), with the visitor's cookie, --connections connections for
    --duration seconds after a --warm-up: the bare page; the same-work page (the docket's first
    page); the docket's first page; page --pages by keyset; a name search (q = a common last
    name); a search for a name no case has (no target; it shows a rare name costs no more); a
-   filtered page (status=accepted&language=fr).
-6. Prints two tables, each row with requests per second, the p50, p95 and p99 latencies in
+   filtered page (status=accepted&language=fr); then the other hot pages, their paths from
+   the routes' names: the claimant's case page (their newest case) and "My cases", signed in
+   as the claimant; the clerk's case page (the case of the day's first hearing) and the
+   hearing day view of the booked day, as the clerk; the public service standards page,
+   without a cookie.
+7. Prints three tables, each row with requests per second, the p50, p95 and p99 latencies in
    milliseconds, the requests, the failed requests and the requests per second as a share of
    the bare page's: the docket's first page, the same-work page and the bare page side by
-   side; the docket's other pages. Then the ratios: docket first page / same-work page and
-   docket first page / bare page in requests per second (the bare page has no target: it runs
-   one query where the docket does the same-work page's work), keyset page / first page and
-   search / first page in p95, and the first page's p99.
+   side; the docket's other pages; the other hot pages (figures only, no target). Then the
+   ratios: docket first page / same-work page and docket first page / bare page in requests
+   per second (the bare page has no target: it runs one query where the docket does the
+   same-work page's work), keyset page / first page and search / first page in p95, and the
+   first page's p99.
 
 It exits 1 when a target is missed: the docket's first page serves at least 0.8 times the
 same-work page's requests per second; page --pages has a p95 at most 1.2 times the first
@@ -91,7 +107,8 @@ page's; the search has a p95 at most twice the first page's; the first page's p9
 request fails (a status of 400 or more, or a socket error). The database is dropped at the
 end unless --keep. A full run (1,000,000 cases) needs about 3 GB of disk; the load takes
 several minutes on two cores (generating the rows in Python costs more than COPY), then the
-walk to page 1000 and the seven cases.
+hot pages' data (publishing four quarters reads their cases' events), the walk to page 1000
+and the twelve cases.
 """
 
 from __future__ import annotations
@@ -125,19 +142,21 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(PROJECT_ROOT))
 
 import asyncpg  # noqa: E402
+import hot_pages  # noqa: E402
 import httpx  # noqa: E402
 from processes import free_port, stop, wait_for  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-import tribune.app  # noqa: E402, F401 - registers every model, for the ORM objects' relations
 from accounts.models import User  # noqa: E402
 from filings.docket import queries as docket_queries  # noqa: E402
 from filings.docket.queries import Choice  # noqa: E402
 from filings.journey.services import format_reference  # noqa: E402
 from filings.models import DueFrom, FilingStatus  # noqa: E402
 from filings.seeding import LaterEvent, build_submitted_case  # noqa: E402
+from tribune.app import build_routes  # noqa: E402 - importing it registers every model, too
 from tribune.db import Base, Model  # noqa: E402
 from tribune.settings import load_settings  # noqa: E402
+from tribune.web import RouteIndex  # noqa: E402
 
 TRIBUNAL_SLUG = "wcat"
 CLERK_EMAIL = "clerk@wcat.bench.example"
@@ -973,13 +992,12 @@ def same_work_app() -> Any:
     from tribunals.models import Role
     from tribunals.permissions import Permission, permissions_of
     from tribune import i18n
-    from tribune.app import build_routes
     from tribune.db import local_today
     from tribune.forms import Form
     from tribune.middleware import content_security_policy, permissions_policy
     from tribune.security import hash_token, new_token
     from tribune.settings import load_settings
-    from tribune.web import RouteIndex, create_templates, render, url_path
+    from tribune.web import create_templates, render, url_path
 
     settings = load_settings()
     session_cookie = session_cookie_name(settings)
@@ -1461,10 +1479,43 @@ def same_html(
     return True
 
 
+def hot_page_cases(
+    hot: hot_pages.HotPages, clerk: str, claimant: str
+) -> list[tuple[str, str, str]]:
+    """Return (name, path, cookie) of each other hot page; the paths from the routes' names."""
+    index = RouteIndex(build_routes())
+    slug = {"tribunal": TRIBUNAL_SLUG}
+    day = urlencode({"date": hot.hearing_day.isoformat()})
+    return [
+        (
+            "claimant's case page",
+            index.path("filings:journey:case", {**slug, "filing_id": hot.claimant_case_id}),
+            claimant,
+        ),
+        ("My cases", index.path("filings:journey:my_cases", {}), claimant),
+        (
+            "clerk's case page",
+            index.path("filings:casework:case", {**slug, "filing_id": hot.staff_case_id}),
+            clerk,
+        ),
+        ("hearing day view", index.path("hearings:views:day", slug) + f"?{day}", clerk),
+        # Read by the public: no session, no cookie.
+        (
+            "service standards (public)",
+            index.path("accountability:publication:standards", slug),
+            "",
+        ),
+    ]
+
+
 def benchmark(arguments: argparse.Namespace, database_url: str, dsn: str, workdir: Path) -> int:
     environment = app_environment(database_url, workdir)
     # Made here first, so that every server reads the same development secret key.
-    load_settings(environment)
+    settings = load_settings(environment)
+    hot = None
+    if not arguments.docket_only:
+        print("preparing the other hot pages", flush=True)
+        hot = asyncio.run(hot_pages.prepare(database_url, settings, CLERK_EMAIL, TRIBUNAL_SLUG))
     servers: list[subprocess.Popen[bytes]] = []
     try:
         app_port, bare_port, same_work_port = free_port(), free_port(), free_port()
@@ -1519,6 +1570,12 @@ def benchmark(arguments: argparse.Namespace, database_url: str, dsn: str, workdi
                 ),
                 ("docket filtered", f"{docket}?status=accepted&language=fr&{per_page}", cookie, ""),
             ]
+        hot_names: list[str] = []
+        if hot is not None:
+            claimant = sign_in(base, hot_pages.CLAIMANT_EMAIL, hot_pages.CLAIMANT_PASSWORD)
+            for name, path, visitor in hot_page_cases(hot, cookie, claimant):
+                cases.append((name, path, visitor, ""))
+                hot_names.append(name)
         results: dict[str, Measure] = {}
         for name, url, visitor, note in cases:
             full = url if url.startswith("http") else base + url
@@ -1537,9 +1594,19 @@ def benchmark(arguments: argparse.Namespace, database_url: str, dsn: str, workdi
             [results[name] for name in docket_names if name in results],
             bare,
         )
-        others = [result for name, result in results.items() if name not in docket_names]
+        others = [
+            result
+            for name, result in results.items()
+            if name not in docket_names and name not in hot_names
+        ]
         if others:
             print_table("The docket's other pages", others, bare)
+        if hot_names:
+            print_table(
+                "The other hot pages (no target)",
+                [results[name] for name in hot_names if name in results],
+                bare,
+            )
         tool = "wrk" if use_wrk(arguments) else "the httpx stand-in (apt-get install -y wrk)"
         print(f"(load: {tool}, {arguments.connections} connections; latencies in milliseconds)")
         misses = check_targets(results, missing, arguments)
@@ -1607,6 +1674,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="measure with the built-in httpx load generator even if wrk is installed",
     )
+    parser.add_argument(
+        "--docket-only",
+        action="store_true",
+        help="measure the docket's pages only, not the other hot pages",
+    )
     parser.add_argument("--serve-bare", nargs=2, metavar=("PORT", "DSN"), help=argparse.SUPPRESS)
     parser.add_argument(
         "--serve-same-work", nargs=2, metavar=("PORT", "DSN"), help=argparse.SUPPRESS
@@ -1649,7 +1721,10 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(drop_database(arguments.admin_url, arguments.database))
             print(f"dropped the database {arguments.database}")
         elif arguments.keep:
-            print(f"kept the database {arguments.database} (clerk: {CLERK_EMAIL})")
+            print(
+                f"kept the database {arguments.database} (clerk: {CLERK_EMAIL}, claimant: "
+                f"{hot_pages.CLAIMANT_EMAIL})"
+            )
 
 
 if __name__ == "__main__":
