@@ -997,7 +997,7 @@ def same_work_app() -> Any:
     from tribune.middleware import content_security_policy, permissions_policy
     from tribune.security import hash_token, new_token
     from tribune.settings import load_settings
-    from tribune.web import create_templates, render, url_path
+    from tribune.web import create_templates, path_for_each, render, url_path
 
     settings = load_settings()
     session_cookie = session_cookie_name(settings)
@@ -1175,6 +1175,13 @@ def same_work_app() -> Any:
             "is_first_page": not after,
             "htmx": htmx,
             "csv_url": f"{csv}?{urlencode(query)}" if query else csv,
+            "case_path": path_for_each(
+                request, "filings:casework:case", "filing_id", tribunal=tribunal.slug
+            ),
+            "due_from_texts": {
+                due_from: i18n.gettext("from: %(who)s", who=str(label))
+                for due_from, label in docket_queries.DUE_FROM_LABELS.items()
+            },
             "case_types": case_types,
             "adjudicators": adjudicators,
             "flags": docket_flags.registered_flags(),
