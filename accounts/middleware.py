@@ -32,6 +32,11 @@ class AuthenticationMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             state = scope.setdefault("state", {})
+            # A tribunal's page has its session loaded with the tribunal, in one statement
+            # (`tribunals.tenancy.TenantMiddleware`, before this one).
+            if state.get("session_loaded"):
+                await self.app(scope, receive, send)
+                return
             state["user"] = None
             state["user_session"] = None
             token = Request(scope).cookies.get(self.cookie_name)

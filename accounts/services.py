@@ -424,19 +424,22 @@ _LIVE_SESSION = (
 )
 
 
-async def load_session(
-    db: AsyncSession, settings: Settings, token: str
+def token_hash_of(token: str | None) -> str | None:
+    """Return the stored hash of a session cookie's token, or None for no usable token."""
+    if not token or len(token) > 100:
+        return None
+    return hash_token(token)
+
+
+def live_session(
+    settings: Settings, session: UserSession | None, user: User | None
 ) -> tuple[UserSession, User] | None:
-    """Return the live session and its user for a cookie token, or None.
+    """Return the session and its user if the session is live, touching it once a minute.
 
     A session ends at its absolute expiry or after the idle timeout.
     """
-    if not token or len(token) > 100:
+    if session is None or user is None:
         return None
-    row = (await db.execute(_LIVE_SESSION, {"token_hash": hash_token(token)})).one_or_none()
-    if row is None:
-        return None
-    session, user = row
     now = utcnow()
     idle_limit = timedelta(minutes=settings.session_idle_minutes)
     if session.expires_at <= now or session.last_seen_at + idle_limit <= now:
@@ -444,6 +447,19 @@ async def load_session(
     if now - session.last_seen_at >= SESSION_TOUCH_INTERVAL:
         session.last_seen_at = now
     return session, user
+
+
+async def load_session(
+    db: AsyncSession, settings: Settings, token: str
+) -> tuple[UserSession, User] | None:
+    """Return the live session and its user for a cookie token, or None."""
+    token_hash = token_hash_of(token)
+    if token_hash is None:
+        return None
+    row = (await db.execute(_LIVE_SESSION, {"token_hash": token_hash})).one_or_none()
+    if row is None:
+        return None
+    return live_session(settings, *row)
 
 
 def end_session(db: AsyncSession, session: UserSession) -> None:

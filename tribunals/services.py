@@ -9,11 +9,11 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
-from sqlalchemy import bindparam, exists, func, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts.models import User
-from accounts.services import normalise_email, user_by_email
+from accounts.models import User, UserSession
+from accounts.services import live_session, normalise_email, token_hash_of, user_by_email
 from tribunals.models import ActivePdfPolicy, Membership, Role, StaffInvitation, Tribunal
 from tribune import audit, i18n, ratelimits
 from tribune.audit import AuditAction
@@ -143,33 +143,65 @@ async def tribunal_by_slug(db: AsyncSession, slug: str) -> Tribunal | None:
 
 # Built once: every tribunal page runs one of them.
 _TRIBUNAL = select(Tribunal).where(Tribunal.slug == bindparam("slug"))
-_TRIBUNAL_AND_ROLES = select(
-    Tribunal,
-    *(
-        exists()
-        .where(
-            Membership.tribunal_id == Tribunal.id,
-            Membership.user_id == bindparam("user_id"),
-            Membership.role == role,
-        )
-        .label(role.value)
-        for role in Role
-    ),
-).where(Tribunal.slug == bindparam("slug"))
+_TRIBUNAL_SESSION_AND_ROLES = (
+    select(
+        Tribunal,
+        UserSession,
+        User,
+        *(
+            exists()
+            .where(
+                Membership.tribunal_id == Tribunal.id,
+                Membership.user_id == User.id,
+                Membership.role == role,
+            )
+            .label(role.value)
+            for role in Role
+        ),
+    )
+    .select_from(Tribunal)
+    .outerjoin(
+        UserSession,
+        and_(UserSession.token_hash == bindparam("token_hash"), UserSession.revoked_at.is_(None)),
+    )
+    .outerjoin(User, User.id == UserSession.user_id)
+    .where(Tribunal.slug == bindparam("slug"))
+)
 
 
-async def tribunal_and_roles(
-    db: AsyncSession, slug: str, user_id: uuid.UUID | None
-) -> tuple[Tribunal | None, set[Role]]:
-    """Return the tribunal with this slug and the roles a person holds in it, in one
-    statement: every tribunal page asks both. Roles are read afresh on every request, so a
-    role removed takes effect on the next one."""
-    if user_id is None:
-        return await tribunal_by_slug(db, slug), set()
-    row = (await db.execute(_TRIBUNAL_AND_ROLES, {"slug": slug, "user_id": user_id})).one_or_none()
+@dataclass
+class TenantContext:
+    """What every tribunal page starts from: the tribunal, and who is asking with their roles
+    in it (no one when the session is missing, ended or idle)."""
+
+    tribunal: Tribunal
+    session: UserSession | None
+    user: User | None
+    roles: set[Role]
+
+
+async def tenant_context(
+    db: AsyncSession, settings: Settings, slug: str, token: str | None
+) -> TenantContext | None:
+    """Return the tribunal with this slug, with the session of the cookie's token, its account
+    and the account's roles in the tribunal, in one statement; None when there is no such
+    tribunal. Nothing of it is kept between requests: a session signed out or a role removed
+    takes effect on the next request."""
+    token_hash = token_hash_of(token)
+    if token_hash is None:
+        tribunal = await tribunal_by_slug(db, slug)
+        return None if tribunal is None else TenantContext(tribunal, None, None, set())
+    row = (
+        await db.execute(_TRIBUNAL_SESSION_AND_ROLES, {"slug": slug, "token_hash": token_hash})
+    ).one_or_none()
     if row is None:
-        return None, set()
-    return row[0], {role for role, has in zip(Role, row[1:], strict=True) if has}
+        return None
+    tribunal, session, user, *held = row
+    live = live_session(settings, session, user)
+    if live is None:
+        return TenantContext(tribunal, None, None, set())
+    roles = {role for role, has in zip(Role, held, strict=True) if has}
+    return TenantContext(tribunal, live[0], live[1], roles)
 
 
 def _like_pattern(query: str) -> str:

@@ -15,20 +15,27 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from accounts.middleware import current_user, sign_in_url
+from accounts.middleware import current_user, session_cookie_name, sign_in_url
 from tribunals.models import Role, Tribunal
 from tribunals.permissions import Permission, permissions_of
-from tribunals.services import RESERVED_SLUGS, SLUG_PATTERN, tribunal_and_roles
+from tribunals.services import RESERVED_SLUGS, SLUG_PATTERN, tenant_context
+from tribune.settings import Settings
 from tribune.web import Endpoint, redirect, with_csrf_and_commit
 
 
 class TenantMiddleware:
     """Put the tribunal named by the path (or None) on ``request.state.tribunal``, and the
-    signed-in person's roles in it on ``request.state.roles`` (after AuthenticationMiddleware).
+    person's roles in it on ``request.state.roles``.
+
+    It runs before AuthenticationMiddleware: on a tribunal's page it loads the session and its
+    account with the tribunal and the roles, in one statement, and says so
+    (``state["session_loaded"]``); elsewhere AuthenticationMiddleware loads the session.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
+        self.settings = settings
+        self.cookie_name = session_cookie_name(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -37,10 +44,14 @@ class TenantMiddleware:
             state["roles"] = set()
             segment = scope["path"].lstrip("/").split("/", 1)[0]
             if segment not in RESERVED_SLUGS and SLUG_PATTERN.match(segment):
-                user = state.get("user")
-                state["tribunal"], state["roles"] = await tribunal_and_roles(
-                    state["db"], segment, user.id if user is not None else None
-                )
+                token = Request(scope).cookies.get(self.cookie_name)
+                context = await tenant_context(state["db"], self.settings, segment, token)
+                if context is not None:
+                    state["tribunal"] = context.tribunal
+                    state["roles"] = context.roles
+                    state["user"] = context.user
+                    state["user_session"] = context.session
+                    state["session_loaded"] = True
         await self.app(scope, receive, send)
 
 

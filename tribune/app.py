@@ -146,8 +146,10 @@ def build_middleware(settings: Settings, database: Database) -> list[Middleware]
         Middleware(RequestContextMiddleware, settings=settings),
         Middleware(CSRFCookieMiddleware, settings=settings),
         Middleware(DatabaseSessionMiddleware, database=database),
+        # The tenant first: a tribunal's page loads its session with the tribunal, in one
+        # statement; AuthenticationMiddleware loads it on every other page.
+        Middleware(TenantMiddleware, settings=settings),
         Middleware(AuthenticationMiddleware, settings=settings),
-        Middleware(TenantMiddleware),
         Middleware(LanguageMiddleware, settings=settings),
     ]
 
