@@ -10,7 +10,7 @@ import re
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Hashable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -297,7 +297,7 @@ def _after(cursor: Cursor) -> ColumnElement[bool]:
 # Statements kept per worker, by everything that shapes them but the tribunal, the cursor and
 # the day, which are parameters: building a statement and its cache key costs more Python than
 # running it. A search or a flag is built per request (its words and conditions vary too much).
-KEPT_STATEMENTS = 256
+KEPT_STATEMENTS = 32
 _kept_statements: OrderedDict[Hashable, Select[Any]] = OrderedDict()
 
 
@@ -315,12 +315,41 @@ def _kept(key: Hashable | None, build: Callable[[], Select[Any]]) -> Select[Any]
     return statement
 
 
-def _shape(dialect: str, tribunal: Tribunal, filters: DocketFilters, *rest: Hashable) -> Hashable:
-    """Return the key under which a statement for these filters is kept, or None."""
-    if filters.q or filters.flags:
+def _shape(dialect: str, filters: DocketFilters, *rest: Hashable) -> Hashable:
+    """Return the key under which a statement for these filters is kept, or None (build it).
+
+    Only the docket's usual views are kept, those whose filters are all choices among a few
+    (statuses, overdue, awaiting payment, the order): filters that carry a value (a case type,
+    an adjudicator, dates, a language, words, flags) would key a statement per value.
+    """
+    if (
+        filters.q
+        or filters.flags
+        or filters.case_type_id
+        or filters.adjudicator_id
+        or filters.received_from
+        or filters.received_to
+        or filters.language
+    ):
         return None
-    # The time zone turns the received dates into moments; flag conditions are left out.
-    return (dialect, tribunal.time_zone, replace(filters, flag_conditions=()), *rest)
+    return (
+        dialect,
+        filters.statuses,
+        filters.sort,
+        filters.overdue,
+        filters.awaiting_payment,
+        *rest,
+    )
+
+
+# Page sizes whose LIMIT is written into the statement (PostgreSQL plans a bound LIMIT again on
+# every execution); any other size is bound, so that sizes asked for in the address cannot fill
+# the compiled statements' cache.
+LITERAL_PAGE_SIZES = frozenset({10, 20, 25, 50, 100, 200})
+
+
+def _limit(rows: int, page_size: int) -> ColumnElement[int] | int:
+    return literal_column(str(int(rows))) if page_size in LITERAL_PAGE_SIZES else rows
 
 
 def _parameters(
@@ -422,8 +451,8 @@ def _rows_statement(
         statement = statement.order_by(Filing.submitted_at.desc(), Filing.id.desc())
     else:
         statement = statement.order_by(Filing.due_on.asc().nulls_last(), Filing.id.asc())
-    # The page size as a literal: PostgreSQL plans a bound LIMIT again on every execution.
-    return statement.limit(literal_column(str(int(limit))))
+    # One more row than the page, to tell whether another follows.
+    return statement.limit(_limit(limit, limit - 1))
 
 
 def _row(values: Any) -> DocketRow:
@@ -466,7 +495,7 @@ async def _fetch(
 
     async def run(plan: SearchPlan) -> list[DocketRow]:
         statement = _kept(
-            _shape(dialect, tribunal, filters, "rows", cursor_kind, size, plan),
+            _shape(dialect, filters, "rows", cursor_kind, size, plan),
             lambda: _rows_statement(dialect, tribunal, filters, cursor, size + 1, plan),
         )
         result = await connection.execute(statement, _parameters(tribunal, filters, cursor))
@@ -543,7 +572,7 @@ async def status_counts(
             ]
             return cast("Select[Any]", select(*counts))
 
-        key = _shape(dialect, tribunal, filters, "counts", cap)
+        key = _shape(dialect, filters, "counts", cap)
         values = (await connection.execute(_kept(key, build), parameters)).one()
         return StatusCounts(
             per_status={
@@ -564,7 +593,7 @@ async def status_counts(
         )
         return select(matching.c.status, func.count()).group_by(matching.c.status)
 
-    key = _shape(dialect, tribunal, filters, "grouped counts", cap)
+    key = _shape(dialect, filters, "grouped counts", cap)
     grouped = await connection.execute(_kept(key, build_grouped), parameters)
     per_status: dict[FilingStatus, int] = dict.fromkeys(CASE_STATUSES, 0)
     for status, count in grouped:
