@@ -342,10 +342,10 @@ def _shape(dialect: str, filters: DocketFilters, *rest: Hashable) -> Hashable:
     )
 
 
-# Page sizes whose LIMIT is written into the statement (PostgreSQL plans a bound LIMIT again on
-# every execution); any other size is bound, so that sizes asked for in the address cannot fill
-# the compiled statements' cache.
-LITERAL_PAGE_SIZES = frozenset({10, 20, 25, 50, 100, 200})
+# The page size whose LIMIT is written into the statement (PostgreSQL plans a bound LIMIT again
+# on every execution): the usual one. Any other size is bound, so that sizes asked for in the
+# address do not each fill the compiled statements' cache and every connection's prepared ones.
+LITERAL_PAGE_SIZES = frozenset({PAGE_SIZE})
 
 
 def _limit(rows: int, page_size: int) -> ColumnElement[int] | int:
