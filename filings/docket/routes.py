@@ -17,6 +17,7 @@ from filings.docket import flags as docket_flags
 from filings.docket import forms as docket_forms
 from filings.docket import queries as docket
 from tribunals import cache as tribunal_cache
+from tribunals.models import Tribunal
 from tribunals.permissions import Permission
 from tribunals.tenancy import TenantRoute, current_tribunal
 from tribune import audit, i18n
@@ -90,19 +91,40 @@ async def docket_page(request: Request) -> Response:
         after=request.query_params.get("after", ""),
         size=size,
     )
-    query = _filter_query(request)
+    return render_docket(
+        request,
+        tribunal,
+        form=form,
+        filters=filters,
+        page=result,
+        choices=choices,
+        query=_filter_query(request),
+    )
+
+
+def render_docket(
+    request: Request,
+    tribunal: Tribunal,
+    *,
+    form: Form,
+    filters: docket.DocketFilters,
+    page: docket.DocketPage,
+    choices: dict[str, object],
+    query: list[tuple[str, str]],
+) -> Response:
+    """Render a page of the docket (or its htmx fragment) with the filter values `query` to
+    carry into its links. The docket benchmark's hand-written page renders through it too, so
+    that both do the same rendering work."""
     base = url_path(request, "filings:docket:page", tribunal=tribunal.slug)
     csv = url_path(request, "filings:docket:csv", tribunal=tribunal.slug)
     next_url = (
-        f"{base}?{urlencode([*query, ('after', result.next_cursor)])}"
-        if result.next_cursor
-        else None
+        f"{base}?{urlencode([*query, ('after', page.next_cursor)])}" if page.next_cursor else None
     )
     htmx = request.headers.get("hx-request") == "true"
     context = {
         "form": form,
         "filters": filters,
-        "page": result,
+        "page": page,
         "statuses": docket.CASE_STATUSES,
         "status_labels": {status: str(label) for status, label in lifecycle.STATUS_LABELS.items()},
         "today": today_in(tribunal),

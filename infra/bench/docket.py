@@ -135,7 +135,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -861,11 +861,17 @@ def bare_app() -> Any:
 
 
 def serve_bare(port: int, dsn: str, workers: int) -> int:
+    return serve_factory("bare_app", BARE_DSN_VARIABLE, port, dsn, workers)
+
+
+def serve_factory(factory: str, dsn_variable: str, port: int, dsn: str, workers: int) -> int:
+    """Serve one of this file's comparison apps (a uvicorn factory reading its DSN from the
+    environment) with `workers` processes."""
     import uvicorn
 
-    os.environ[BARE_DSN_VARIABLE] = dsn
+    os.environ[dsn_variable] = dsn
     uvicorn.run(
-        "infra.bench.docket:bare_app",
+        f"infra.bench.docket:{factory}",
         factory=True,
         host="127.0.0.1",
         port=port,
@@ -986,18 +992,17 @@ def same_work_app() -> Any:
 
     from accounts.middleware import session_cookie_name
     from accounts.services import SESSION_TOUCH_INTERVAL
-    from filings import lifecycle
     from filings.docket import flags as docket_flags
     from filings.docket import forms as docket_forms
+    from filings.docket.routes import render_docket
     from tribunals.models import Role
     from tribunals.permissions import Permission, permissions_of
     from tribune import i18n
-    from tribune.db import local_today
     from tribune.forms import Form
     from tribune.middleware import content_security_policy, permissions_policy
     from tribune.security import hash_token, new_token
     from tribune.settings import load_settings
-    from tribune.web import create_templates, path_for_each, render, url_path
+    from tribune.web import create_templates, url_path
 
     settings = load_settings()
     session_cookie = session_cookie_name(settings)
@@ -1154,44 +1159,19 @@ def same_work_app() -> Any:
         )
         # The filter values to carry into links: only per_page is served here.
         query = [("per_page", value) for value in request.query_params.getlist("per_page") if value]
-        base = url_path(request, "filings:docket:page", tribunal=tribunal.slug)
-        csv = url_path(request, "filings:docket:csv", tribunal=tribunal.slug)
-        htmx = request.headers.get("hx-request") == "true"
-        context = {
-            "form": form,
-            "filters": filters,
-            "page": page,
-            "statuses": statuses,
-            "status_labels": {
-                status: str(label) for status, label in lifecycle.STATUS_LABELS.items()
-            },
-            "today": local_today(tribunal.time_zone),
-            "first_url": f"{base}?{urlencode(query)}" if query else base,
-            "next_url": (
-                f"{base}?{urlencode([*query, ('after', page.next_cursor)])}"
-                if page.next_cursor
-                else None
-            ),
-            "is_first_page": not after,
-            "htmx": htmx,
-            "csv_url": f"{csv}?{urlencode(query)}" if query else csv,
-            "case_path": path_for_each(
-                request, "filings:casework:case", "filing_id", tribunal=tribunal.slug
-            ),
-            "due_from_texts": {
-                due_from: i18n.gettext("from: %(who)s", who=str(label))
-                for due_from, label in docket_queries.DUE_FROM_LABELS.items()
-            },
-            "case_types": case_types,
-            "adjudicators": adjudicators,
-            "flags": docket_flags.registered_flags(),
-        }
-        response = render(
+        # The docket's own rendering: the same context, templates and status.
+        response = render_docket(
             request,
-            "filings/docket/page.html",
-            context,
-            status_code=422 if form.errors and not htmx else 200,
-            partial="filings/docket/partials/results.html",
+            cast(Any, tribunal),
+            form=form,
+            filters=filters,
+            page=page,
+            choices={
+                "case_types": case_types,
+                "adjudicators": adjudicators,
+                "flags": docket_flags.registered_flags(),
+            },
+            query=query,
         )
         return finish(response, language, csrf, new_csrf)
 
@@ -1210,20 +1190,7 @@ def same_work_app() -> Any:
 
 
 def serve_same_work(port: int, dsn: str, workers: int) -> int:
-    import uvicorn
-
-    os.environ[SAME_WORK_DSN_VARIABLE] = dsn
-    uvicorn.run(
-        "infra.bench.docket:same_work_app",
-        factory=True,
-        host="127.0.0.1",
-        port=port,
-        workers=workers,
-        access_log=False,
-        log_level="warning",
-        app_dir=str(PROJECT_ROOT),
-    )
-    return 0
+    return serve_factory("same_work_app", SAME_WORK_DSN_VARIABLE, port, dsn, workers)
 
 
 # -- 4. the load --------------------------------------------------------------------------------
