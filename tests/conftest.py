@@ -12,6 +12,7 @@ import os
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 _TEMPORARY = Path(tempfile.mkdtemp(prefix="tribune-tests-"))
 TEST_DATABASE_URL = os.environ.get("TRIBUNE_TEST_DATABASE_URL") or (
@@ -68,7 +69,7 @@ def on_postgresql() -> bool:
 TEST_SCHEMA = f"tribune_test_{os.getpid()}"
 
 
-def engine_options(schema: str = TEST_SCHEMA) -> dict[str, object]:
+def engine_options(schema: str = TEST_SCHEMA) -> dict[str, Any]:
     """Return create_engine() options that put a PostgreSQL engine in a schema."""
     if not on_postgresql():
         return {}

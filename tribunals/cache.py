@@ -43,8 +43,3 @@ async def cached(tribunal: Tribunal, name: str, load: Callable[[], Awaitable[T]]
         while len(_entries) > MAX_ENTRIES:
             _entries.popitem(last=False)
     return value
-
-
-def clear() -> None:
-    """Forget every value (for tests that rebuild the database under a running worker)."""
-    _entries.clear()

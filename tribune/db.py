@@ -149,8 +149,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 DEFAULT_POOL_SIZE = 10
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """Return an async engine for the URL, configured for its database."""
+def create_engine(url: str, *, pool_size: int = DEFAULT_POOL_SIZE, **kwargs: Any) -> AsyncEngine:
+    """Return an async engine for the URL, configured for its database (`pool_size`: the
+    PostgreSQL connections it keeps open)."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 10}, **kwargs)
         _configure_sqlite(engine)
@@ -158,9 +159,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_pre_ping", True)
     # Connections past the pool's size are closed as soon as they are returned: a pool smaller
     # than a worker's usual concurrency opens and closes a connection on most requests.
-    kwargs.setdefault("pool_size", DEFAULT_POOL_SIZE)
-    kwargs.setdefault("max_overflow", kwargs["pool_size"])
-    return create_async_engine(url, **kwargs)
+    kwargs.setdefault("max_overflow", pool_size)
+    return create_async_engine(url, pool_size=pool_size, **kwargs)
 
 
 class Database:
@@ -172,9 +172,7 @@ class Database:
 
     @classmethod
     def from_url(cls, url: str, pool_size: int = DEFAULT_POOL_SIZE) -> Database:
-        engine = create_engine(
-            url, **({} if url.startswith("sqlite") else {"pool_size": pool_size})
-        )
+        engine = create_engine(url, pool_size=pool_size)
         return cls(engine, async_sessionmaker(engine, expire_on_commit=False))
 
     @property
