@@ -135,7 +135,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import IO, Any, TypeVar, cast
 from urllib.parse import urlencode
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -655,44 +655,47 @@ def app_environment(database_url: str, data_dir: Path) -> dict[str, str]:
     return environment
 
 
-def start_app(environment: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
-    # The server's log goes to a file, not a pipe: a pipe nobody reads during the run fills up
-    # and stalls every worker at its next log line.
-    log = tempfile.TemporaryFile()  # noqa: SIM115 - open as long as the server runs
+def launch(
+    command: list[str],
+    port: int,
+    environment: dict[str, str] | None = None,
+    log: IO[bytes] | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start a server and wait for its /healthz; if it does not come up, stop it and write
+    the end of its log (when it has one) before raising. Its log goes to a file, not a pipe:
+    a pipe nobody reads during the run fills up and stalls every worker at its next line."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "tribune", "serve", "--port", str(port), "--workers", str(workers)],
+        command,
         cwd=PROJECT_ROOT,
         env=environment,
         stdout=subprocess.DEVNULL,
-        stderr=log,
+        stderr=log if log is not None else subprocess.DEVNULL,
     )
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz", server)
     except BaseException:
         stop(server)
-        log.seek(0)
-        sys.stderr.write(log.read().decode(errors="replace")[-4000:])
+        if log is not None:
+            log.seek(0)
+            sys.stderr.write(log.read().decode(errors="replace")[-4000:])
         raise
     return server
 
 
+def comparison_command(option: str, dsn: str, port: int, workers: int) -> list[str]:
+    """Return the command serving one of this file's comparison apps."""
+    script = str(Path(__file__).resolve())
+    return [sys.executable, script, option, str(port), dsn, "--workers", str(workers)]
+
+
+def start_app(environment: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - open as long as the server runs
+    command = [sys.executable, "-m", "tribune", "serve", "--port", str(port)]
+    return launch([*command, "--workers", str(workers)], port, environment, log)
+
+
 def start_bare(dsn: str, port: int, workers: int) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "--serve-bare",
-            str(port),
-            dsn,
-            "--workers",
-            str(workers),
-        ],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_for(f"http://127.0.0.1:{port}/healthz", server)
-    return server
+    return launch(comparison_command("--serve-bare", dsn, port, workers), port)
 
 
 def start_same_work(
@@ -700,32 +703,9 @@ def start_same_work(
 ) -> subprocess.Popen[bytes]:
     """Start the same-work app with the app's environment (the same settings: secret key,
     cookie names, session limits); its errors go to `log_path`."""
-    log = log_path.open("w+b")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "--serve-same-work",
-            str(port),
-            dsn,
-            "--workers",
-            str(workers),
-        ],
-        cwd=PROJECT_ROOT,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    try:
-        wait_for(f"http://127.0.0.1:{port}/healthz", server)
-    except BaseException:
-        stop(server)
-        log.seek(0)
-        sys.stderr.write(log.read().decode(errors="replace")[-4000:])
-        raise
-    finally:
-        log.close()  # the server holds its own descriptor
-    return server
+    with log_path.open("w+b") as log:  # the server holds its own descriptor
+        command = comparison_command("--serve-same-work", dsn, port, workers)
+        return launch(command, port, environment, log)
 
 
 def sign_in(base: str, email: str, password: str) -> str:
