@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, Enum, MetaData, event
+from sqlalchemy import DateTime, Enum, MetaData, Select, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -144,6 +145,98 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # transaction that reads, then writes after another connection committed fails at
         # once with "database is locked" (workers and requests running side by side).
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class KeptRead:
+    """A SELECT kept between requests (a page's usual view), with what running it needs.
+
+    SQLAlchemy compiles a statement, looks its cache key up and processes each row on every
+    execution; for a statement kept and run hundreds of times a second that is most of its
+    cost. On PostgreSQL (asyncpg) a kept read is compiled once, on its first run, and then
+    runs on the driver's connection: its fixed values processed once, its named parameters
+    (`bindparam("name")`) per run, its rows through the columns' own result processors. The
+    SQL, the parameters' and the columns' conversions are SQLAlchemy's; only the execution
+    is skipped. Elsewhere it runs through SQLAlchemy.
+    """
+
+    __slots__ = ("_driver_read", "kept", "statement")
+
+    def __init__(self, statement: Select[Any], *, kept: bool = True) -> None:
+        self.statement = statement
+        # A statement built for one request only runs through SQLAlchemy, whose cache of
+        # compiled statements serves it better than compiling it here.
+        self.kept = kept
+        self._driver_read: _DriverRead | None = None
+
+    async def tuples(
+        self, connection: AsyncConnection, parameters: dict[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """Run the statement with `parameters` (its named parameters) on the session's
+        connection; return its rows as tuples."""
+        if not self.kept or connection.dialect.driver != "asyncpg":
+            return [tuple(row) for row in await connection.execute(self.statement, parameters)]
+        read = self._driver_read
+        if read is None or read.given != parameters.keys():
+            read = self._driver_read = _DriverRead(self.statement, connection.dialect, parameters)
+        arguments = read.arguments(parameters)
+        sync = connection.sync_connection
+        if sync is not None and sync.dispatch.before_cursor_execute:
+            # The engine's listeners (statement counts, logs) see it as they see the others.
+            sync.dispatch.before_cursor_execute(sync, None, read.sql, arguments, None, False)
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None
+        return read.convert(await driver.fetch(read.sql, *arguments))
+
+
+class _DriverRead:
+    """A kept read compiled for asyncpg: its SQL, its arguments' order and conversions."""
+
+    def __init__(self, statement: Select[Any], dialect: Dialect, parameters: dict[str, Any]):
+        compiled = statement.compile(dialect=dialect)
+        # Expanded once: a kept read's lists (the statuses of a view) are fixed values.
+        expanded = compiled.construct_expanded_state(compiled.construct_params(parameters))
+        self.sql = expanded.statement
+        self.given = frozenset(parameters)
+        original = {
+            name: parent for parent, names in expanded.parameter_expansion.items() for name in names
+        }
+        self._slots: list[tuple[str | None, Any]] = []
+        for name in expanded.positiontup or ():
+            bind_type = compiled.binds[original.get(name, name)].type
+            process = bind_type.dialect_impl(dialect).bind_processor(dialect)
+            if name in self.given:
+                self._slots.append((name, process))
+            else:
+                value = expanded.parameters[name]
+                self._slots.append((None, process(value) if process else value))
+        processors = (
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in statement.selected_columns
+        )
+        self._results: list[tuple[int, Any]] = [
+            (index, process) for index, process in enumerate(processors) if process
+        ]
+
+    def arguments(self, parameters: dict[str, Any]) -> list[Any]:
+        values = []
+        for name, fixed in self._slots:
+            if name is None:
+                values.append(fixed)
+            else:
+                value = parameters[name]
+                values.append(fixed(value) if fixed and value is not None else value)
+        return values
+
+    def convert(self, records: list[Any]) -> list[tuple[Any, ...]]:
+        if not self._results:
+            return [tuple(record) for record in records]
+        rows = []
+        for record in records:
+            row = list(record)
+            for index, process in self._results:
+                row[index] = process(row[index])
+            rows.append(tuple(row))
+        return rows
 
 
 DEFAULT_POOL_SIZE = 10

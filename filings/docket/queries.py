@@ -40,7 +40,7 @@ from filings.lifecycle import STATUS_LABELS
 from filings.models import CaseParty, CaseTypeVersion, DueFrom, Filing, FilingStatus, PartyRole
 from tribunals.models import Membership, Role, Tribunal
 from tribune import i18n
-from tribune.db import escape_like
+from tribune.db import KeptRead, escape_like
 from tribune.forms import parse_moment
 from tribune.i18n import lazy_gettext
 
@@ -298,16 +298,17 @@ def _after(cursor: Cursor) -> ColumnElement[bool]:
 # the day, which are parameters: building a statement and its cache key costs more Python than
 # running it. A search or a flag is built per request (its words and conditions vary too much).
 KEPT_STATEMENTS = 32
-_kept_statements: OrderedDict[Hashable, Select[Any]] = OrderedDict()
+_kept_statements: OrderedDict[Hashable, KeptRead] = OrderedDict()
 
 
-def _kept(key: Hashable | None, build: Callable[[], Select[Any]]) -> Select[Any]:
-    """Return the statement kept under `key`, building it if there is none (None: build)."""
+def _kept(key: Hashable | None, build: Callable[[], Select[Any]]) -> KeptRead:
+    """Return the statement kept under `key`, building it if there is none (None: build it
+    for this request only)."""
     if key is None:
-        return build()
+        return KeptRead(build(), kept=False)
     statement = _kept_statements.get(key)
     if statement is None:
-        statement = _kept_statements[key] = build()
+        statement = _kept_statements[key] = KeptRead(build())
         while len(_kept_statements) > KEPT_STATEMENTS:
             _kept_statements.popitem(last=False)
     else:
@@ -455,20 +456,35 @@ def _rows_statement(
     return statement.limit(_limit(limit, limit - 1))
 
 
-def _row(values: Any) -> DocketRow:
+def _row(values: tuple[Any, ...]) -> DocketRow:
+    """Return the docket row of a row of `_rows_statement` (its columns in order)."""
+    (
+        filing_id,
+        reference,
+        claimant_name,
+        title_en,
+        title_fr,
+        status,
+        submitted_at,
+        due_on,
+        due_from,
+        adjudicator_name,
+        language,
+        awaiting_payment,
+    ) = values
     return DocketRow(
-        id=values.id,
-        reference=values.reference or "",
-        claimant_name=values.claimant_name or "",
-        case_type_title_en=values.title_en,
-        case_type_title_fr=values.title_fr,
-        status=values.status,
-        submitted_at=values.submitted_at,
-        due_on=values.due_on,
-        due_from=values.due_from,
-        adjudicator_name=values.adjudicator_name,
-        language=values.language,
-        awaiting_payment=values.awaiting_payment,
+        id=filing_id,
+        reference=reference or "",
+        claimant_name=claimant_name or "",
+        case_type_title_en=title_en,
+        case_type_title_fr=title_fr,
+        status=status,
+        submitted_at=submitted_at,
+        due_on=due_on,
+        due_from=due_from,
+        adjudicator_name=adjudicator_name,
+        language=language,
+        awaiting_payment=awaiting_payment,
     )
 
 
@@ -498,8 +514,8 @@ async def _fetch(
             _shape(dialect, filters, "rows", cursor_kind, size, plan),
             lambda: _rows_statement(dialect, tribunal, filters, cursor, size + 1, plan),
         )
-        result = await connection.execute(statement, _parameters(tribunal, filters, cursor))
-        return [_row(values) for values in result]
+        rows = await statement.tuples(connection, _parameters(tribunal, filters, cursor))
+        return [_row(values) for values in rows]
 
     searching = (
         dialect == "postgresql"
@@ -573,7 +589,7 @@ async def status_counts(
             return cast("Select[Any]", select(*counts))
 
         key = _shape(dialect, filters, "counts", cap)
-        values = (await connection.execute(_kept(key, build), parameters)).one()
+        (values,) = await _kept(key, build).tuples(connection, parameters)
         return StatusCounts(
             per_status={
                 status: min(int(count), cap)
@@ -594,7 +610,7 @@ async def status_counts(
         return select(matching.c.status, func.count()).group_by(matching.c.status)
 
     key = _shape(dialect, filters, "grouped counts", cap)
-    grouped = await connection.execute(_kept(key, build_grouped), parameters)
+    grouped = await _kept(key, build_grouped).tuples(connection, parameters)
     per_status: dict[FilingStatus, int] = dict.fromkeys(CASE_STATUSES, 0)
     for status, count in grouped:
         per_status[status] = count
