@@ -76,9 +76,10 @@ def engine_options(schema: str = TEST_SCHEMA) -> dict[str, Any]:
     return {"connect_args": {"server_settings": {"search_path": schema}}}
 
 
-def new_test_engine(schema: str = TEST_SCHEMA) -> AsyncEngine:
-    """Return a new engine on the test database (and schema): for tests needing real commits."""
-    return create_engine(TEST_DATABASE_URL, **engine_options(schema))
+def new_test_engine(schema: str = TEST_SCHEMA, **options: Any) -> AsyncEngine:
+    """Return a new engine on the test database (and schema): for tests needing real commits
+    (`options`: create_engine's)."""
+    return create_engine(TEST_DATABASE_URL, **engine_options(schema), **options)
 
 
 def run_migrations(connection: object, revision: str = "head") -> None:

@@ -202,6 +202,7 @@ class _DriverRead:
         original = {
             name: parent for parent, names in expanded.parameter_expansion.items() for name in names
         }
+        # Per argument: (its parameter's name, its conversion), or (None, its converted value).
         self._slots: list[tuple[str | None, Any]] = []
         for name in expanded.positiontup or ():
             bind_type = compiled.binds[original.get(name, name)].type
@@ -221,12 +222,13 @@ class _DriverRead:
 
     def arguments(self, parameters: dict[str, Any]) -> list[Any]:
         values = []
-        for name, fixed in self._slots:
+        for name, fixed_or_process in self._slots:
             if name is None:
-                values.append(fixed)
+                values.append(fixed_or_process)
             else:
                 value = parameters[name]
-                values.append(fixed(value) if fixed and value is not None else value)
+                process = fixed_or_process
+                values.append(process(value) if process and value is not None else value)
         return values
 
     def convert(self, records: list[Any]) -> list[tuple[Any, ...]]:
@@ -242,13 +244,15 @@ class _DriverRead:
 
 
 DEFAULT_POOL_SIZE = 10
+# A connection back in the pool for longer than this is tested before it is used again.
+PING_AFTER_IDLE_SECONDS = 10.0
 
 
 def create_engine(
     url: str,
     *,
     pool_size: int = DEFAULT_POOL_SIZE,
-    ping_after_idle: float | None = None,
+    ping_after_idle: float = PING_AFTER_IDLE_SECONDS,
     **kwargs: Any,
 ) -> AsyncEngine:
     """Return an async engine for the URL, configured for its database (`pool_size`: the
@@ -262,12 +266,8 @@ def create_engine(
     # than a worker's usual concurrency opens and closes a connection on most requests.
     kwargs.setdefault("max_overflow", pool_size)
     engine = create_async_engine(url, pool_size=pool_size, **kwargs)
-    _ping_when_idle(engine, PING_AFTER_IDLE_SECONDS if ping_after_idle is None else ping_after_idle)
+    _ping_when_idle(engine, ping_after_idle)
     return engine
-
-
-# A connection back in the pool for longer than this is tested before it is used again.
-PING_AFTER_IDLE_SECONDS = 10.0
 
 
 def _ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:

@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from tests.conftest import TEST_DATABASE_URL, engine_options, on_postgresql
-from tribune.db import create_engine
+from tests.conftest import new_test_engine, on_postgresql
 
 pytestmark = pytest.mark.skipif(
     not on_postgresql(), reason="only a database server closes a pooled connection"
@@ -19,10 +18,8 @@ pytestmark = pytest.mark.skipif(
 async def _pool_connection_closed_by_the_server(ping_after_idle: float) -> int:
     """Use a pooled connection, have the server close it, wait, and use the pool again;
     return the server process that answered."""
-    engine = create_engine(
-        TEST_DATABASE_URL, pool_size=1, ping_after_idle=ping_after_idle, **engine_options()
-    )
-    admin = create_engine(TEST_DATABASE_URL, pool_size=1, **engine_options())
+    engine = new_test_engine(pool_size=1, ping_after_idle=ping_after_idle)
+    admin = new_test_engine(pool_size=1)
     try:
         async with engine.connect() as connection:
             first = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
